@@ -1,0 +1,1 @@
+"""Positions: a searchable, citable knowledge base of policy positions."""

@@ -1,0 +1,1 @@
+"""Reading positions: Markdown files with YAML front matter → validated values."""

@@ -1,0 +1,181 @@
+"""Render a Markdown body to sanitised HTML and split it into citable passages.
+
+One Python-Markdown tree gives both the page and the passages, so an anchor in the
+index always exists on the page. Raw HTML in Markdown is shown as text (the HTML
+parsers are removed), and the output is sanitised again with nh3 as a second wall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from xml.etree import ElementTree
+
+import markdown
+import nh3
+from markdown.treeprocessors import Treeprocessor
+
+from kb.content.model import Passage
+
+PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+TRAIL_SEPARATOR = " › "
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "*": {"id"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "td": {"align"},
+    "th": {"align"},
+    "abbr": {"title"},
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered body: page HTML, headings (level, text, anchor) and passages."""
+
+    html: str
+    headings: tuple[tuple[int, str, str], ...]
+    passages: tuple[Passage, ...]
+
+
+def sanitise(html: str) -> str:
+    """Keep only safe tags, attributes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+
+
+def slugify(text: str) -> str:
+    """A readable, URL-safe anchor: 'Trade & Europe' → 'trade-europe'."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "section"
+
+
+def normalise_text(text: str) -> str:
+    """Collapse whitespace and Unicode forms, so cosmetic edits keep the same id."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def passage_id(slug: str, text: str, occurrence: int = 0) -> str:
+    """A stable id: the same slug and normalised text always give the same id."""
+    seed = f"{slug}\n{normalise_text(text)}"
+    if occurrence:
+        seed += f"\n{occurrence}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:12]
+
+
+class _TextExtractor(HTMLParser):
+    """Plain text of an HTML fragment, with spaces where blocks meet."""
+
+    BREAKS = {"li", "p", "br", "td", "th", "tr", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self.BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of sanitised HTML, whitespace collapsed."""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return " ".join("".join(extractor.parts).split())
+
+
+class _Collector(Treeprocessor):
+    """Assigns anchors to headings and passage blocks and remembers them in order."""
+
+    def run(self, root: ElementTree.Element) -> None:
+        self.blocks: list[tuple[ElementTree.Element, str, str]] = []
+        self.headings: list[tuple[int, str, ElementTree.Element]] = []
+        used: set[str] = set()
+        trail: list[tuple[int, str]] = []
+        section, counts = "intro", {}
+        for element in list(root):
+            if element.tag in HEADING_TAGS:
+                level = int(element.tag[1])
+                text = " ".join("".join(element.itertext()).split())
+                trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, text)]
+                section = slugify(text)
+                element.set("id", _unique(section, used))
+                self.headings.append((level, text, element))
+            elif element.tag in PASSAGE_TAGS:
+                counts[section] = counts.get(section, 0) + 1
+                anchor = _unique(f"{section}-{counts[section]}", used)
+                element.set("id", anchor)
+                heading = TRAIL_SEPARATOR.join(t for lvl, t in trail if lvl > 1)
+                self.blocks.append((element, anchor, heading))
+
+
+def _unique(anchor: str, used: set[str]) -> str:
+    candidate, n = anchor, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{anchor}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+def _new_markdown() -> tuple[markdown.Markdown, _Collector]:
+    md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
+    # Raw HTML is never trusted: without these it is escaped and shown as text.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    collector = _Collector(md)
+    md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
+    return md, collector
+
+
+def _fragment_html(md: markdown.Markdown, element: ElementTree.Element) -> str:
+    output = md.serializer(element)
+    for processor in md.postprocessors:
+        output = processor.run(output)
+    return sanitise(output)
+
+
+def render_body(slug: str, body: str) -> Rendered:
+    """Render ``body`` and split it into passages with stable ids and readable anchors."""
+    md, collector = _new_markdown()
+    page_html = sanitise(md.convert(body))
+    seen: dict[str, int] = {}
+    passages = []
+    for ordinal, (element, anchor, heading) in enumerate(collector.blocks, start=1):
+        html = _fragment_html(md, element)
+        text = html_to_text(html)
+        key = normalise_text(text)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        passages.append(
+            Passage(
+                id=passage_id(slug, text, occurrence),
+                slug=slug,
+                anchor=anchor,
+                ordinal=ordinal,
+                heading=heading,
+                text=text,
+                html=html,
+            )
+        )
+    headings = tuple((lvl, text, el.get("id", "")) for lvl, text, el in collector.headings)
+    return Rendered(html=page_html, headings=headings, passages=tuple(passages))

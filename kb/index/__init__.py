@@ -1,0 +1,1 @@
+"""The search index. Every Whoosh import in the project lives in this package."""

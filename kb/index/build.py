@@ -1,0 +1,255 @@
+"""Build or update the index: full rebuilds and incremental updates, both atomic.
+
+Only files whose content hash changed are re-read. A file that turns invalid keeps
+its last good version in the index (and is reported), so a typo never makes a
+position vanish from search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from kb.content.loader import LoadResult, collect, load_file, position_files
+from kb.content.model import Position, Problem
+from kb.index import store
+from kb.index.schema import SCHEMA_VERSION, build_schema
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did, for the CLI summary and for tests."""
+
+    revision: str | None = None
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files with errors
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed) or self.rebuilt
+
+    def summary(self) -> str:
+        verb = "rebuilt" if self.rebuilt else "updated"
+        if not self.changed:
+            verb = "up to date"
+        return (
+            f"index {verb}: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped with errors, "
+            f"{self.unchanged} unchanged ({self.seconds:.2f}s)"
+        )
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def position_record(position: Position) -> dict:
+    """What the pages need about a position, stored in the index."""
+    return {
+        "slug": position.slug,
+        "title": position.title,
+        "summary": position.summary,
+        "topics": list(position.topics),
+        "status": position.status,
+        "updated": position.updated.isoformat() if position.updated else "",
+        "authors": list(position.authors),
+        "related": list(position.related),
+        "path": position.path,
+        "html": position.html,
+        "headings": list(position.headings),
+        "passages": [
+            {"id": p.id, "anchor": p.anchor, "ordinal": p.ordinal, "heading": p.heading,
+             "text": p.text, "html": p.html}
+            for p in position.passages
+        ],
+    }  # fmt: skip
+
+
+def documents(position: Position) -> Iterable[dict]:
+    """The position document followed by one document per passage."""
+    shared = {
+        "slug": position.slug,
+        "path": position.path,
+        "status": position.status,
+        "updated": position.updated.isoformat() if position.updated else "",
+        "topics": ",".join(position.topics),
+    }
+    body = "\n\n".join(p.text for p in position.passages)
+    yield {
+        **shared,
+        "key": position.slug,
+        "kind": "position",
+        "title": position.title,
+        "summary": position.summary,
+        "headings": "\n".join(position.headings),
+        "body": body,
+        "words": f"{position.title}\n{position.summary}\n{body}",
+        "record": json.dumps(position_record(position)),
+    }
+    for passage in position.passages:
+        yield {
+            **shared,
+            "key": f"passage:{passage.id}",
+            "kind": "passage",
+            "headings": passage.heading,
+            "body": passage.text,
+            "record": json.dumps(
+                {"id": passage.id, "anchor": passage.anchor, "ordinal": passage.ordinal,
+                 "heading": passage.heading}
+            ),
+        }  # fmt: skip
+
+
+def update_index(
+    positions_dir: Path,
+    index_dir: Path,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    lock_wait: float = 0.0,
+) -> IndexReport:
+    """Bring the index up to date with the content folder; atomic, one indexer at a time."""
+    started = time.monotonic()
+    with store.indexer_lock(index_dir, wait=lock_wait):
+        revision = store.current_revision(index_dir)
+        manifest = store.read_manifest(index_dir, revision) if revision else None
+        if manifest is None or manifest.schema_version != SCHEMA_VERSION:
+            rebuild = True
+        if rebuild:
+            report = _full_build(positions_dir, index_dir, progress)
+        else:
+            report = _incremental(positions_dir, index_dir, revision, manifest, progress)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _scan(positions_dir: Path) -> dict[str, tuple[Path, str]]:
+    return {
+        p.relative_to(positions_dir).as_posix(): (p, file_hash(p))
+        for p in position_files(positions_dir)
+    }
+
+
+def _load_all(
+    files: dict[str, tuple[Path, str]], positions_dir: Path, progress: Progress | None
+) -> list[LoadResult]:
+    results = []
+    for done, (path, _sha) in enumerate(files.values(), start=1):
+        results.append(load_file(path, positions_dir))
+        if progress:
+            progress(done, len(files))
+    return results
+
+
+def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None) -> IndexReport:
+    files = _scan(positions_dir)
+    collection = collect(_load_all(files, positions_dir, progress))
+    report = IndexReport(rebuilt=True, problems=list(collection.problems))
+    revision = store.new_revision()
+    folder = index_dir / revision
+    folder.mkdir(parents=True)
+    try:
+        ix = whoosh_index.create_in(str(folder), build_schema())
+        writer = ix.writer(limitmb=256)
+        entries = {}
+        for result in collection.results:
+            if result.position is None:
+                report.skipped.append(result.path)
+                continue
+            for doc in documents(result.position):
+                writer.add_document(**doc)
+            entries[result.path] = {"sha": files[result.path][1], "slug": result.position.slug}
+            report.added.append(result.path)
+        writer.commit()
+        ix.close()
+        manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION)
+        store.seal_generation(index_dir, folder, manifest)
+        store.publish(index_dir, revision)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    report.revision = revision
+    return report
+
+
+def _incremental(
+    positions_dir: Path,
+    index_dir: Path,
+    revision: str,
+    manifest: store.Manifest,
+    progress: Progress | None,
+) -> IndexReport:
+    files = _scan(positions_dir)
+    known = manifest.files
+    changed = {path: v for path, v in files.items() if known.get(path, {}).get("sha") != v[1]}
+    removed = sorted(set(known) - set(files))
+    report = IndexReport(revision=revision, unchanged=len(files) - len(changed))
+    if not changed and not removed:
+        return report
+    results = _load_all(changed, positions_dir, progress)
+    entries = {path: entry for path, entry in known.items() if path not in removed}
+    valid, taken = _accept(results, entries, report)
+    if not valid and not removed:
+        return report  # only broken files changed: the last good versions stay live
+    new_revision = store.new_revision()
+    folder = index_dir / new_revision
+    try:
+        store.link_copy(index_dir / revision, folder)
+        ix = whoosh_index.open_dir(str(folder))
+        writer = ix.writer(limitmb=128)
+        for path in removed + [r.path for r in valid]:
+            writer.delete_by_term("path", path)
+        for result in valid:
+            for doc in documents(result.position):
+                writer.add_document(**doc)
+            entries[result.path] = {"sha": changed[result.path][1], "slug": taken[result.path]}
+            (report.updated if result.path in known else report.added).append(result.path)
+        report.removed = removed
+        writer.commit()
+        ix.close()
+        new_manifest = store.Manifest(new_revision, time.time(), entries, SCHEMA_VERSION)
+        store.seal_generation(index_dir, folder, new_manifest)
+        store.publish(index_dir, new_revision)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    report.revision = new_revision
+    return report
+
+
+def _accept(
+    results: list[LoadResult], entries: dict[str, dict], report: IndexReport
+) -> tuple[list[LoadResult], dict[str, str]]:
+    """Split changed files into valid ones and skipped ones, checking slug clashes."""
+    owners = {e["slug"]: path for path, e in entries.items()}
+    valid, taken = [], {}
+    for result in results:
+        report.problems.extend(result.problems)
+        position = result.position
+        if position is None:
+            report.skipped.append(result.path)
+            continue
+        owner = owners.get(position.slug)
+        if owner and owner != result.path:
+            message = f"slug '{position.slug}' is already used by {owner}"
+            report.problems.append(Problem(result.path, 1, message))
+            report.skipped.append(result.path)
+            continue
+        owners[position.slug] = result.path
+        taken[result.path] = position.slug
+        valid.append(result)
+    return valid, taken

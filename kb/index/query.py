@@ -1,0 +1,149 @@
+"""Compile a parsed query (kb.search.grammar) into Whoosh query objects.
+
+Queries are built programmatically, never by Whoosh's own parser, so no input can
+reach a code path that raises. Fuzzy corrections and prefix expansions are looked up
+here and bounded: a prefix expands to at most MAX_EXPANSIONS words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from kb.index.schema import plain_analyzer, stemming_analyzer
+from kb.search.grammar import Clause, ParsedQuery, Phrase, Term
+
+FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "headings": 1.5, "body": 1.0}
+MAX_EXPANSIONS = 40
+PROXIMITY_SLOP = 12
+SPLIT_RE = re.compile(r"[-'’.]")
+
+_stemmer = stemming_analyzer()
+_plain = plain_analyzer()
+
+
+@lru_cache(maxsize=20000)
+def stem(word: str) -> str:
+    """The indexed form of one simple word (lower-cased, accents folded, stemmed)."""
+    tokens = [t.text for t in _stemmer(word)]
+    return tokens[-1] if tokens else word.lower()
+
+
+@lru_cache(maxsize=20000)
+def fold(word: str) -> str:
+    """The spelling form of a word: lower-cased and accent-folded, not stemmed."""
+    tokens = [t.text for t in _plain(word)]
+    return tokens[-1] if tokens else word.lower()
+
+
+def _across_fields(make) -> wq.Query:
+    return wq.Or([make(field, boost) for field, boost in FIELD_BOOSTS.items()])
+
+
+def stem_query(stems: list[str]) -> wq.Query:
+    """Match stems as one word or, for several, as a phrase, in any text field."""
+    if len(stems) == 1:
+        return _across_fields(lambda f, b: wq.Term(f, stems[0], boost=b))
+    return _across_fields(lambda f, b: wq.Phrase(f, stems, boost=b))
+
+
+class QueryCompiler:
+    """Builds Whoosh queries against one searcher, noting spelling corrections."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.corrections: dict[str, str] = {}
+
+    def known(self, word: str) -> bool:
+        return self.reader.doc_frequency("words", fold(word)) > 0
+
+    def correct(self, word: str) -> str | None:
+        """The closest indexed spelling of an unknown word, within two edits."""
+        folded = fold(word)
+        if len(folded) < 4 or folded.isdigit():
+            return None
+        maxdist = 1 if len(folded) < 7 else 2
+        suggestions = self.searcher.corrector("words").suggest(folded, limit=1, maxdist=maxdist)
+        return suggestions[0] if suggestions else None
+
+    def word_query(self, word: str) -> wq.Query:
+        """One typed word: its stem, hyphen variants, or its correction when unknown."""
+        parts = [p for p in SPLIT_RE.split(word) if p]
+        if len(parts) > 1:
+            joined = "".join(parts)
+            return wq.Or([stem_query([stem(joined)]), stem_query([stem(p) for p in parts])])
+        if not self.known(word):
+            corrected = self.correct(word)
+            if corrected:
+                self.corrections[word] = corrected
+                word = corrected
+        return stem_query([stem(word)])
+
+    def prefix_query(self, prefix: str) -> wq.Query:
+        folded = fold(prefix)
+        words = []
+        for term in self.reader.expand_prefix("words", folded):
+            words.append(term.decode() if isinstance(term, bytes) else term)
+            if len(words) >= MAX_EXPANSIONS:
+                break
+        if not words:
+            return wq.NullQuery
+        return wq.Or([stem_query([stem(w)]) for w in words])
+
+    def alternative_query(self, alternative: Term | Phrase) -> wq.Query:
+        if isinstance(alternative, Phrase):
+            return stem_query([stem(w) for w in alternative.words])
+        if alternative.prefix:
+            return self.prefix_query(alternative.word)
+        return self.word_query(alternative.word)
+
+    def clause_query(self, clause: Clause) -> wq.Query:
+        queries = [self.alternative_query(a) for a in clause.alternatives]
+        return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+    def compile(self, parsed: ParsedQuery, require_all: bool = True) -> wq.Query:
+        """All clauses (or any, when ``require_all`` is false), nearness rewarded."""
+        clauses = [self.clause_query(c) for c in parsed.clauses]
+        if not clauses:
+            return wq.NullQuery
+        main = wq.And(clauses) if require_all else wq.Or(clauses)
+        near = self._proximity(parsed.clauses)
+        if near is not None:
+            main = wq.AndMaybe(main, near)
+        if parsed.excluded:
+            main = wq.AndNot(main, wq.Or([self.clause_query(c) for c in parsed.excluded]))
+        return main
+
+    def _proximity(self, clauses: list[Clause]) -> wq.Query | None:
+        """Documents where the words stand close together score higher."""
+        words = [
+            c.alternatives[0].word for c in clauses
+            if isinstance(c.alternatives[0], Term) and not c.alternatives[0].prefix
+        ]  # fmt: skip
+        if len(words) < 2:
+            return None
+        stems = [stem(self.corrections.get(w, w)) for w in words if "-" not in w]
+        if len(stems) < 2:
+            return None
+        return wq.Phrase("body", stems, slop=PROXIMITY_SLOP, boost=2.0)
+
+
+def topic_filter(topics: list[str]) -> wq.Query:
+    return wq.And([wq.Term("topics", t) for t in topics])
+
+
+def kind_filter(kind: str, topics: list[str] | None = None) -> wq.Query:
+    parts = [wq.Term("kind", kind)] + ([topic_filter(topics)] if topics else [])
+    return wq.And(parts) if len(parts) > 1 else parts[0]
+
+
+def slugs_filter(kind: str, slugs: list[str]) -> wq.Query:
+    return wq.And([wq.Term("kind", kind), wq.Or([wq.Term("slug", s) for s in slugs])])
+
+
+DRAFTS = wq.Term("status", "draft")
+EVERYTHING = wq.Every()

@@ -1,0 +1,58 @@
+"""The Whoosh schema and analysers: one index, two kinds of document.
+
+Position documents rank whole positions; passage documents find the paragraph that
+answers. Text is indexed with character offsets (``chars=True``) so highlighting can
+jump straight to the matched words instead of re-analysing every stored text.
+"""
+
+from __future__ import annotations
+
+from whoosh.analysis import (
+    CharsetFilter,
+    IntraWordFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+)
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+# Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
+# the parts and the joined form: "co-operative" → co, operative, cooperative.
+TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
+SCHEMA_VERSION = 1
+
+
+def plain_analyzer():
+    """Lower-cased, accent-folded words, split at hyphens, not stemmed."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | IntraWordFilter(splitwords=False, mergewords=True, mergenums=True)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+    )
+
+
+def stemming_analyzer():
+    """The plain analyser followed by the English (Porter) stemmer."""
+    return plain_analyzer() | StemFilter(lang="en", cachesize=50000)
+
+
+def build_schema() -> Schema:
+    """The schema shared by position and passage documents."""
+    stem = stemming_analyzer()
+    return Schema(
+        key=ID(unique=True, stored=True),  # slug, or "passage:<id>"
+        kind=ID(stored=True),  # "position" or "passage"
+        slug=ID(stored=True),
+        path=ID(stored=True),
+        status=ID(stored=True),
+        updated=ID(stored=True, sortable=True),
+        topics=KEYWORD(stored=True, commas=True, lowercase=True),
+        title=TEXT(analyzer=stem, stored=True, chars=True),
+        summary=TEXT(analyzer=stem, stored=True, chars=True),
+        headings=TEXT(analyzer=stem, stored=True, chars=True),
+        body=TEXT(analyzer=stem, stored=True, chars=True),
+        words=TEXT(analyzer=plain_analyzer(), phrase=False),  # spelling and suggestions
+        record=STORED(),  # JSON the pages need, so requests never read Markdown
+    )

@@ -1,0 +1,155 @@
+"""Index generations on disk and the atomic pointer that says which one is live.
+
+Layout of the index folder::
+
+    search_index/
+        CURRENT          # name of the live generation, replaced atomically
+        gen-.../         # complete, immutable Whoosh indexes with manifest.json
+        .lock            # held by the one indexer allowed to run
+
+A generation is built (or hard-link copied and updated) in a fresh folder and made
+live by ``os.replace`` on CURRENT, so a reader sees the old index or the new one,
+never a half-written one, and a crash mid-build leaves the old one serving.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+KEEP_GENERATIONS = 3  # the live one plus two for readers that opened them moments ago
+
+
+class IndexMissing(Exception):
+    """There is no complete index to open."""
+
+
+class IndexBusy(Exception):
+    """Another indexer holds the lock."""
+
+
+@dataclass
+class Manifest:
+    """What a generation holds: per file, its content hash and slug."""
+
+    revision: str
+    built_at: float
+    files: dict[str, dict] = field(default_factory=dict)  # path → {"sha", "slug", ...}
+    schema_version: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        return cls(**{k: data[k] for k in ("revision", "built_at", "files", "schema_version")})
+
+
+def new_revision() -> str:
+    """A sortable, unique generation name."""
+    return f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def current_revision(index_dir: Path) -> str | None:
+    """The live generation's name, or None when there is no complete index."""
+    try:
+        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not name or not (index_dir / name / MANIFEST).is_file():
+        return None
+    return name
+
+
+def read_manifest(index_dir: Path, revision: str) -> Manifest:
+    """Load a generation's manifest."""
+    return Manifest.from_json((index_dir / revision / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or new file, whole."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def seal_generation(index_dir: Path, folder: Path, manifest: Manifest) -> None:
+    """Write the manifest (which marks a generation complete) and fsync its files."""
+    for child in folder.iterdir():
+        with open(child, "rb") as handle:
+            os.fsync(handle.fileno())
+    write_atomic(folder / MANIFEST, manifest.to_json())
+
+
+def publish(index_dir: Path, revision: str) -> None:
+    """Make ``revision`` the live generation, atomically, then prune old ones."""
+    write_atomic(index_dir / POINTER, revision + "\n")
+    prune(index_dir, keep=revision)
+
+
+def prune(index_dir: Path, keep: str) -> None:
+    """Remove unfinished and superseded generations, keeping the newest few."""
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    complete = [p for p in generations if (p / MANIFEST).is_file()]
+    survivors = {p.name for p in complete[-KEEP_GENERATIONS:]} | {keep}
+    for folder in generations:
+        if folder.name not in survivors:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def link_copy(source: Path, dest: Path) -> None:
+    """Copy a generation by hard links: Whoosh never rewrites a file it has written."""
+    dest.mkdir(parents=True)
+    for child in source.iterdir():
+        if child.name == MANIFEST or child.name.endswith(".lock"):
+            continue
+        try:
+            os.link(child, dest / child.name)
+        except OSError:
+            shutil.copy2(child, dest / child.name)
+
+
+@contextmanager
+def indexer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the single-indexer lock; raise IndexBusy if it is not free within ``wait``."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / LOCK, "a+")
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(
+                        "another 'flask kb index' is running; wait for it to finish"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        handle.close()

@@ -1,0 +1,1 @@
+"""Turning what people type into ranked positions and the passages that answer."""

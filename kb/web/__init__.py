@@ -1,0 +1,16 @@
+"""The Flask surfaces: pages, JSON API, errors and headers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kb.web import api, errors, pages, security, urls
+
+
+def init_app(app: Flask) -> None:
+    """Register every blueprint, handler and template helper."""
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    urls.init_app(app)

@@ -1,0 +1,111 @@
+"""The JSON API: the contract other tools and the tests rely on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from kb.search.engine import SearchResults
+from kb.web.urls import cite_url, passage_url, position_url
+from kb.web.views import get_position_or_404, knowledge_base, search_request
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def search_json(found: SearchResults) -> dict:
+    """The /api/search body for one SearchResults value."""
+    req = found.request
+    return {
+        "query": req.q,
+        "total": found.total,
+        "page": req.page,
+        "per_page": req.per_page,
+        "sort": req.sort,
+        "topics": list(req.topics),
+        "matched": found.matched,
+        "did_you_mean": found.did_you_mean,
+        "facets": {"topics": found.facets},
+        "results": [
+            {
+                "slug": r.slug,
+                "title": r.title,
+                "url": position_url(r.slug),
+                "summary": r.summary,
+                "topics": list(r.topics),
+                "updated": r.updated,
+                "score": round(r.score, 4),
+                "snippet": r.snippet,
+                "passages": [
+                    {
+                        "id": p.id,
+                        "heading": p.heading,
+                        "text": p.text,
+                        "snippet": p.snippet,
+                        "url": passage_url(p.slug, p.anchor),
+                        "cite_url": cite_url(p.id),
+                    }
+                    for p in r.passages
+                ],
+            }
+            for r in found.results
+        ],
+    }
+
+
+def position_json(record: dict) -> dict:
+    return {
+        "slug": record["slug"],
+        "title": record["title"],
+        "summary": record["summary"],
+        "topics": record["topics"],
+        "status": record["status"],
+        "updated": record["updated"],
+        "authors": record["authors"],
+        "url": position_url(record["slug"]),
+        "passages": [
+            {
+                "id": p["id"],
+                "heading": p["heading"],
+                "text": p["text"],
+                "url": passage_url(record["slug"], p["anchor"]),
+                "cite_url": cite_url(p["id"]),
+            }
+            for p in record["passages"]
+        ],
+    }
+
+
+@bp.get("/search")
+def search():
+    """Ranked positions with their best passages."""
+    return jsonify(search_json(knowledge_base().search(search_request())))
+
+
+@bp.get("/positions/<path:slug>")
+def position(slug: str):
+    """One position with its passages."""
+    return jsonify(position_json(get_position_or_404(slug)))
+
+
+@bp.get("/positions")
+def positions():
+    """Every visible position, most recently updated first."""
+    records = knowledge_base().records()
+    return jsonify(
+        {
+            "total": len(records),
+            "positions": [
+                {"slug": r["slug"], "title": r["title"], "summary": r["summary"],
+                 "topics": r["topics"], "updated": r["updated"], "url": position_url(r["slug"])}
+                for r in records
+            ],
+        }
+    )  # fmt: skip
+
+
+@bp.get("/suggest")
+def suggest():
+    """Title and word completions for as-you-type search."""
+    found = knowledge_base().suggest(request.args.get("q", ""))
+    for title in found["titles"]:
+        title["url"] = position_url(title["slug"])
+    return jsonify(found)

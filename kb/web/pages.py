@@ -1,0 +1,61 @@
+"""The HTML pages. Each view fetches one value and renders it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from kb.web.views import get_position_or_404, knowledge_base, search_request
+
+bp = Blueprint("pages", __name__)
+RECENT = 6
+
+
+@bp.get("/")
+def home():
+    """Search box, topics with counts, recently updated positions."""
+    kb = knowledge_base()
+    return render_template("home.html", topics=kb.topics(), recent=kb.records()[:RECENT])
+
+
+@bp.get("/search")
+def search():
+    """Server-rendered results: works fully without JavaScript."""
+    req = search_request()
+    found = knowledge_base().search(req) if (req.q.strip() or req.topics) else None
+    return render_template("search.html", req=req, found=found)
+
+
+@bp.get("/positions/<path:slug>")
+def position(slug: str):
+    """One position, every passage carrying its anchor."""
+    record = get_position_or_404(slug)
+    return render_template("position.html", position=record)
+
+
+@bp.get("/positions")
+def positions():
+    """Every position, A to Z."""
+    records = sorted(knowledge_base().records(), key=lambda r: r["title"].lower())
+    return render_template("positions.html", positions=records)
+
+
+@bp.get("/topics/<topic>")
+def topic(topic: str):
+    """Positions under one topic, most recently updated first."""
+    records = [r for r in knowledge_base().records() if topic in r["topics"]]
+    if not records:
+        abort(404, "No positions have that topic.")
+    return render_template("topic.html", topic=topic, positions=records)
+
+
+@bp.get("/help/search")
+def search_help():
+    """How to search: the small query syntax."""
+    return render_template("help.html")
+
+
+@bp.app_context_processor
+def inject_site():
+    kb = knowledge_base()
+    return {"site_name": kb.settings.site_name, "preview": kb.settings.preview,
+            "topic_label": kb.topic_label, "current_query": request.args.get("q", "")}  # fmt: skip

@@ -1,0 +1,139 @@
+"""The index is built into a new generation and swapped in atomically."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from whoosh import index as whoosh_index
+
+from kb.index import build as build_module
+from kb.index import store
+from kb.index.build import update_index
+from kb.index.reader import IndexReader
+from kb.search.engine import SearchRequest, search
+from kb.search.synonyms import build_synonyms
+
+
+def titles(index_dir, q: str) -> list[str]:
+    reader = IndexReader(index_dir)
+    found = search(reader.searcher(), build_synonyms([]), SearchRequest(q=q))
+    return [r.title for r in found.results]
+
+
+def test_full_build_then_up_to_date(write_position, positions_dir, index_dir):
+    write_position("europe", "We cooperate with our neighbours.", title="Europe")
+    report = update_index(positions_dir, index_dir)
+    assert (report.rebuilt, report.added) == (True, ["europe.md"])
+    again = update_index(positions_dir, index_dir)
+    assert not again.changed and again.revision == report.revision
+    assert titles(index_dir, "neighbours") == ["Europe"]
+
+
+def test_incremental_update_touches_only_changed_files(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    write_position("climate", "Emissions.", title="Climate")
+    update_index(positions_dir, index_dir)
+    write_position("climate", "Emissions and warming.", title="Climate")
+    (positions_dir / "europe.md").unlink()
+    write_position("power", "Communities.", title="Power")
+    report = update_index(positions_dir, index_dir)
+    assert (report.added, report.updated, report.removed) == (
+        ["power.md"],
+        ["climate.md"],
+        ["europe.md"],
+    )
+    assert titles(index_dir, "warming") == ["Climate"]
+    assert titles(index_dir, "neighbours") == []
+
+
+def test_bad_file_is_skipped_and_reported(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    write_position("broken", raw="---\ntitle: [x\n---\nBody\n")
+    report = update_index(positions_dir, index_dir)
+    assert report.skipped == ["broken.md"]
+    assert [str(p) for p in report.problems][0].startswith("broken.md:")
+    assert titles(index_dir, "neighbours") == ["Europe"]
+
+
+def test_file_that_turns_invalid_keeps_last_good_version(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    write_position("europe", raw="---\ntitle: Europe\nstatus: wrong\n---\nNew text.\n")
+    report = update_index(positions_dir, index_dir)
+    assert report.skipped == ["europe.md"]
+    assert titles(index_dir, "neighbours") == ["Europe"]
+
+
+def test_old_index_readable_while_rebuild_runs(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    reader = IndexReader(index_dir)
+    old = reader.revision()
+    started, release = threading.Event(), threading.Event()
+    real_documents = build_module.documents
+
+    def slow_documents(position):
+        started.set()
+        release.wait(5)
+        return real_documents(position)
+
+    monkeypatch.setattr(build_module, "documents", slow_documents)
+    write_position("europe", "Neighbours and friends.", title="Europe")
+    worker = threading.Thread(target=update_index, args=(positions_dir, index_dir, True))
+    worker.start()
+    assert started.wait(5)
+    assert titles(index_dir, "neighbours") == ["Europe"]  # served from the old generation
+    assert store.current_revision(index_dir) == old
+    release.set()
+    worker.join(10)
+    assert store.current_revision(index_dir) != old
+    assert titles(index_dir, "friends") == ["Europe"]
+
+
+def test_crash_mid_build_leaves_old_index_serving(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    old = store.current_revision(index_dir)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "seal_generation", crash)
+    write_position("europe", "Changed.", title="Europe")
+    with pytest.raises(OSError):
+        update_index(positions_dir, index_dir, rebuild=True)
+    assert store.current_revision(index_dir) == old
+    assert titles(index_dir, "neighbours") == ["Europe"]
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == [old]
+
+
+def test_leftover_unfinished_generation_is_ignored_and_pruned(
+    write_position, positions_dir, index_dir
+):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    (index_dir / "gen-00000000T000000-deadbeef").mkdir()  # as left by a kill -9
+    write_position("europe", "Friends.", title="Europe")
+    update_index(positions_dir, index_dir)
+    assert not (index_dir / "gen-00000000T000000-deadbeef").exists()
+    assert titles(index_dir, "friends") == ["Europe"]
+
+
+def test_second_indexer_gets_a_clear_message(write_position, positions_dir, index_dir):
+    write_position("europe")
+    with store.indexer_lock(index_dir):
+        with pytest.raises(store.IndexBusy, match="another 'flask kb index' is running"):
+            update_index(positions_dir, index_dir)
+
+
+def test_every_generation_opens(write_position, positions_dir, index_dir):
+    write_position("europe")
+    update_index(positions_dir, index_dir)
+    revision = store.current_revision(index_dir)
+    assert whoosh_index.exists_in(os.fspath(index_dir / revision))

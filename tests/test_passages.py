@@ -1,0 +1,89 @@
+"""Passages: one per block, with heading trail, ordinal, stable id, readable anchor."""
+
+from __future__ import annotations
+
+from kb.content.render import render_body
+
+BODY = """Intro paragraph.
+
+## Trade and Europe
+
+First trade paragraph.
+
+- a list item
+- another
+
+### Tariffs
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+> A quoted line.
+"""
+
+
+def test_blocks_become_passages_with_trails_and_anchors():
+    passages = render_body("europe", BODY).passages
+    assert [(p.ordinal, p.anchor, p.heading) for p in passages] == [
+        (1, "intro-1", ""),
+        (2, "trade-and-europe-1", "Trade and Europe"),
+        (3, "trade-and-europe-2", "Trade and Europe"),
+        (4, "tariffs-1", "Trade and Europe › Tariffs"),
+        (5, "tariffs-2", "Trade and Europe › Tariffs"),
+    ]
+    assert passages[2].text == "a list item another"
+    assert passages[4].text == "A quoted line."
+
+
+def test_every_anchor_is_on_the_page():
+    rendered = render_body("europe", BODY)
+    for passage in rendered.passages:
+        assert f'id="{passage.anchor}"' in rendered.html
+
+
+def test_same_text_same_id():
+    first = render_body("europe", BODY).passages
+    again = render_body("europe", BODY).passages
+    assert [p.id for p in first] == [p.id for p in again]
+
+
+def test_whitespace_only_edit_keeps_id():
+    first = render_body("europe", "One  paragraph\nwrapped.\n").passages[0]
+    second = render_body("europe", "One paragraph wrapped.\n").passages[0]
+    assert first.id == second.id
+
+
+def test_edited_paragraph_gets_new_id_and_others_keep_theirs():
+    before = render_body("europe", BODY).passages
+    after = render_body("europe", BODY.replace("First trade paragraph.", "Edited text.")).passages
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a.id != b.id]
+    assert changed == [1]
+
+
+def test_inserted_paragraph_leaves_existing_ids_alone():
+    before = {p.id for p in render_body("europe", BODY).passages}
+    after = {p.id for p in render_body("europe", "New opening.\n\n" + BODY).passages}
+    assert before < after and len(after - before) == 1
+
+
+def test_same_text_in_other_position_has_other_id():
+    a = render_body("europe", "Shared words.").passages[0]
+    b = render_body("climate", "Shared words.").passages[0]
+    assert a.id != b.id
+
+
+def test_repeated_paragraph_gets_distinct_ids():
+    passages = render_body("europe", "Same.\n\nSame.\n").passages
+    assert len({p.id for p in passages}) == 2
+
+
+def test_raw_html_and_scripts_never_survive():
+    rendered = render_body(
+        "x",
+        "<script>alert(1)</script>\n\nText <img src=x onerror=alert(1)> "
+        "[link](javascript:alert(1))\n",
+    )
+    assert "<script" not in rendered.html
+    assert "<img" not in rendered.html
+    assert "javascript:" not in rendered.html

@@ -1,0 +1,145 @@
+"""Every route's status, the JSON contract, drafts hidden, HTML sanitised."""
+
+from __future__ import annotations
+
+import pytest
+
+STATUS_TABLE = [
+    ("/", 200),
+    ("/search", 200),
+    ("/search?q=internationalism", 200),
+    ("/search?q=topic:europe", 200),
+    ("/search?q=x&page=abc&per_page=-4&sort=bogus", 200),
+    ("/positions", 200),
+    ("/positions/internationalism", 200),
+    ("/positions/no-such-position", 404),
+    ("/positions/../../etc/passwd", 404),
+    ("/topics/europe", 200),
+    ("/topics/no-such-topic", 404),
+    ("/help/search", 200),
+    ("/api/search?q=europe", 200),
+    ("/api/search", 200),
+    ("/api/positions", 200),
+    ("/api/positions/europe", 200),
+    ("/api/positions/no-such-position", 404),
+    ("/api/suggest?q=eur", 200),
+    ("/api/no-such-endpoint", 404),
+    ("/no-such-page", 404),
+]
+
+
+@pytest.mark.parametrize(("path", "status"), STATUS_TABLE)
+def test_status_table(starter_client, path, status):
+    assert starter_client.get(path).status_code == status
+
+
+def test_search_page_finds_internationalism(starter_client):
+    page = starter_client.get("/search?q=internationalism").get_data(as_text=True)
+    assert 'href="/positions/internationalism"' in page
+    assert "<mark" in page
+
+
+def test_search_json_shape(starter_client):
+    body = starter_client.get("/api/search?q=european+neighbours").get_json()
+    assert set(body) >= {"query", "total", "page", "per_page", "did_you_mean", "facets", "results"}
+    assert set(body["facets"]) == {"topics"}
+    first = body["results"][0]
+    assert set(first) >= {
+        "slug",
+        "title",
+        "url",
+        "summary",
+        "topics",
+        "score",
+        "snippet",
+        "passages",
+    }
+    assert first["slug"] == "europe" and first["url"] == "/positions/europe"
+    passage = first["passages"][0]
+    assert set(passage) >= {"id", "heading", "text", "snippet", "url", "cite_url"}
+    assert passage["cite_url"] == f"/cite/{passage['id']}"
+    assert passage["url"].startswith("/positions/europe#")
+
+
+def test_position_json_shape(starter_client):
+    body = starter_client.get("/api/positions/europe").get_json()
+    assert set(body) >= {
+        "slug",
+        "title",
+        "summary",
+        "topics",
+        "status",
+        "updated",
+        "url",
+        "passages",
+    }
+    assert body["status"] == "adopted" and body["updated"]
+    assert all(set(p) >= {"id", "heading", "text", "url", "cite_url"} for p in body["passages"])
+
+
+def test_error_json_shape(starter_client):
+    response = starter_client.get("/api/positions/nope")
+    assert response.is_json
+    assert response.get_json() == {
+        "ok": False,
+        "error": "No position has that address.",
+        "status": 404,
+    }
+
+
+def test_missing_index_is_a_clear_503(make_app, write_position):
+    write_position("europe")
+    client = make_app(index=False).test_client()
+    page = client.get("/")
+    assert page.status_code == 503
+    assert "flask --app app kb index" in page.get_data(as_text=True)
+    api = client.get("/api/search?q=x")
+    assert api.status_code == 503 and api.get_json()["ok"] is False
+
+
+def test_drafts_are_never_public(make_app, write_position):
+    write_position("secret-plan", "Confidential draft words.", title="Secret plan", status="draft")
+    write_position("europe", "Public words.", title="Europe")
+    client = make_app().test_client()
+    assert client.get("/positions/secret-plan").status_code == 404
+    assert client.get("/api/positions/secret-plan").status_code == 404
+    assert client.get("/api/search?q=confidential").get_json()["total"] == 0
+    assert "Secret plan" not in client.get("/positions").get_data(as_text=True)
+    assert "Secret plan" not in client.get("/").get_data(as_text=True)
+
+
+def test_drafts_shown_in_preview_mode(make_app, write_position):
+    write_position("secret-plan", "Confidential draft words.", title="Secret plan", status="draft")
+    client = make_app(KB_PREVIEW="1").test_client()
+    page = client.get("/positions/secret-plan").get_data(as_text=True)
+    assert "Draft" in page
+    assert client.get("/api/search?q=confidential").get_json()["total"] == 1
+
+
+def test_script_in_a_position_never_reaches_the_page(make_app, write_position):
+    write_position(
+        "evil",
+        '<script>alert("x")</script>\n\n<img src=x onerror=alert(1)>\n\n'
+        "[click](javascript:alert(1))\n",
+        title='Evil <script>alert("t")</script>',
+        summary='"<b onmouseover=alert(1)>hi</b>"',
+    )
+    client = make_app().test_client()
+    for path in ("/positions/evil", "/search?q=evil", "/", "/positions"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in page
+        assert "onerror=alert" not in page.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+        assert 'href="javascript:' not in page
+
+
+def test_query_is_escaped_when_echoed(starter_client):
+    page = starter_client.get("/search?q=<script>alert(1)</script>").get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_security_headers(starter_client):
+    headers = starter_client.get("/").headers
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"]
