@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from kb.config import Settings
 from kb.content.render import slugify
-from kb.index.build import update_index
 from kb.index.store import IndexBusy
+from kb.indexing import reindex
 
 kb_cli = AppGroup("kb", help="Build the index, check content, scaffold positions.")
 
@@ -46,8 +46,7 @@ def index_command(rebuild: bool, wait: float) -> None:
     if not config.positions_dir.is_dir():
         raise click.ClickException(f"content folder not found: {config.positions_dir}")
     try:
-        report = update_index(config.positions_dir, config.index_dir, rebuild=rebuild,
-                              progress=_progress_bar(), lock_wait=wait)  # fmt: skip
+        report = reindex(config, rebuild=rebuild, progress=_progress_bar(), lock_wait=wait)
     except IndexBusy as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
