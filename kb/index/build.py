@@ -87,6 +87,7 @@ def documents(position: Position) -> Iterable[dict]:
         "path": position.path,
         "status": position.status,
         "updated": position.updated.isoformat() if position.updated else "",
+        "updated_order": int(position.updated.strftime("%Y%m%d")) if position.updated else 0,
         "topics": ",".join(position.topics),
     }
     body = "\n\n".join(p.text for p in position.passages)

@@ -62,25 +62,45 @@ class QueryCompiler:
         return self.reader.doc_frequency("words", fold(word)) > 0
 
     def correct(self, word: str) -> str | None:
-        """The closest indexed spelling of an unknown word, within two edits."""
+        """The closest indexed spelling of an unknown word: fewest edits, then most common."""
         folded = fold(word)
         if len(folded) < 4 or folded.isdigit():
             return None
-        maxdist = 1 if len(folded) < 7 else 2
-        suggestions = self.searcher.corrector("words").suggest(folded, limit=1, maxdist=maxdist)
-        return suggestions[0] if suggestions else None
+        for distance in range(1, 2 if len(folded) < 6 else 3):
+            candidates = [
+                term.decode() if isinstance(term, bytes) else term
+                for term in self.reader.terms_within("words", folded, distance, prefix=1)
+            ]
+            if candidates:
+                return max(candidates, key=lambda w: (self.reader.doc_frequency("words", w), w))
+        return None
+
+    def correct_clauses(self, clauses: list[Clause]) -> list[Clause]:
+        """Replace each typed word the index does not know by its closest spelling."""
+        corrected = []
+        for clause in clauses:
+            alternatives = [self._corrected(a) for a in clause.alternatives]
+            corrected.append(Clause(alternatives, quoted=clause.quoted))
+        return corrected
+
+    def _corrected(self, alternative: Term | Phrase) -> Term | Phrase:
+        if not isinstance(alternative, Term) or alternative.prefix:
+            return alternative
+        word = alternative.word
+        if SPLIT_RE.search(word) or self.known(word):
+            return alternative
+        correction = self.correct(word)
+        if not correction:
+            return alternative
+        self.corrections[word] = correction
+        return Term(correction)
 
     def word_query(self, word: str) -> wq.Query:
-        """One typed word: its stem, hyphen variants, or its correction when unknown."""
+        """One word: its stem, or for 'co-operate' the joined form or the parts in order."""
         parts = [p for p in SPLIT_RE.split(word) if p]
         if len(parts) > 1:
             joined = "".join(parts)
             return wq.Or([stem_query([stem(joined)]), stem_query([stem(p) for p in parts])])
-        if not self.known(word):
-            corrected = self.correct(word)
-            if corrected:
-                self.corrections[word] = corrected
-                word = corrected
         return stem_query([stem(word)])
 
     def prefix_query(self, prefix: str) -> wq.Query:
@@ -126,7 +146,7 @@ class QueryCompiler:
         ]  # fmt: skip
         if len(words) < 2:
             return None
-        stems = [stem(self.corrections.get(w, w)) for w in words if "-" not in w]
+        stems = [stem(w) for w in words if not SPLIT_RE.search(w)]
         if len(stems) < 2:
             return None
         return wq.Phrase("body", stems, slop=PROXIMITY_SLOP, boost=2.0)

@@ -74,7 +74,7 @@ def search_positions(
 ) -> tuple[list[PositionHit], int, dict[str, int]]:
     """One page of ranked positions, the total, and topic counts for the query."""
     mask = None if include_drafts else DRAFTS
-    options = {"sortedby": "updated", "reverse": True} if by_date else {}
+    options = {"sortedby": "updated_order", "reverse": True} if by_date else {}
     limit = page * per_page
     unfiltered = _collect(searcher, query, limit, filter=kind_filter("position"), mask=mask,
                           **options)  # fmt: skip

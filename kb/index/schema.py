@@ -14,13 +14,13 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemFilter,
 )
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def plain_analyzer():
@@ -47,7 +47,8 @@ def build_schema() -> Schema:
         slug=ID(stored=True),
         path=ID(stored=True),
         status=ID(stored=True),
-        updated=ID(stored=True, sortable=True),
+        updated=ID(stored=True),
+        updated_order=NUMERIC(int, bits=32, sortable=True),  # yyyymmdd, for sorting by date
         topics=KEYWORD(stored=True, commas=True, lowercase=True),
         title=TEXT(analyzer=stem, stored=True, chars=True),
         summary=TEXT(analyzer=stem, stored=True, chars=True),

@@ -112,8 +112,8 @@ def search(
     """Run ``request`` against ``searcher``; never raises for any query text."""
     parsed = parse(request.q)
     topics = sorted(set(request.topics) | set(parsed.topics))
-    parsed.clauses = synonyms.expand(parsed.clauses)
     compiler = QueryCompiler(searcher)
+    parsed.clauses = synonyms.expand(compiler.correct_clauses(parsed.clauses))
     if parsed.is_empty and not topics:
         return SearchResults(request=request, matched="none")
     matched = "all"
@@ -124,8 +124,10 @@ def search(
         matched = "any"
         query = compiler.compile(parsed, require_all=False)
         hits, total, facets = search_positions(searcher, query, *run)
-    passages = best_passages(searcher, query, [h.record["slug"] for h in hits],
-                             PASSAGES_PER_RESULT)  # fmt: skip
+    # Within a matching position, the best passage may hold only some of the words.
+    passage_query = compiler.compile(parsed, require_all=False) if parsed.clauses else query
+    slugs = [h.record["slug"] for h in hits]
+    passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     results = tuple(_position_result(hit, passages.get(hit.record["slug"], [])) for hit in hits)
     return SearchResults(
         request=request,

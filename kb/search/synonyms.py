@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.search.grammar import Clause, Phrase, Term
+from kb.search.grammar import STOP_WORDS, Clause, Phrase, Term
 
 DEFAULT_FILE = Path(__file__).with_name("synonyms.txt")
 EDITORS_FILE = "synonyms.txt"
@@ -94,7 +94,9 @@ def build_synonyms(texts: list[str]) -> Synonyms:
     all_groups = number_groups() + [g for text in texts for g in parse_groups(text)]
     for group in all_groups:
         for entry in group:
-            groups.setdefault(entry, {entry}).update(group)
+            # Queries lose their stop words before matching, so keys do too.
+            key = tuple(w for w in entry if w not in STOP_WORDS) or entry
+            groups.setdefault(key, {entry}).update(group)
     return Synonyms({k: tuple(sorted(v, key=lambda e: (e != k, e))) for k, v in groups.items()})
 
 

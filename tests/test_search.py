@@ -1,0 +1,226 @@
+"""Search behaviour people rely on: forgiving matching, answers, facets, never an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.search.engine import SearchRequest
+
+
+@pytest.fixture
+def search(make_app, write_position):
+    """Write positions, then search them: search("query", topics=..., sort=...)."""
+    state = {}
+
+    def run(q: str = "", **options):
+        if "app" not in state:
+            state["app"] = make_app()
+        kb = state["app"].config["KB"]
+        return kb.search(SearchRequest.from_args(
+            q, options.get("topics", ()), options.get("page", 1),
+            options.get("per_page", 10), options.get("sort", "relevance"),
+        ))  # fmt: skip
+
+    return run
+
+
+def slugs(found) -> list[str]:
+    return [r.slug for r in found.results]
+
+
+def test_accents_are_folded(write_position, search):
+    write_position("cafes", "Community cafés and a naïve coöperative.", title="Local life")
+    assert slugs(search("cafes")) == ["cafes"]
+    assert slugs(search("naive")) == ["cafes"]
+    assert slugs(search("cafés")) == ["cafes"]
+
+
+def test_numbers_match_their_words(write_position, search):
+    write_position("votes", "Votes at sixteen for every citizen.", title="Voting age")
+    write_position("terms", "Parliaments of 5 years.", title="Terms")
+    assert slugs(search("votes at 16")) == ["votes"]
+    assert slugs(search("five years")) == ["terms"]
+
+
+def test_hyphenation_variants(write_position, search):
+    write_position("coops", "We back co-operative ownership.", title="Ownership")
+    write_position("work", "End zero-hours contracts.", title="Work")
+    assert slugs(search("cooperative")) == ["coops"]
+    assert slugs(search("co-operative")) == ["coops"]
+    assert slugs(search("zero hours")) == ["work"]
+    assert slugs(search("zerohours")) == ["work"]
+
+
+def test_stemming_and_plurals(write_position, search):
+    write_position("rail", "The railways should be run for passengers.", title="Transport")
+    assert slugs(search("railway")) == ["rail"]
+    assert slugs(search("passenger")) == ["rail"]
+
+
+def test_all_terms_preferred_then_any(write_position, search):
+    write_position("both", "Housing and transport together.", title="Both")
+    write_position("one", "Housing alone, housing again.", title="One")
+    found = search("housing transport")
+    assert slugs(found) == ["both"] and found.matched == "all"
+    fallback = search("housing spaceships")
+    assert fallback.matched == "any"
+    assert set(slugs(fallback)) == {"both", "one"}
+
+
+def test_more_terms_and_closer_terms_rank_higher(write_position, search):
+    write_position("near", "Fair wages for care workers.\n\nOther text.", title="Near")
+    write_position(
+        "far",
+        "Fair treatment matters.\n\n" + "Filler sentence. " * 30 + "\n\nWages rise for workers.",
+        title="Far",
+    )
+    write_position("partial", "Care homes and wages.", title="Partial")
+    assert slugs(search("fair wages workers"))[:2] == ["near", "far"]
+    assert slugs(search("fair wages care workers spaceships"))[0] == "near"
+
+
+def test_question_words_carry_no_weight(write_position, search):
+    write_position("rail", "Our railways plan: public ownership of the railways.", title="Railways")
+    write_position("plan", "What is the plan? What will you do for us? Your plan.", title="Plans")
+    assert slugs(search("what is your plan for the railways?"))[0] == "rail"
+
+
+def test_synonyms_from_the_editors_file(write_position, positions_dir, search):
+    write_position("hospitals", "Waiting lists at hospitals.", title="Hospitals")
+    (positions_dir / "synonyms.txt").write_text("A&E, hospitals, emergency care\n", "utf-8")
+    assert slugs(search("emergency care")) == ["hospitals"]
+
+
+def test_default_acronyms(write_position, search):
+    write_position("health", "The National Health Service must be protected.", title="Health")
+    write_position("tax", "HMRC should close loopholes.", title="Tax")
+    assert slugs(search("NHS")) == ["health"]
+    assert slugs(search("revenue and customs")) == ["tax"]
+
+
+def test_did_you_mean_and_fuzzy_results(write_position, search):
+    write_position("climate", "Climate change is urgent.", title="Climate")
+    found = search("climte chnage")
+    assert found.did_you_mean == "climate change"
+    assert slugs(found) == ["climate"]
+    assert search("climate change").did_you_mean is None
+
+
+def test_highlights_show_words_as_written(write_position, search):
+    write_position("rail", "The Railways were nationalised.", title="Transport")
+    snippet = search("railway").results[0].passages[0].snippet
+    assert "<mark" in snippet and ">Railways</mark>" in snippet
+    assert "railwai" not in snippet
+
+
+def test_snippets_are_escaped(write_position, search):
+    write_position("x", "Use `<b>` tags & <i>entities</i> carefully.", title="Markup")
+    snippet = search("carefully").results[0].passages[0].snippet
+    assert "<b>" not in snippet and "<i>" not in snippet
+    assert "&lt;" in snippet
+
+
+def test_passages_point_at_the_paragraph_that_answers(write_position, search):
+    write_position(
+        "europe",
+        "Intro about many things.\n\n## Trade\n\nWe want frictionless trade with Europe.\n",
+        title="Europe",
+    )
+    found = search("frictionless trade")
+    passage = found.results[0].passages[0]
+    assert (passage.anchor, passage.heading) == ("trade-1", "Trade")
+    assert found.answer == passage
+
+
+def test_topic_facets_filters_and_sorting(write_position, search):
+    write_position("a", "Common word.", title="A", topics=["europe"], updated="2026-01-01")
+    write_position("b", "Common word.", title="B", topics=["europe", "trade"], updated="2026-03-01")
+    write_position("c", "Common word.", title="C", topics=["climate"], updated="2026-02-01")
+    found = search("common")
+    assert found.facets == {"europe": 2, "climate": 1, "trade": 1}
+    assert set(slugs(search("common", topics=["europe"]))) == {"a", "b"}
+    assert slugs(search("common", topics=["europe", "trade"])) == ["b"]
+    assert search("common", topics=["europe"]).facets == found.facets  # counts for the query
+    assert slugs(search("common", sort="updated")) == ["b", "c", "a"]
+    assert slugs(search("topic:climate")) == ["c"]
+
+
+def test_pagination(write_position, search):
+    for n in range(7):
+        write_position(f"p{n}", "Shared text here.", title=f"P{n}")
+    first, second = search("shared", per_page=5), search("shared", per_page=5, page=2)
+    assert (first.total, first.pages, len(first.results), len(second.results)) == (7, 2, 5, 2)
+    assert not set(slugs(first)) & set(slugs(second))
+
+
+def test_exclusion_and_or(write_position, search):
+    write_position("a", "Trains and buses.", title="A")
+    write_position("b", "Trains and trams.", title="B")
+    assert slugs(search("trains -buses")) == ["b"]
+    assert set(slugs(search("buses OR trams"))) == {"a", "b"}
+
+
+HOSTILE = [
+    "",
+    " ",
+    "*",
+    "**",
+    "?",
+    '"',
+    '""',
+    "'",
+    "(",
+    ")",
+    "((((((((((a",
+    "[z TO a]",
+    "word^abc",
+    "word~99",
+    "NOT NOT x",
+    "AND",
+    "OR",
+    "NOT",
+    "a AND OR NOT b",
+    "title:",
+    "topic:",
+    "topic:../../etc",
+    "-",
+    "--",
+    "-*",
+    "a*a*a*a*a*a*a*a*a*a",
+    "\x00\x01\x02",
+    "\u202e\u200b",
+    "😀🏳️‍🌈",
+    "x" * 5000,
+    "word " * 2000,
+    "<script>alert(1)</script>",
+    "%00",
+    "\\",
+    "a:b:c:d",
+    '"unclosed phrase',
+    '-""',
+    "OR OR OR",
+    "топик:привет",
+    "中文 搜索",
+    "١٢٣",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_raise(starter_app, query):
+    with starter_app.app_context():
+        found = starter_app.config["KB"].search(SearchRequest(q=query))
+    assert found.total >= 0
+    client = starter_app.test_client()
+    assert client.get("/api/search", query_string={"q": query}).status_code == 200
+    assert client.get("/search", query_string={"q": query}).status_code == 200
+
+
+def test_suggest_titles_and_words(starter_client):
+    body = starter_client.get("/api/suggest?q=intern").get_json()
+    assert body["titles"][0] == {
+        "slug": "internationalism",
+        "title": "Internationalism",
+        "url": "/positions/internationalism",
+    }
+    assert any(w.startswith("internation") for w in body["words"])
+    assert starter_client.get("/api/suggest?q=").get_json()["titles"] == []
