@@ -83,5 +83,9 @@ def _mapping(root: yaml.MappingNode, body: str, body_line: int) -> FrontMatter:
             values[key] = constructor.construct_object(value_node, deep=True)
         except yaml.YAMLError as exc:
             raise FrontMatterError(line, f"{key}: cannot be read: {exc}") from exc
+        except ValueError as exc:  # a date-shaped value that is no date, like 2026-13-01
+            if not isinstance(value_node, yaml.ScalarNode):
+                raise FrontMatterError(line, f"{key}: cannot be read: {exc}") from exc
+            values[key] = value_node.value  # the field check then explains it
         lines[key] = line
     return FrontMatter(values=values, lines=lines, body=body, body_line=body_line)

@@ -156,6 +156,8 @@ def _fragment_html(md: markdown.Markdown, element: ElementTree.Element) -> str:
 
 def render_body(slug: str, body: str) -> Rendered:
     """Render ``body`` and split it into passages with stable ids and readable anchors."""
+    if not body.strip():  # Markdown skips its tree processors for blank input
+        return Rendered(html="", headings=(), passages=())
     md, collector = _new_markdown()
     page_html = sanitise(md.convert(body))
     seen: dict[str, int] = {}
