@@ -1,14 +1,21 @@
 """`flask kb check`: every problem in the content folder, in plain words, with the fix.
 
-Beyond what loading finds (front matter, types, dates, statuses, duplicate slugs,
-UTF-8), it checks links between positions, heading levels, empty bodies, duplicate
-titles and topics missing from the editors' topic list.
+Loading finds what is wrong inside one file's front matter (YAML, required fields, types,
+dates, statuses, UTF-8). This module adds the rest: heading levels and empty bodies in
+each file, then what needs the whole folder — duplicate slugs and titles, links and
+``related:`` entries that lead nowhere, topics missing from the editors' topic list.
+
+``check_folder`` accepts a cache keyed by content hash, so the live preview re-reads
+only the files that changed.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
 import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -16,138 +23,371 @@ import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb.content.loader import Collection, load_folder
-from kb.content.model import Position, Problem
+from kb.content.frontmatter import FrontMatterError, parse_front_matter
+from kb.content.loader import LoadResult, load_file, position_files
+from kb.content.model import Problem
+from kb.content.validate import SLUG_RE
 
 TOPICS_FILE = "topics.yml"
-LINK_RE = re.compile(r"\]\(\s*(/positions/[^)\s#?]*)")
-HEADING_RE = re.compile(r"^(#{1,6})[ \t]+\S")
-FENCE_RE = re.compile(r"^(```|~~~)")
+LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
+REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
+HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+KEY_LINE_RE = re.compile(r"^[^\s#-][^:]*:")
+
+# PyYAML names what confused the parser; editors need to know what to change.
+YAML_HINTS = (
+    ("'\\t'", "indent with spaces, not tabs"),
+    (
+        "mapping values are not allowed",
+        "if a value contains ': ', put the whole value in quotes, like "
+        'title: "Europe: our future"',
+    ),
+    ("expected ',' or ']'", "a list needs commas between items and a closing ']'"),
+    ("found unexpected end of stream", "a quoted value is missing its closing quote"),
+    ("cannot start any token", "put a value that starts with @, ` or % in quotes"),
+    (
+        "could not find expected ':'",
+        "every line needs 'key: value'; look for a missing colon or an unclosed quote",
+    ),
+    ("did not find expected key", "check the indentation: each key starts its own line"),
+)
 
 
-def body_lines(position: Position, text: str) -> int:
-    """The file line on which the body (after the title line) starts."""
-    index = text.find(position.body[:80]) if position.body.strip() else -1
-    return text.count("\n", 0, index) + 1 if index >= 0 else 1
+def explain(problem: Problem) -> Problem:
+    """The same problem, with the fix added when it is a YAML parser message."""
+    if not problem.message.startswith("front matter is not valid YAML"):
+        return problem
+    for needle, hint in YAML_HINTS:
+        if needle in problem.message:
+            return replace(problem, message=f"{problem.message}; {hint}")
+    return problem
 
 
-def heading_problems(path: str, body: str, first_line: int) -> list[Problem]:
+@dataclass(frozen=True)
+class FileFacts:
+    """What one file contributes to a check; reusable while its content hash holds."""
+
+    sha: str
+    result: LoadResult
+    lines: tuple[str, ...] = ()  # the file's text lines, when it is readable UTF-8
+    keys: dict[str, int] = field(default_factory=dict)  # front matter key → file line
+    local: tuple[Problem, ...] = ()  # problems found in this file alone
+    links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...") in the body
+    body_line: int = 1  # the file line on which the body starts
+
+    @property
+    def path(self) -> str:
+        return self.result.path
+
+    def key_line(self, key: str) -> int:
+        return self.keys.get(key, 1)
+
+    def item_line(self, key: str, item: str) -> int:
+        """The line of ``item`` in a front matter list, which may span several lines."""
+        start = self.key_line(key)
+        word = re.compile(rf"(?<![\w-]){re.escape(item)}(?![\w-])")
+        for number in range(start, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if number > start and (line.strip() in ("---", "...") or KEY_LINE_RE.match(line)):
+                break
+            if word.search(line.split(":", 1)[-1] if number == start else line):
+                return number
+        return start
+
+
+def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
+    """Load one file and find the problems that need no other file."""
+    result = load_file(path, root)
+    sha = hashlib.sha256(data).hexdigest()
+    local = [explain(p) for p in result.problems]
+    try:
+        text = data.decode("utf-8-sig")
+        front = parse_front_matter(text)
+    except (UnicodeDecodeError, FrontMatterError):
+        return FileFacts(sha, result, local=tuple(local))
+    first = front.body_line
+    body = front.body.splitlines()
+    lines = tuple(text.splitlines())
+    local += heading_problems(result.path, body, first)
+    local += _position_problems(result, min(first, max(len(lines), 1)))
+    links = body_links(body, first)
+    return FileFacts(sha, result, lines, dict(front.lines), tuple(local), links, first)
+
+
+def _position_problems(result: LoadResult, body_line: int) -> list[Problem]:
+    """An empty body (an error unless drafting) and a missing summary (a warning)."""
+    position, problems = result.position, []
+    if position and not position.passages:
+        severity = "warning" if position.status == "draft" else "error"
+        message = "the body is empty; write the position below the front matter"
+        problems.append(Problem(result.path, body_line, message, severity))
+    if position and not position.summary:
+        message = (
+            "summary: missing; add one sentence stating the position, shown in results "
+            "and citations"
+        )
+        problems.append(Problem(result.path, 1, message, "warning"))
+    return problems
+
+
+def heading_problems(path: str, body: list[str], first_line: int) -> list[Problem]:
     """Headings that skip a level (## then ####) confuse readers and screen readers."""
-    problems, previous, in_fence = [], 1, False
-    for offset, line in enumerate(body.splitlines()):
-        if FENCE_RE.match(line):
-            in_fence = not in_fence
-        match = None if in_fence else HEADING_RE.match(line)
+    problems, previous, fence = [], 1, ""
+    for number, line in enumerate(body, start=first_line):
+        fence = _fence_state(fence, line)
+        match = None if fence else HEADING_RE.match(line)
         if not match:
             continue
         level = len(match.group(1))
         if level > previous + 1:
             problems.append(Problem(
-                path, first_line + offset,
-                f"heading level {level} follows level {previous}; use {'#' * (previous + 1)} "
-                "so levels are not skipped",
+                path, number,
+                f"heading '{match.group(2)}' skips a level ({'#' * level} after "
+                f"{'#' * previous}); make it {'#' * (previous + 1)} so no level is skipped",
+                "warning",
             ))  # fmt: skip
         previous = level
     return problems
 
 
-def link_problems(path: str, body: str, first_line: int, slugs: set[str]) -> list[Problem]:
-    problems = []
-    for offset, line in enumerate(body.splitlines()):
-        for target in LINK_RE.findall(line):
-            slug = target[len("/positions/") :].strip("/")
-            if slug and slug not in slugs:
-                problems.append(Problem(
-                    path, first_line + offset,
-                    f"link to {target} points to no position; check the slug",
-                ))  # fmt: skip
-    return problems
+def body_links(body: list[str], first_line: int) -> tuple[tuple[int, str], ...]:
+    """Every link to /positions/... in the body, with its file line; code is skipped."""
+    found, fence = [], ""
+    for number, line in enumerate(body, start=first_line):
+        fence = _fence_state(fence, line)
+        if fence or FENCE_RE.match(line):
+            continue
+        targets = LINK_RE.findall(line) + REFERENCE_RE.findall(line)
+        found += [(number, target) for target in targets]
+    return tuple(found)
+
+
+def _fence_state(fence: str, line: str) -> str:
+    """The open code fence after ``line`` ("" when outside code)."""
+    match = FENCE_RE.match(line)
+    if not match:
+        return fence
+    marker = match.group(1)
+    if not fence:
+        return marker
+    return "" if marker[0] == fence[0] and len(marker) >= len(fence) else fence
 
 
 def read_topic_list(root: Path) -> tuple[set[str] | None, list[Problem]]:
-    """The editors' topic list, or None when the folder has none."""
+    """The editors' topic list, or None when the folder has none or it cannot be read."""
     path = root / TOPICS_FILE
     if not path.is_file():
         return None, []
+    fix = "write one 'slug: Label' line per topic, like 'young-people: Young people'"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
-        return None, [Problem(TOPICS_FILE, line, f"topic list cannot be read: {exc}")]
-    if isinstance(data, dict):
-        return {str(k) for k in data}, []
-    if isinstance(data, list):
-        return {str(k) for k in data}, []
-    return None, [Problem(TOPICS_FILE, 1, "topic list must be 'slug: Label' lines")]
+        data = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return None, [Problem(TOPICS_FILE, 1, "file is not valid UTF-8; save it as UTF-8")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "unreadable"
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(TOPICS_FILE, line, f"not valid YAML: {problem}; {fix}")]
+    if not isinstance(data, (dict, list)):
+        return None, [Problem(TOPICS_FILE, 1, f"the topic list is not a list; {fix}")]
+    topics = {str(key) for key in data}
+    problems = [
+        Problem(TOPICS_FILE, 1, f"'{topic}' is not a topic slug; use lower-case words "
+                "joined by hyphens, like young-people", "warning")
+        for topic in sorted(topics) if not SLUG_RE.match(topic)
+    ]  # fmt: skip
+    return topics, problems
 
 
-def check_folder(root: Path) -> list[Problem]:
-    """Every problem in the content folder, sorted by file and line."""
-    collection: Collection = load_folder(root)
-    problems = list(collection.problems)
-    slugs = {p.slug for p in collection.positions}
-    topics, topic_problems = read_topic_list(root)
-    problems += topic_problems
-    titles: dict[str, str] = {}
-    for position in collection.positions:
-        problems += _position_problems(root, position, slugs, topics, titles)
-    return sorted(problems, key=lambda p: (p.path, p.line, p.message))
+def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
+    """Every problem in the content folder, sorted by file and line.
+
+    ``cache`` (path → FileFacts) is read and refreshed: files whose content hash is
+    unchanged are not loaded again.
+    """
+    cache = {} if cache is None else cache
+    facts = []
+    for path in position_files(root):
+        relative = path.relative_to(root).as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""  # load_file reports why it cannot be read
+        known = cache.get(relative)
+        if known is None or known.sha != hashlib.sha256(data).hexdigest():
+            known = inspect_file(root, path, data)
+        facts.append(known)
+    cache.clear()
+    cache.update({f.path: f for f in facts})
+    topics, problems = read_topic_list(root)
+    return sorted(problems + folder_problems(facts, topics), key=_order)
 
 
-def _position_problems(root, position, slugs, topics, titles) -> list[Problem]:
-    path = position.path
-    text = (root / path).read_text(encoding="utf-8-sig")
-    first_line = body_lines(position, text)
-    problems = heading_problems(path, position.body, first_line)
-    problems += link_problems(path, position.body, first_line, slugs)
-    if not position.passages:
-        problems.append(Problem(path, first_line, "the body is empty; write the position"))
-    for slug in position.related:
-        if slug not in slugs:
-            problems.append(Problem(path, _key_line(text, "related"),
-                                    f"related: no position has the slug '{slug}'"))  # fmt: skip
-    if topics is not None:
-        for topic in position.topics:
-            if topic not in topics:
-                problems.append(Problem(
-                    path, _key_line(text, "topics"),
-                    f"topics: '{topic}' is not in {TOPICS_FILE}; add it there or fix the spelling",
-                ))  # fmt: skip
-    key = position.title.strip().lower()
-    if key in titles:
-        problems.append(Problem(path, _key_line(text, "title"),
-                                f"title '{position.title}' is also used by {titles[key]}",
-                                "warning"))  # fmt: skip
-    titles.setdefault(key, path)
+def _order(problem: Problem) -> tuple:
+    return (problem.path, problem.line, problem.severity != "error", problem.message)
+
+
+def folder_problems(facts: list[FileFacts], topics: set[str] | None) -> list[Problem]:
+    """Problems of each file plus those that need the whole folder to see."""
+    problems = [problem for fact in facts for problem in fact.local]
+    loaded = [fact for fact in facts if fact.result.position]
+    problems += duplicate_problems(loaded)
+    owners: dict[str, FileFacts] = {}
+    for fact in loaded:
+        owners.setdefault(fact.result.position.slug, fact)
+    broken = {Path(f.path).stem for f in facts if f.result.position is None}
+    for fact in facts:
+        problems += _reference_problems(fact, owners, broken, topics)
     return problems
 
 
-def _key_line(text: str, key: str) -> int:
-    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+def duplicate_problems(loaded: list[FileFacts]) -> list[Problem]:
+    """Slugs two files share (an error, in each file) and repeated titles (a warning)."""
+    problems = []
+    by_slug: dict[str, list[FileFacts]] = {}
+    for fact in loaded:
+        by_slug.setdefault(fact.result.position.slug, []).append(fact)
+    for slug, group in by_slug.items():
+        for fact in group if len(group) > 1 else ():
+            others = " and ".join(f.path for f in group if f is not fact)
+            problems.append(Problem(
+                fact.path, fact.key_line("slug"),
+                f"slug '{slug}' is also used by {others}; each position needs its own: "
+                "rename one file or give it its own 'slug: ...'",
+            ))  # fmt: skip
+    titles: dict[str, str] = {}
+    for fact in loaded:
+        title = fact.result.position.title
+        key = " ".join(title.lower().split())
+        if key in titles:
+            problems.append(Problem(
+                fact.path, _title_line(fact),
+                f"title '{title}' is also used by {titles[key]}; give each position its "
+                "own title", "warning",
+            ))  # fmt: skip
+        titles.setdefault(key, fact.path)
+    return problems
+
+
+def _title_line(fact: FileFacts) -> int:
+    if "title" in fact.keys:
+        return fact.keys["title"]
+    numbered = enumerate(fact.lines[fact.body_line - 1 :], start=fact.body_line)
+    return next((number for number, line in numbered if line.startswith("# ")), 1)
+
+
+def _reference_problems(
+    fact: FileFacts, owners: dict[str, FileFacts], broken: set[str], topics: set[str] | None
+) -> list[Problem]:
+    """Links, related entries and topics of one file that point at nothing."""
+    problems = []
+    position = fact.result.position
+    public = position is None or position.is_public
+    for line, target in fact.links:
+        slug = target[len("/positions/") :].strip("/")
+        if slug and slug not in broken:
+            message = _target_problem(f"link to {target}", slug, owners, public)
+            if message:
+                problems.append(Problem(fact.path, line, *message))
+    for slug in position.related if position else ():
+        if slug not in broken:
+            message = _target_problem(f"related: '{slug}'", slug, owners, public)
+            if message:
+                problems.append(Problem(fact.path, fact.item_line("related", slug), *message))
+    for topic in position.topics if position and topics is not None else ():
+        if topic not in topics:
+            hint = _did_you_mean(topic, topics) or "add it there or fix the spelling"
+            problems.append(Problem(
+                fact.path, fact.item_line("topics", topic),
+                f"topics: '{topic}' is not in {TOPICS_FILE}; {hint}",
+            ))  # fmt: skip
+    return problems
+
+
+def _target_problem(
+    what: str, slug: str, owners: dict[str, FileFacts], public: bool
+) -> tuple[str, str] | None:
+    """(message, severity) for a reference to ``slug``, or None when it is fine."""
+    target = owners.get(slug)
+    if target is None:
+        hint = _did_you_mean(slug, owners) or "fix the slug or remove the reference"
+        return f"{what} goes nowhere: no position has the slug '{slug}'; {hint}", "error"
+    if public and not target.result.position.is_public:
+        return (
+            f"{what} points to a draft, which the public site does not show; adopt "
+            f"{target.path} first or remove the reference",
+            "warning",
+        )
+    return None
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def shown_path(root: Path, relative: str) -> str:
+    """A path an editor can click: relative to the working folder when inside it."""
+    full = root / relative
+    try:
+        return full.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return full.as_posix()
+
+
+def format_problem(problem: Problem, root: Path) -> str:
+    """``path:line: message``, with ``warning:`` before warnings."""
+    prefix = "warning: " if problem.severity == "warning" else ""
+    return f"{shown_path(root, problem.path)}:{problem.line}: {prefix}{problem.message}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def summary_line(files: int, problems: list[Problem]) -> str:
+    """``checked 9 files: 2 errors, 1 warning``."""
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    return (
+        f"checked {_count(files, 'file')}: {_count(errors, 'error')}, {_count(warnings, 'warning')}"
+    )
+
+
+def json_report(root: Path, files: int, problems: list[Problem]) -> str:
+    """The same findings for tools: counts and one object per problem."""
+    errors = sum(p.is_error for p in problems)
+    body = {
+        "ok": errors == 0,
+        "files": files,
+        "errors": errors,
+        "warnings": len(problems) - errors,
+        "problems": [
+            {"path": shown_path(root, p.path), "line": p.line, "severity": p.severity,
+             "message": p.message}
+            for p in problems
+        ],
+    }  # fmt: skip
+    return json.dumps(body, indent=2, ensure_ascii=False)
 
 
 @click.command("check")
 @with_appcontext
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              help="text (path:line: message) or json for tools.")  # fmt: skip
 def check_command(output: str) -> None:
-    """Check every position file; exit 1 if any has an error."""
+    """Check every position file; exit 1 if any has an error (warnings alone pass)."""
     root = current_app.config["KB"].settings.positions_dir
     if not root.is_dir():
         raise click.ClickException(f"content folder not found: {root}")
     problems = check_folder(root)
-    errors = sum(p.is_error for p in problems)
-    warnings = len(problems) - errors
+    files = len(position_files(root))
     if output == "json":
-        click.echo(json.dumps({
-            "ok": errors == 0, "errors": errors, "warnings": warnings,
-            "problems": [{"path": p.path, "line": p.line, "severity": p.severity,
-                          "message": p.message} for p in problems],
-        }, indent=2))  # fmt: skip
+        click.echo(json_report(root, files, problems))
     else:
         for problem in problems:
-            click.echo(str(problem))
-        files = len(list(root.rglob("*.md")))
-        click.echo(f"checked {files} files: {errors} errors, {warnings} warnings")
-    if errors:
+            click.echo(format_problem(problem, root))
+        click.echo(summary_line(files, problems))
+    if any(p.is_error for p in problems):
         raise SystemExit(1)
