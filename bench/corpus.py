@@ -201,3 +201,54 @@ def multiply_corpus(src: Path, dest: Path, times: int) -> Path:
     for n in range(1, times + 1):
         shutil.copytree(src, dest / f"copy-{n}")
     return dest
+
+
+_SLUG_LINE = re.compile(r"^(slug:[ \t]*)(['\"]?)([^'\"\n]*?)\2[ \t]*$", re.MULTILINE)
+
+
+def _rename_slug(text: str, suffix: str) -> str:
+    """Append suffix to a front-matter ``slug:`` value (only inside the front matter)."""
+    front, body = _split_front_matter(text)
+    if not front or "slug:" not in front:
+        return text
+    renamed = _SLUG_LINE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{suffix}{m.group(2)}",
+                             front)  # fmt: skip
+    return f"{_FRONT_MATTER_DELIM}\n{renamed}{_FRONT_MATTER_DELIM}\n{body}"
+
+
+def multiply_unique(src: Path, dest: Path, times: int) -> Path:
+    """Like multiply_corpus, but copies 2…times get unique slugs, so none is a duplicate.
+
+    Positions takes a slug from front matter ``slug:`` or else the file name, and
+    rejects a second file with the same slug; a verbatim copy would index nothing new.
+    In copy n ≥ 2 each file is renamed ``<stem>-x<n>.md`` and its ``slug:`` value gets
+    the same ``-x<n>`` suffix. dest is always rebuilt from scratch.
+    """
+    src, dest = Path(src), Path(dest)
+    if times < 1:
+        raise ValueError("times must be >= 1")
+    shutil.rmtree(dest, ignore_errors=True)
+    for n in range(1, times + 1):
+        target = dest / f"copy-{n}"
+        if n == 1:
+            shutil.copytree(src, target)
+            continue
+        suffix = f"-x{n}"
+        for path in iter_markdown_files(src):
+            out = target / path.relative_to(src)
+            out = out.with_name(f"{out.stem}{suffix}.md")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            data = path.read_bytes()
+            try:
+                out.write_text(_rename_slug(data.decode("utf-8"), suffix), encoding="utf-8")
+            except UnicodeDecodeError:
+                out.write_bytes(data)
+    return dest
+
+
+def fresh_copy(src: Path, dest: Path) -> Path:
+    """Replace dest with a verbatim copy of src (benchmarks edit files in the copy)."""
+    src, dest = Path(src), Path(dest)
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(src, dest)
+    return dest

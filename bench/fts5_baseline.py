@@ -104,12 +104,14 @@ def _paragraph_rows(doc_id: int, doc: dict[str, Any]) -> Iterator[ParagraphRow]:
         yield base | n, slug, title, heading, text
 
 
-def _load_corpus(root: Path) -> tuple[list[DocumentRow], list[ParagraphRow], int]:
-    """Read every Markdown file under root into (document rows, paragraph rows, bytes in)."""
+def _load_corpus(
+    root: Path, files: list[Path] | None = None
+) -> tuple[list[DocumentRow], list[ParagraphRow], int]:
+    """Read the Markdown files (default: every one under root) into rows and bytes in."""
     documents: list[DocumentRow] = []
     paragraphs: list[ParagraphRow] = []
     bytes_in = 0
-    for path in iter_markdown_files(root):
+    for path in iter_markdown_files(root) if files is None else files:
         doc = read_document(path, root)
         if doc is None:
             continue
@@ -121,9 +123,11 @@ def _load_corpus(root: Path) -> tuple[list[DocumentRow], list[ParagraphRow], int
     return documents, paragraphs, bytes_in
 
 
-def build_fts5(root: Path, db_path: Path) -> dict[str, Any]:
+def build_fts5(root: Path, db_path: Path, files: list[Path] | None = None) -> dict[str, Any]:
     """Create a fresh FTS5 database at db_path from the Markdown files under root.
 
+    ``files`` (paths under root) restricts the build to those files, so the baseline
+    can index exactly the files Positions indexed.
     Any existing file at db_path is replaced. Everything is inserted in one
     transaction with executemany, then the FTS index is merged ('optimize') so
     queries hit a single b-tree. Returns {"docs", "paragraphs", "seconds",
@@ -134,7 +138,7 @@ def build_fts5(root: Path, db_path: Path) -> dict[str, Any]:
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    documents, paragraphs, bytes_in = _load_corpus(root)
+    documents, paragraphs, bytes_in = _load_corpus(root, files)
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
         # A throwaway build needs no crash safety; a rebuild is the recovery path.
@@ -158,6 +162,51 @@ def build_fts5(root: Path, db_path: Path) -> dict[str, Any]:
         "bytes_in": bytes_in,
         "db_bytes": db_path.stat().st_size,
     }
+
+
+def update_fts5(db_path: Path, root: Path, files: list[Path]) -> int:
+    """Re-read the given files under root and replace their rows; return rows written.
+
+    The incremental update a small FTS5 app would do when an editor saves files:
+    delete each document's paragraphs by rowid range and insert them again, in one
+    transaction. A file not yet in the database gets a new document id.
+    """
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    written = 0
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for path in files:
+            doc = read_document(Path(path), Path(root))
+            if doc is None:
+                continue
+            row = conn.execute("SELECT id FROM documents WHERE slug = ?", (doc["slug"],))
+            found = row.fetchone()
+            doc_id = found[0] if found else _next_document_id(conn)
+            low = doc_id << PARA_BITS
+            conn.execute(
+                "DELETE FROM paragraphs WHERE rowid BETWEEN ? AND ?",
+                (low, low + MAX_PARAGRAPHS_PER_DOC - 1),
+            )
+            topics = json.dumps(doc["topics"], ensure_ascii=False)
+            conn.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                (doc_id, doc["slug"], doc["title"], doc["summary"], topics),
+            )
+            rows = list(_paragraph_rows(doc_id, doc))
+            conn.executemany(
+                "INSERT INTO paragraphs (rowid, slug, title, heading, text) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            written += len(rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return written
+
+
+def _next_document_id(conn: sqlite3.Connection) -> int:
+    """The next free document id."""
+    return conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM documents").fetchone()[0]
 
 
 # ---------------------------------------------------------------- searching

@@ -1,0 +1,203 @@
+"""HTTP throughput and latency under gunicorn, load generated on 127.0.0.1 only.
+
+The load generator is Python threads with keep-alive connections (http.client) in
+this process. It shares the machine's cores with the server, so absolute figures
+are lower than a separate load machine would show; both engines pay the same tax.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from bench.system import PYTHON, REPO, child_pids, latency_summary, process_memory_mb
+from bench.workspace import WORK, Corpus
+
+WORKERS = 2
+THREADS = 4
+REQUEST_TIMEOUT = 60.0
+READY_TIMEOUT = 60.0
+APPS = {
+    "positions": "app:create_app()",
+    "fts5": "bench.fts5_baseline:create_app_from_env()",
+}
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, path: str, timeout: float = 5.0) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if _get(port, "/api/search?q=ready") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
+    raise RuntimeError(f"gunicorn did not answer on 127.0.0.1:{port}:\n{tail}")
+
+
+@contextmanager
+def gunicorn(engine: str, corpus: Corpus) -> Iterator[Server]:
+    """Run gunicorn (gthread, WORKERS × THREADS) for one engine; always stopped after."""
+    port = free_port()
+    WORK.mkdir(parents=True, exist_ok=True)
+    config = WORK / "gunicorn.bench.py"  # explicit and empty: no gunicorn.conf.py applies
+    config.write_text("# settings are on the command line\n", encoding="utf-8")
+    log = WORK / f"gunicorn-{engine}-{corpus.name}.log"
+    command = [
+        str(Path(PYTHON).parent / "gunicorn"), "-c", str(config),
+        "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", APPS[engine],
+    ]  # fmt: skip
+    with open(log, "w") as log_file:
+        env = {**os.environ, **corpus.env}
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file, stderr=log_file)
+        try:
+            _wait_ready(proc, port, log)
+            yield Server(port, proc.pid)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class QueryFeed:
+    """A thread-safe endless feed of queries (wraps around a finite sequence)."""
+
+    def __init__(self, queries: list[str]) -> None:
+        self._cycle = itertools.cycle(queries)
+        self._lock = threading.Lock()
+        self.size = len(queries)
+        self.taken = 0
+
+    def next(self) -> str:
+        with self._lock:
+            self.taken += 1
+            return next(self._cycle)
+
+
+def _client(port: int, feed: QueryFeed, deadline: float, out: dict) -> None:
+    """One closed-loop client: request, wait for the answer, repeat until the deadline."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    latencies, errors = [], 0
+    while time.perf_counter() < deadline:
+        path = f"/api/search?q={quote(feed.next())}"
+        started = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            ok = False
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        if ok:
+            latencies.append(time.perf_counter() - started)
+        else:
+            errors += 1
+    conn.close()
+    out["latencies"], out["errors"] = latencies, errors
+
+
+def load(server: Server, feed: QueryFeed, concurrency: int, seconds: float) -> dict:
+    """Closed-loop load for ``seconds`` (requests in flight then finish); req/s, latency."""
+    started = time.perf_counter()
+    deadline = started + seconds
+    outs = [{} for _ in range(concurrency)]
+    threads = [
+        threading.Thread(target=_client, args=(server.port, feed, deadline, out), daemon=True)
+        for out in outs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + REQUEST_TIMEOUT + 5)
+    elapsed = time.perf_counter() - started
+    latencies = [t for out in outs for t in out.get("latencies", [])]
+    errors = sum(out.get("errors", 0) for out in outs)
+    return {
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed if elapsed else None,
+        **latency_summary(latencies),
+    }
+
+
+def worker_memory(server: Server) -> list[dict]:
+    """VmRSS and VmHWM of each gunicorn worker (children of the master)."""
+    return [{"pid": pid, **process_memory_mb(pid)} for pid in child_pids(server.pid)]
+
+
+def warm_up(server: Server, queries: list[str]) -> None:
+    """Send a few requests so every worker thread has opened its index or connection."""
+    load(server, QueryFeed(queries), WORKERS * THREADS, 1.0)
+
+
+def http_section(
+    corpus: Corpus,
+    mixes: dict[str, list[str]],
+    warm: list[str],
+    levels: list[int],
+    seconds: float,
+) -> dict:
+    """For each engine and query mix: a fresh server, then one bounded run per level.
+
+    Each mix starts on a fresh server (empty caches); within a mix the feed goes on
+    across levels, so a "distinct" mix never repeats a query until it wraps around
+    (``wrapped`` says if it did).
+    """
+    result: dict = {}
+    for engine in APPS:
+        result[engine] = {}
+        for mix, queries in mixes.items():
+            with gunicorn(engine, corpus) as server:
+                warm_up(server, warm)
+                feed = QueryFeed(queries)
+                runs = [load(server, feed, level, seconds) for level in levels]
+                result[engine][mix] = {
+                    "runs": runs,
+                    "wrapped": feed.taken > feed.size,
+                    "workers": worker_memory(server),
+                }
+    return result
