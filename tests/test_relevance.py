@@ -63,7 +63,8 @@ CASES = [
     ("democra*", "democracy-and-populism"),
     ("co-operation with europe", "europe"),
     ("climate OR emissions", "climate"),
-    ("power -corporate -populism", "urgency-and-government"),
+    ("europe -climate", "europe"),
+    ("populism -europe", "democracy-and-populism"),
     # topic filters
     ("topic:europe", "europe"),
     ("young topic:democracy", "next-generation"),

@@ -18,7 +18,6 @@ from kb.search.grammar import Clause, ParsedQuery, Phrase, Term
 
 FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "headings": 1.5, "body": 1.0}
 MAX_EXPANSIONS = 40
-PROXIMITY_SLOP = 12
 SPLIT_RE = re.compile(r"[-'’.]")
 
 _stemmer = stemming_analyzer()
@@ -126,30 +125,18 @@ class QueryCompiler:
         return queries[0] if len(queries) == 1 else wq.Or(queries)
 
     def compile(self, parsed: ParsedQuery, require_all: bool = True) -> wq.Query:
-        """All clauses (or any, when ``require_all`` is false), nearness rewarded."""
+        """All clauses (or any, when ``require_all`` is false), minus excluded ones.
+
+        Nearness is rewarded later, by passage scores: words in one paragraph are close,
+        and scoring paragraphs is far cheaper than Whoosh's sloppy phrase spans.
+        """
         clauses = [self.clause_query(c) for c in parsed.clauses]
         if not clauses:
             return wq.NullQuery
         main = wq.And(clauses) if require_all else wq.Or(clauses)
-        near = self._proximity(parsed.clauses)
-        if near is not None:
-            main = wq.AndMaybe(main, near)
         if parsed.excluded:
             main = wq.AndNot(main, wq.Or([self.clause_query(c) for c in parsed.excluded]))
         return main
-
-    def _proximity(self, clauses: list[Clause]) -> wq.Query | None:
-        """Documents where the words stand close together score higher."""
-        words = [
-            c.alternatives[0].word for c in clauses
-            if isinstance(c.alternatives[0], Term) and not c.alternatives[0].prefix
-        ]  # fmt: skip
-        if len(words) < 2:
-            return None
-        stems = [stem(w) for w in words if not SPLIT_RE.search(w)]
-        if len(stems) < 2:
-            return None
-        return wq.Phrase("body", stems, slop=PROXIMITY_SLOP, boost=2.0)
 
 
 def topic_filter(topics: list[str]) -> wq.Query:
@@ -159,10 +146,6 @@ def topic_filter(topics: list[str]) -> wq.Query:
 def kind_filter(kind: str, topics: list[str] | None = None) -> wq.Query:
     parts = [wq.Term("kind", kind)] + ([topic_filter(topics)] if topics else [])
     return wq.And(parts) if len(parts) > 1 else parts[0]
-
-
-def slugs_filter(kind: str, slugs: list[str]) -> wq.Query:
-    return wq.And([wq.Term("kind", kind), wq.Or([wq.Term("slug", s) for s in slugs])])
 
 
 DRAFTS = wq.Term("status", "draft")

@@ -15,6 +15,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from kb.index import store
+from kb.index.schema import SCHEMA_VERSION
 from kb.index.store import IndexMissing
 
 RECHECK_SECONDS = 0.5  # how often a thread looks for a newer generation
@@ -61,6 +62,9 @@ class IndexReader:
 
     def _open(self, revision: str) -> Searcher:
         try:
+            manifest = store.read_manifest(self.index_dir, revision)
+            if manifest.schema_version != SCHEMA_VERSION:
+                raise IndexMissing(f"search index {revision} was built by another version")
             return whoosh_index.open_dir(str(self.index_dir / revision)).searcher()
-        except (OSError, whoosh_index.IndexError) as exc:
+        except (OSError, ValueError, KeyError, whoosh_index.IndexError) as exc:
             raise IndexMissing(f"search index {revision} cannot be opened: {exc}") from exc

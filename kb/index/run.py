@@ -9,13 +9,14 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from whoosh import highlight
 from whoosh import query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.query import DRAFTS, fold, kind_filter, slugs_filter
+from kb.index.query import DRAFTS, fold, kind_filter
 
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
@@ -24,9 +25,10 @@ SNIPPET_CHARS = 240
 
 @dataclass(frozen=True)
 class PositionHit:
-    record: dict
+    """A ranked position: its small stored metadata and its score."""
+
+    meta: dict
     score: float
-    snippet: str
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,29 @@ class PassageHit:
     slug: str
     record: dict
     score: float
-    snippet: str
+    snippet: str  # empty unless highlighting was asked for this position
     text: str
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The top positions for a query, how many matched, and topic counts."""
+
+    hits: list[PositionHit]
+    total: int
+    facets: dict[str, int]
+
+
+class _RecordingCollector(WrappingCollector):
+    """Remembers every matching document, so totals and facets need no second pass."""
+
+    def __init__(self, child) -> None:
+        super().__init__(child)
+        self.seen: set[int] = set()
+
+    def collect(self, sub_docnum: int):
+        self.seen.add(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
 
 
 def _highlighter(results: Results, surround: int) -> None:
@@ -52,79 +75,114 @@ def crop(text: str, width: int = SNIPPET_CHARS) -> str:
     return html.escape(text)
 
 
-def _collect(searcher: Searcher, query: wq.Query, limit: int, **options) -> Results:
-    """Search with a time limit; ``options`` go to Whoosh's collector (filter, mask…)."""
-    collector = searcher.collector(limit=limit, terms=True, **options)
+def _run(searcher: Searcher, query: wq.Query, collector) -> None:
+    """Collect with a time limit: partial results beat no answer."""
     timed = TimeLimitCollector(collector, timelimit=TIME_LIMIT_SECONDS, use_alarm=False)
     try:
         searcher.search_with_collector(query, timed)
     except TimeLimit:
-        pass  # partial results beat no answer
-    return timed.results()
+        pass
 
 
-def search_positions(
+def rank_positions(
     searcher: Searcher,
     query: wq.Query,
     topics: list[str],
-    page: int,
-    per_page: int,
+    limit: int,
     by_date: bool,
     include_drafts: bool,
-) -> tuple[list[PositionHit], int, dict[str, int]]:
-    """One page of ranked positions, the total, and topic counts for the query."""
+) -> Ranking:
+    """The top ``limit`` positions, the total, and topic counts for the whole query."""
     mask = None if include_drafts else DRAFTS
-    options = {"sortedby": "updated_order", "reverse": True} if by_date else {}
-    limit = page * per_page
-    unfiltered = _collect(searcher, query, limit, filter=kind_filter("position"), mask=mask,
-                          **options)  # fmt: skip
-    facets = topic_counts(searcher, set(unfiltered.docs()))
-    results = unfiltered
+    order = {"sortedby": "updated_order", "reverse": True} if by_date else {}
+    top = searcher.collector(limit=limit, filter=kind_filter("position"), mask=mask,
+                             optimize=False, **order)  # fmt: skip
+    recorder = _RecordingCollector(top)
+    _run(searcher, query, recorder)
+    matched = recorder.seen
+    facets = topic_counts(searcher, matched)
+    results = top.results()
     if topics:
-        results = _collect(searcher, query, limit, filter=kind_filter("position", topics),
-                           mask=mask, **options)  # fmt: skip
-    _highlighter(results, surround=90)
-    hits = []
-    for hit in results[(page - 1) * per_page : limit]:
-        record = json.loads(hit["record"])
-        snippet = hit.highlights("body", top=2) or crop(record["summary"] or hit["body"])
-        hits.append(PositionHit(record, float(hit.score or 0.0), snippet))
-    return hits, len(results.docs()), facets
+        wanted = _topic_docs(searcher, topics)
+        matched = matched & wanted
+        filtered = searcher.collector(limit=limit, filter=kind_filter("position", topics),
+                                      mask=mask, **order)  # fmt: skip
+        _run(searcher, query, filtered)
+        results = filtered.results()
+    hits = [
+        PositionHit(json.loads(searcher.stored_fields(docnum)["meta"]), float(score or 0.0))
+        for score, docnum in results.top_n
+    ]
+    if by_date:
+        hits = [PositionHit(h.meta, 0.0) for h in hits]
+    return Ranking(hits, len(matched), facets)
+
+
+_TOPIC_MAPS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _doc_topics(searcher: Searcher) -> dict[int, tuple[str, ...]]:
+    """Document number → its topics, built once per searcher from the postings."""
+    reader = searcher.reader()
+    mapping = _TOPIC_MAPS.get(reader)
+    if mapping is None:
+        collected: dict[int, list[str]] = {}
+        for term in reader.lexicon("topics"):
+            topic = term.decode() if isinstance(term, bytes) else term
+            for docnum in reader.postings("topics", topic).all_ids():
+                collected.setdefault(docnum, []).append(topic)
+        mapping = {docnum: tuple(names) for docnum, names in collected.items()}
+        _TOPIC_MAPS[reader] = mapping
+    return mapping
+
+
+def _topic_docs(searcher: Searcher, topics: list[str]) -> set[int]:
+    doc_topics = _doc_topics(searcher)
+    return {d for d, names in doc_topics.items() if all(t in names for t in topics)}
 
 
 def topic_counts(searcher: Searcher, docs: set[int]) -> dict[str, int]:
-    """How many of ``docs`` carry each topic."""
-    counts = {}
-    reader = searcher.reader()
-    for topic in reader.lexicon("topics"):
-        name = topic.decode() if isinstance(topic, bytes) else topic
-        posting = set(reader.postings("topics", name).all_ids())
-        count = len(docs & posting)
-        if count:
-            counts[name] = count
+    """How many of ``docs`` carry each topic, most common first."""
+    doc_topics = _doc_topics(searcher)
+    counts: dict[str, int] = {}
+    for docnum in docs:
+        for topic in doc_topics.get(docnum, ()):
+            counts[topic] = counts.get(topic, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def best_passages(
-    searcher: Searcher, query: wq.Query, slugs: list[str], per_slug: int
+    searcher: Searcher,
+    query: wq.Query,
+    slugs: list[str],
+    per_slug: int,
+    highlight_slugs: set[str] | None = None,
 ) -> dict[str, list[PassageHit]]:
-    """The best-matching passages of each listed position, highest score first."""
+    """The best-matching passages of each listed position, highest score first.
+
+    Snippets are made only for ``highlight_slugs`` (default: all), since highlighting
+    is the costly part and ranking needs only the scores.
+    """
     if not slugs or query is wq.NullQuery:
         return {}
-    results = _collect(
-        searcher, query, limit=len(slugs) * per_slug * 4, filter=slugs_filter("passage", slugs)
-    )
+    # Intersecting with the few wanted passages lets Whoosh skip the rest of the index;
+    # a filter= would still walk every passage in the corpus that matches the words.
+    scope = wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
+    scoped = wq.And([wq.ConstantScoreQuery(scope, 0.0), query])
+    collector = searcher.collector(limit=len(slugs) * per_slug * 4, terms=True)
+    _run(searcher, scoped, collector)
+    results = collector.results()
     _highlighter(results, surround=110)
+    wanted = set(slugs) if highlight_slugs is None else highlight_slugs
     grouped: dict[str, list[PassageHit]] = {}
     for hit in results:
         slug = hit["slug"]
         if len(grouped.setdefault(slug, [])) >= per_slug:
             continue
-        snippet = hit.highlights("body", top=1) or crop(hit["body"])
-        grouped[slug].append(
-            PassageHit(slug, json.loads(hit["record"]), float(hit.score or 0.0), snippet,
-                       hit["body"])
-        )  # fmt: skip
+        text = hit["body"]
+        snippet = (hit.highlights("body", top=1) or crop(text)) if slug in wanted else ""
+        record = json.loads(hit["record"])
+        grouped[slug].append(PassageHit(slug, record, float(hit.score or 0.0), snippet, text))
     return grouped
 
 

@@ -20,7 +20,7 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def plain_analyzer():
@@ -56,4 +56,5 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=stem, stored=True, chars=True),
         words=TEXT(analyzer=plain_analyzer(), phrase=False),  # spelling and suggestions
         record=STORED(),  # JSON the pages need, so requests never read Markdown
+        meta=STORED(),  # the small part of the record a search result shows
     )

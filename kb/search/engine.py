@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from whoosh.searching import Searcher
 
 from kb.index.query import EVERYTHING, QueryCompiler
-from kb.index.run import best_passages, search_positions
+from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
 from kb.search.grammar import ParsedQuery, parse
 from kb.search.synonyms import Synonyms
 
 MAX_PER_PAGE = 50
 MAX_PAGE = 100
 PASSAGES_PER_RESULT = 3
+RERANK_WINDOW = 30  # positions re-ranked by their best passage (nearness of the words)
+PASSAGE_WEIGHT = 1.0
 SORTS = ("relevance", "updated")
 
 
@@ -116,42 +118,61 @@ def search(
     parsed.clauses = synonyms.expand(compiler.correct_clauses(parsed.clauses))
     if parsed.is_empty and not topics:
         return SearchResults(request=request, matched="none")
+    by_date = request.sort == "updated"
+    end = request.page * request.per_page
+    reranked = not by_date and end <= RERANK_WINDOW
+    window = RERANK_WINDOW if reranked else end
+    run = (topics, window, by_date, include_drafts)
     matched = "all"
     query = compiler.compile(parsed, require_all=True) if parsed.clauses else EVERYTHING
-    run = (topics, request.page, request.per_page, request.sort == "updated", include_drafts)
-    hits, total, facets = search_positions(searcher, query, *run)
-    if total == 0 and len(parsed.clauses) > 1:
+    ranking = rank_positions(searcher, query, *run)
+    if ranking.total == 0 and len(parsed.clauses) > 1:
         matched = "any"
         query = compiler.compile(parsed, require_all=False)
-        hits, total, facets = search_positions(searcher, query, *run)
-    # Within a matching position, the best passage may hold only some of the words.
+        ranking = rank_positions(searcher, query, *run)
+    # A passage may hold only some of the words, so passages are scored on any of them.
     passage_query = compiler.compile(parsed, require_all=False) if parsed.clauses else query
-    slugs = [h.record["slug"] for h in hits]
+    hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
+    slugs = [hit.meta["slug"] for hit in hits]
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
-    results = tuple(_position_result(hit, passages.get(hit.record["slug"], [])) for hit in hits)
+    if reranked:
+        hits = _by_closeness(hits, passages)[end - request.per_page : end]
     return SearchResults(
         request=request,
-        total=total,
+        total=ranking.total,
         did_you_mean=corrected_text(parsed, compiler.corrections),
-        facets=facets,
-        results=results,
-        matched=matched if total else "none",
+        facets=ranking.facets,
+        results=tuple(_position_result(hit, passages.get(hit.meta["slug"], [])) for hit in hits),
+        matched=matched if ranking.total else "none",
     )
 
 
-def _position_result(hit, passage_hits) -> PositionResult:
-    record = hit.record
-    by_id = {p["id"]: p for p in record["passages"]}
+def _by_closeness(hits: list[PositionHit], passages: dict[str, list]) -> list[PositionHit]:
+    """Re-rank: a position whose best paragraph holds more of the words comes first.
+
+    Words in one paragraph stand close together, so the best passage's score is the
+    nearness signal; it is added to the position's own (title-weighted) score.
+    """
+
+    def combined(hit: PositionHit) -> float:
+        best = passages.get(hit.meta["slug"])
+        return hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
+
+    return sorted(hits, key=combined, reverse=True)
+
+
+def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:
+    meta = hit.meta
     passages = tuple(
         PassageResult(
             id=p.record["id"], slug=p.slug, anchor=p.record["anchor"],
-            heading=p.record["heading"], text=by_id.get(p.record["id"], {}).get("text", p.text),
-            snippet=p.snippet, score=p.score,
+            heading=p.record["heading"], text=p.text, snippet=p.snippet, score=p.score,
         )
         for p in passage_hits
     )  # fmt: skip
+    snippet = passages[0].snippet if passages else crop(meta["summary"])
     return PositionResult(
-        slug=record["slug"], title=record["title"], summary=record["summary"],
-        topics=tuple(record["topics"]), updated=record["updated"], status=record["status"],
-        score=hit.score, snippet=hit.snippet, passages=passages,
+        slug=meta["slug"], title=meta["title"], summary=meta["summary"],
+        topics=tuple(meta["topics"]), updated=meta["updated"], status=meta["status"],
+        score=hit.score, snippet=snippet, passages=passages,
     )  # fmt: skip
