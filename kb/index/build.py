@@ -80,6 +80,12 @@ def position_record(position: Position) -> dict:
     }  # fmt: skip
 
 
+def result_meta(position: Position) -> dict:
+    """The little a search result needs, so ranking never parses whole records."""
+    record = position_record(position)
+    return {key: record[key] for key in ("slug", "title", "summary", "topics", "status", "updated")}
+
+
 def documents(position: Position) -> Iterable[dict]:
     """The position document followed by one document per passage."""
     shared = {
@@ -101,6 +107,7 @@ def documents(position: Position) -> Iterable[dict]:
         "body": body,
         "words": f"{position.title}\n{position.summary}\n{body}",
         "record": json.dumps(position_record(position)),
+        "meta": json.dumps(result_meta(position)),
     }
     for passage in position.passages:
         yield {
