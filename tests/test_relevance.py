@@ -25,7 +25,7 @@ CASES = [
     ("climate marches", "climate"),
     ("emissions", "climate"),
     ("1996", "labour-tradition"),
-    ("poverty", "inequality"),
+    ("wealth gap", "inequality"),
     # questions in plain words
     ("what is your plan for the climate?", "climate"),
     ("what do you think about populism?", "democracy-and-populism"),

@@ -114,8 +114,8 @@ def documents(position: Position) -> Iterable[dict]:
             **shared,
             "key": f"passage:{passage.id}",
             "kind": "passage",
-            "headings": passage.heading,
-            "body": passage.text,
+            "passage_heading": passage.heading,
+            "passage_text": passage.text,
             "record": json.dumps(
                 {"id": passage.id, "anchor": passage.anchor, "ordinal": passage.ordinal,
                  "heading": passage.heading}

@@ -16,7 +16,11 @@ from whoosh.searching import Searcher
 from kb.index.schema import plain_analyzer, stemming_analyzer
 from kb.search.grammar import Clause, ParsedQuery, Phrase, Term
 
-FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "headings": 1.5, "body": 1.0}
+Fields = dict[str, float]  # text field → boost
+# Position and passage documents use separate fields, so a query over one kind never
+# walks the postings of the other (passages outnumber positions ten to one).
+POSITION_FIELDS: Fields = {"title": 4.0, "summary": 2.0, "headings": 1.5, "body": 1.0}
+PASSAGE_FIELDS: Fields = {"passage_heading": 1.5, "passage_text": 1.0}
 MAX_EXPANSIONS = 40
 SPLIT_RE = re.compile(r"[-'’.]")
 
@@ -38,15 +42,11 @@ def fold(word: str) -> str:
     return tokens[-1] if tokens else word.lower()
 
 
-def _across_fields(make) -> wq.Query:
-    return wq.Or([make(field, boost) for field, boost in FIELD_BOOSTS.items()])
-
-
-def stem_query(stems: list[str]) -> wq.Query:
-    """Match stems as one word or, for several, as a phrase, in any text field."""
+def stem_query(stems: list[str], fields: Fields) -> wq.Query:
+    """Match stems as one word or, for several, as a phrase, in any of ``fields``."""
     if len(stems) == 1:
-        return _across_fields(lambda f, b: wq.Term(f, stems[0], boost=b))
-    return _across_fields(lambda f, b: wq.Phrase(f, stems, boost=b))
+        return wq.Or([wq.Term(f, stems[0], boost=b) for f, b in fields.items()])
+    return wq.Or([wq.Phrase(f, stems, boost=b) for f, b in fields.items()])
 
 
 class QueryCompiler:
@@ -58,7 +58,11 @@ class QueryCompiler:
         self.corrections: dict[str, str] = {}
 
     def known(self, word: str) -> bool:
-        return self.reader.doc_frequency("words", fold(word)) > 0
+        """In the index as typed, or as another form of the same word (wages → wage)."""
+        reader = self.reader
+        return reader.doc_frequency("words", fold(word)) > 0 or any(
+            reader.doc_frequency(field, stem(word)) > 0 for field in ("body", "title")
+        )
 
     def correct(self, word: str) -> str | None:
         """The closest indexed spelling of an unknown word: fewest edits, then most common."""
@@ -94,15 +98,15 @@ class QueryCompiler:
         self.corrections[word] = correction
         return Term(correction)
 
-    def word_query(self, word: str) -> wq.Query:
+    def word_query(self, word: str, fields: Fields) -> wq.Query:
         """One word: its stem, or for 'co-operate' the joined form or the parts in order."""
         parts = [p for p in SPLIT_RE.split(word) if p]
         if len(parts) > 1:
-            joined = "".join(parts)
-            return wq.Or([stem_query([stem(joined)]), stem_query([stem(p) for p in parts])])
-        return stem_query([stem(word)])
+            joined = stem_query([stem("".join(parts))], fields)
+            return wq.Or([joined, stem_query([stem(p) for p in parts], fields)])
+        return stem_query([stem(word)], fields)
 
-    def prefix_query(self, prefix: str) -> wq.Query:
+    def prefix_query(self, prefix: str, fields: Fields) -> wq.Query:
         folded = fold(prefix)
         words = []
         for term in self.reader.expand_prefix("words", folded):
@@ -111,31 +115,34 @@ class QueryCompiler:
                 break
         if not words:
             return wq.NullQuery
-        return wq.Or([stem_query([stem(w)]) for w in words])
+        return wq.Or([stem_query([stem(w)], fields) for w in words])
 
-    def alternative_query(self, alternative: Term | Phrase) -> wq.Query:
+    def alternative_query(self, alternative: Term | Phrase, fields: Fields) -> wq.Query:
         if isinstance(alternative, Phrase):
-            return stem_query([stem(w) for w in alternative.words])
+            return stem_query([stem(w) for w in alternative.words], fields)
         if alternative.prefix:
-            return self.prefix_query(alternative.word)
-        return self.word_query(alternative.word)
+            return self.prefix_query(alternative.word, fields)
+        return self.word_query(alternative.word, fields)
 
-    def clause_query(self, clause: Clause) -> wq.Query:
-        queries = [self.alternative_query(a) for a in clause.alternatives]
+    def clause_query(self, clause: Clause, fields: Fields) -> wq.Query:
+        queries = [self.alternative_query(a, fields) for a in clause.alternatives]
         return queries[0] if len(queries) == 1 else wq.Or(queries)
 
-    def compile(self, parsed: ParsedQuery, require_all: bool = True) -> wq.Query:
+    def compile(
+        self, parsed: ParsedQuery, require_all: bool = True, fields: Fields = POSITION_FIELDS
+    ) -> wq.Query:
         """All clauses (or any, when ``require_all`` is false), minus excluded ones.
 
         Nearness is rewarded later, by passage scores: words in one paragraph are close,
         and scoring paragraphs is far cheaper than Whoosh's sloppy phrase spans.
         """
-        clauses = [self.clause_query(c) for c in parsed.clauses]
+        clauses = [self.clause_query(c, fields) for c in parsed.clauses]
         if not clauses:
             return wq.NullQuery
         main = wq.And(clauses) if require_all else wq.Or(clauses)
         if parsed.excluded:
-            main = wq.AndNot(main, wq.Or([self.clause_query(c) for c in parsed.excluded]))
+            excluded = wq.Or([self.clause_query(c, fields) for c in parsed.excluded])
+            main = wq.AndNot(main, excluded)
         return main
 
 

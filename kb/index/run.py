@@ -179,8 +179,8 @@ def best_passages(
         slug = hit["slug"]
         if len(grouped.setdefault(slug, [])) >= per_slug:
             continue
-        text = hit["body"]
-        snippet = (hit.highlights("body", top=1) or crop(text)) if slug in wanted else ""
+        text = hit["passage_text"]
+        snippet = (hit.highlights("passage_text", top=1) or crop(text)) if slug in wanted else ""
         record = json.loads(hit["record"])
         grouped[slug].append(PassageHit(slug, record, float(hit.score or 0.0), snippet, text))
     return grouped

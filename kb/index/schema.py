@@ -1,8 +1,9 @@
 """The Whoosh schema and analysers: one index, two kinds of document.
 
 Position documents rank whole positions; passage documents find the paragraph that
-answers. Text is indexed with character offsets (``chars=True``) so highlighting can
-jump straight to the matched words instead of re-analysing every stored text.
+answers. Each kind has its own text fields, so a query over one never walks the
+other's postings. Passage text is indexed with character offsets (``chars=True``) so
+highlighting jumps straight to the matched words instead of re-analysing the text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def plain_analyzer():
@@ -50,10 +51,14 @@ def build_schema() -> Schema:
         updated=ID(stored=True),
         updated_order=NUMERIC(int, bits=32, sortable=True),  # yyyymmdd, for sorting by date
         topics=KEYWORD(stored=True, commas=True, lowercase=True),
-        title=TEXT(analyzer=stem, stored=True, chars=True),
-        summary=TEXT(analyzer=stem, stored=True, chars=True),
-        headings=TEXT(analyzer=stem, stored=True, chars=True),
-        body=TEXT(analyzer=stem, stored=True, chars=True),
+        # position documents
+        title=TEXT(analyzer=stem, stored=True),
+        summary=TEXT(analyzer=stem, stored=True),
+        headings=TEXT(analyzer=stem),
+        body=TEXT(analyzer=stem),
+        # passage documents
+        passage_heading=TEXT(analyzer=stem),
+        passage_text=TEXT(analyzer=stem, stored=True, chars=True),
         words=TEXT(analyzer=plain_analyzer(), phrase=False),  # spelling and suggestions
         record=STORED(),  # JSON the pages need, so requests never read Markdown
         meta=STORED(),  # the small part of the record a search result shows

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from whoosh.searching import Searcher
 
-from kb.index.query import EVERYTHING, QueryCompiler
+from kb.index.query import EVERYTHING, PASSAGE_FIELDS, QueryCompiler
 from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
 from kb.search.grammar import ParsedQuery, parse
 from kb.search.synonyms import Synonyms
@@ -131,7 +131,11 @@ def search(
         query = compiler.compile(parsed, require_all=False)
         ranking = rank_positions(searcher, query, *run)
     # A passage may hold only some of the words, so passages are scored on any of them.
-    passage_query = compiler.compile(parsed, require_all=False) if parsed.clauses else query
+    passage_query = (
+        compiler.compile(parsed, require_all=False, fields=PASSAGE_FIELDS)
+        if parsed.clauses
+        else EVERYTHING
+    )
     hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
     slugs = [hit.meta["slug"] for hit in hits]
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
