@@ -6,6 +6,7 @@ never disagree about what an update involves.
 
 from __future__ import annotations
 
+from kb.cite.publish import record_citations
 from kb.config import Settings
 from kb.index.build import IndexReport, Progress, update_index
 
@@ -16,11 +17,18 @@ def reindex(
     progress: Progress | None = None,
     lock_wait: float = 0.0,
 ) -> IndexReport:
-    """Update the search index from the content folder; see ``update_index``."""
+    """Update the search index, then the citation ledger, under one indexer lock."""
+
+    def record(report: IndexReport) -> None:
+        recorded = record_citations(settings.positions_dir, settings.index_dir)
+        report.problems.extend(recorded.problems)
+        report.notes.extend(recorded.notes)
+
     return update_index(
         settings.positions_dir,
         settings.index_dir,
         rebuild=rebuild,
         progress=progress,
         lock_wait=lock_wait,
+        after=record,
     )

@@ -23,6 +23,7 @@ import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kb.cite.ledger import ledger_problems
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
 from kb.content.loader import LoadResult, load_file, position_files
 from kb.content.model import Problem
@@ -221,6 +222,7 @@ def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[
     cache.clear()
     cache.update({f.path: f for f in facts})
     topics, problems = read_topic_list(root)
+    problems += ledger_problems(root, [fact.result for fact in facts])
     return sorted(problems + folder_problems(facts, topics), key=_order)
 
 

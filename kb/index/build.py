@@ -38,6 +38,7 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
     rebuilt: bool = False
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # extra summary lines, e.g. the ledger's
 
     @property
     def changed(self) -> bool:
@@ -51,7 +52,7 @@ class IndexReport:
             f"index {verb}: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.removed)} removed, {len(self.skipped)} skipped with errors, "
             f"{self.unchanged} unchanged ({self.seconds:.2f}s)"
-        )
+        ) + "".join(f"\n{note}" for note in self.notes)
 
 
 def file_hash(path: Path) -> str:
@@ -129,8 +130,12 @@ def update_index(
     rebuild: bool = False,
     progress: Progress | None = None,
     lock_wait: float = 0.0,
+    after: Callable[[IndexReport], None] | None = None,
 ) -> IndexReport:
-    """Bring the index up to date with the content folder; atomic, one indexer at a time."""
+    """Bring the index up to date with the content folder; atomic, one indexer at a time.
+
+    ``after`` runs inside the lock once the index is up to date (e.g. the citation ledger).
+    """
     started = time.monotonic()
     with store.indexer_lock(index_dir, wait=lock_wait):
         revision = store.current_revision(index_dir)
@@ -141,6 +146,8 @@ def update_index(
             report = _full_build(positions_dir, index_dir, progress)
         else:
             report = _incremental(positions_dir, index_dir, revision, manifest, progress)
+        if after and report.revision:
+            after(report)
     report.seconds = time.monotonic() - started
     return report
 

@@ -1,0 +1,1 @@
+"""Citations that never break: the ledger, resolution, formats and quote lookup."""

@@ -1,0 +1,366 @@
+"""The citation ledger: every passage ever published, kept beside the positions.
+
+The ledger is a plain file in the content folder (``citations.ledger.jsonl``),
+committed by editors with their change like a lock file, so it survives a fresh clone
+and a rebuilt index. One JSON object per line, sorted by passage id, keys in a fixed
+order: rewriting it with unchanged content gives the same bytes, and a diff shows only
+real changes. The first line is a header naming the format.
+
+Reading never raises: a line that cannot be read is reported as ``file:line`` and the
+other entries are kept; a ledger with such a line is never rewritten, so nothing is
+lost. Git merge-conflict markers are skipped and both sides are kept, so running
+``flask kb index`` resolves a conflicted ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kb.content.loader import LoadResult, decode
+from kb.content.model import Problem
+
+LEDGER_FILE = "citations.ledger.jsonl"
+FORMAT_NAME = "positions-citation-ledger"
+FORMAT_VERSION = 1
+HEADER = {
+    "format": FORMAT_NAME,
+    "version": FORMAT_VERSION,
+    "note": "Written by 'flask kb index'. Commit it with your change; do not edit it by hand.",
+}
+FIELDS = (
+    "id", "slug", "title", "heading", "anchor", "ordinal",
+    "first_seen", "last_seen", "revision", "text", "html",
+)  # fmt: skip
+ID_RE = re.compile(r"^[0-9a-f]{12}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CONFLICT_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
+RESTORE = "restore the line from version control"
+FIX = f"run flask kb index and commit {LEDGER_FILE}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One passage id ever published: where it was, what it said, and when."""
+
+    id: str
+    slug: str
+    title: str  # the position's title while the passage was current
+    heading: str  # heading trail, e.g. "Europe › Trade"
+    anchor: str
+    ordinal: int
+    first_seen: str  # ISO date the wording was first published
+    last_seen: str | None  # ISO date it stopped being published; None while current
+    revision: int  # the position's ledger revision in which the wording first appeared
+    text: str  # the plain text, exactly as cited
+    html: str  # sanitised HTML of the block, for the point-in-time view
+
+    @property
+    def is_current(self) -> bool:
+        return self.last_seen is None
+
+    def to_line(self) -> str:
+        """The entry as one ledger line, keys in the fixed order."""
+        return json.dumps({name: getattr(self, name) for name in FIELDS}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Entry:
+        """Build from one parsed line; raises ValueError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        unknown = sorted(set(data) - set(FIELDS))
+        missing = [name for name in FIELDS if name not in data]
+        if unknown:
+            raise ValueError(f"unknown field '{unknown[0]}'")
+        if missing:
+            raise ValueError(f"missing field '{missing[0]}'")
+        _expect(data, ("slug", "title", "heading", "anchor", "text", "html"), str, "text")
+        _expect(data, ("ordinal", "revision"), int, "a whole number")
+        if not ID_RE.match(str(data["id"])):
+            raise ValueError(f"id '{data['id']}' is not 12 lower-case hex characters")
+        if not _is_date(data["first_seen"]):
+            raise ValueError("first_seen: expected a date like 2026-11-26")
+        if data["last_seen"] is not None and not _is_date(data["last_seen"]):
+            raise ValueError("last_seen: expected a date like 2026-11-26 or null")
+        return cls(**{name: data[name] for name in FIELDS})
+
+
+def _expect(data: dict, names: tuple[str, ...], kind: type, label: str) -> None:
+    for name in names:
+        value = data[name]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{name}: expected {label}")
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The ledger as read: entries by id, and every problem found reading it."""
+
+    entries: Mapping[str, Entry] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    digest: str = ""  # sha256 of the file's bytes; "" when there is no file
+    exists: bool = False
+    writable: bool = True  # False when a line could not be read: rewriting would lose it
+    conflicted: bool = False
+
+    @cached_property
+    def by_slug(self) -> dict[str, tuple[Entry, ...]]:
+        """Entries grouped by position, in page order (oldest wording first on ties)."""
+        groups: dict[str, list[Entry]] = {}
+        for entry in self.entries.values():
+            groups.setdefault(entry.slug, []).append(entry)
+        return {
+            slug: tuple(sorted(items, key=lambda e: (e.ordinal, e.first_seen, e.id)))
+            for slug, items in groups.items()
+        }
+
+    def get(self, passage_id: str) -> Entry | None:
+        return self.entries.get(passage_id)
+
+
+def parse_ledger(text: str, label: str = LEDGER_FILE) -> Ledger:
+    """Read ledger text; bad lines become problems naming ``label:line``."""
+    entries: dict[str, Entry] = {}
+    problems: list[Problem] = []
+    writable, conflicted = True, False
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(CONFLICT_MARKERS):
+            conflicted = True
+            continue
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            message = f"line is not valid JSON ({exc.msg} at column {exc.colno}); {RESTORE}"
+            problems.append(Problem(label, number, message))
+            writable = False
+            continue
+        if isinstance(data, dict) and "format" in data:
+            header_problem = _header_problem(data, label, number)
+            if header_problem:
+                problems.append(header_problem)
+                writable = False
+            continue
+        try:
+            entry = Entry.from_json(data)
+        except ValueError as exc:
+            problems.append(Problem(label, number, f"not a ledger entry: {exc}; {RESTORE}"))
+            writable = False
+            continue
+        if entry.id in entries:
+            entry = merge_entries(entries[entry.id], entry)
+            if not conflicted:
+                message = f"passage {entry.id} is listed twice; the lines were merged"
+                problems.append(Problem(label, number, message, "warning"))
+        entries[entry.id] = entry
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Ledger(entries, tuple(problems), digest, True, writable, conflicted)
+
+
+def _header_problem(data: dict, label: str, number: int) -> Problem | None:
+    if data.get("format") != FORMAT_NAME:
+        return Problem(label, number, f"unknown ledger format '{data.get('format')}'")
+    version = data.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        message = f"ledger format version {version} is newer than this program understands"
+        return Problem(label, number, message)
+    return None
+
+
+def merge_entries(first: Entry, second: Entry) -> Entry:
+    """Two lines for one id (both sides of a merge): keep the earliest dates."""
+    retired = [d for d in (first.last_seen, second.last_seen) if d]
+    return replace(
+        second,
+        first_seen=min(first.first_seen, second.first_seen),
+        last_seen=min(retired) if retired else None,
+        revision=min(first.revision, second.revision),
+    )
+
+
+def read_ledger_file(path: Path) -> Ledger:
+    """The ledger at ``path``; an empty one when the file does not exist. Never raises."""
+    label = path.name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Ledger()
+    except OSError as exc:
+        problem = Problem(label, 1, f"cannot read the citation ledger: {exc.strerror}")
+        return Ledger(problems=(problem,), exists=True, writable=False)
+    text, problem = decode(label, data)
+    if problem:
+        return Ledger(problems=(problem,), exists=True, writable=False)
+    return parse_ledger(text, label)
+
+
+def read_ledger(folder: Path) -> Ledger:
+    """The ledger of a content folder."""
+    return read_ledger_file(folder / LEDGER_FILE)
+
+
+def render_ledger(entries: Iterable[Entry]) -> str:
+    """The ledger file text: the header, then one line per entry sorted by id."""
+    lines = [json.dumps(HEADER, ensure_ascii=False)]
+    lines += [entry.to_line() for entry in sorted(entries, key=lambda e: e.id)]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Published:
+    """A passage the live index publishes, with its position's title and date."""
+
+    id: str
+    slug: str
+    title: str
+    heading: str
+    anchor: str
+    ordinal: int
+    text: str
+    html: str
+    updated: str  # the position's ISO ``updated`` date, or ""
+
+
+def published_passages(records: Iterable[dict]) -> list[Published]:
+    """Every passage of every non-draft position record: what the public can cite."""
+    published = []
+    for record in records:
+        if record["status"] == "draft":
+            continue
+        for p in record["passages"]:
+            published.append(Published(
+                p["id"], record["slug"], record["title"], p["heading"], p["anchor"],
+                p["ordinal"], p["text"], p["html"], record["updated"],
+            ))  # fmt: skip
+    return published
+
+
+def position_dates(records: Iterable[dict]) -> dict[str, str]:
+    """Slug → ``updated`` date of every position record, drafts included."""
+    return {record["slug"]: record["updated"] for record in records}
+
+
+@dataclass(frozen=True)
+class LedgerUpdate:
+    """The new entries and what changed, for the indexer's summary."""
+
+    entries: dict[str, Entry]
+    added: tuple[str, ...] = ()
+    retired: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        return (
+            f"citation ledger: {len(self.added)} passages recorded, {len(self.retired)} "
+            f"retired, {len(self.restored)} restored; commit {LEDGER_FILE}"
+        )
+
+
+def update_entries(
+    old: Mapping[str, Entry],
+    published: Sequence[Published],
+    today: date,
+    dates: Mapping[str, str] | None = None,
+) -> LedgerUpdate:
+    """Record ``published`` as the current passages; retire what is no longer there.
+
+    ``dates`` gives the ``updated`` date of positions that publish nothing now (drafts),
+    so unpublishing can be dated too. A pure function of its inputs: unchanged content
+    gives unchanged entries.
+    """
+    live = {p.id: p for p in published}
+    groups: dict[str, list[Entry]] = {}
+    for entry in old.values():
+        groups.setdefault(entry.slug, []).append(entry)
+    added = tuple(sorted(pid for pid in live if pid not in old))
+    restored = tuple(sorted(pid for pid in live if pid in old and not old[pid].is_current))
+    retired = tuple(sorted(e.id for e in old.values() if e.is_current and e.id not in live))
+    touched = {live[pid].slug for pid in added + restored} | {old[pid].slug for pid in retired}
+    updated = {**(dates or {}), **{p.slug: p.updated for p in published}}
+    day = {s: change_day(groups.get(s, []), updated.get(s, ""), today) for s in touched}
+    revision = {s: 1 + max((e.revision for e in groups.get(s, [])), default=0) for s in touched}
+    entries = dict(old)
+    for pid, p in live.items():
+        where = dict(slug=p.slug, title=p.title, heading=p.heading, anchor=p.anchor,
+                     ordinal=p.ordinal, html=p.html)  # fmt: skip
+        if pid in old:
+            entries[pid] = replace(old[pid], last_seen=None, **where)
+        else:
+            entries[pid] = Entry(id=pid, text=p.text, first_seen=day[p.slug], last_seen=None,
+                                 revision=revision[p.slug], **where)  # fmt: skip
+    for pid in retired:
+        entries[pid] = replace(old[pid], last_seen=day[old[pid].slug])
+    return LedgerUpdate(entries, added, retired, restored)
+
+
+def change_day(entries: Iterable[Entry], updated: str, today: date) -> str:
+    """The date a change to one position is recorded under.
+
+    The position's ``updated`` date when editors moved it past every date already
+    recorded for the position (so dates mean what writers expect), otherwise the
+    indexing date; never earlier than a date already recorded.
+    """
+    latest = max((d for e in entries for d in (e.first_seen, e.last_seen) if d), default="")
+    if updated and updated > latest:
+        return updated
+    return max(today.isoformat(), latest)
+
+
+def ledger_problems(root: Path, results: Iterable[LoadResult]) -> list[Problem]:
+    """For `flask kb check`: unreadable lines, and a ledger behind the content."""
+    ledger = read_ledger(root)
+    results = list(results)
+    positions = [r.position for r in results if r.position]
+    published = {p.id: pos.path for pos in positions if pos.is_public
+                 for p in pos.passages}  # fmt: skip
+    if not ledger.exists:
+        return []  # never indexed yet: the first `flask kb index` writes it
+    problems = list(ledger.problems)
+    if ledger.conflicted:
+        message = f"the ledger has merge-conflict markers; {FIX} to merge both sides"
+        problems.append(Problem(LEDGER_FILE, 1, message))
+    current = {pid for pid, e in ledger.entries.items() if e.is_current}
+    missing = sorted(pid for pid in published if pid not in current)
+    # A file with errors keeps its last good version live, so its passages are not stale.
+    loaded = {p.slug for p in positions}
+    any_failed = any(r.position is None for r in results)
+    stale = [pid for pid in current if pid not in published
+             and (ledger.entries[pid].slug in loaded or not any_failed)]  # fmt: skip
+    if missing or stale:
+        problems.append(Problem(LEDGER_FILE, 1, _out_of_date(missing, stale, published)))
+    return problems
+
+
+def _out_of_date(missing: list[str], stale: list[str], published: dict[str, str]) -> str:
+    parts = []
+    if missing:
+        files = ", ".join(sorted({published[pid] for pid in missing}))
+        parts.append(f"{_count(len(missing), 'published passage')} not recorded ({files})")
+    if stale:
+        verb = "is" if len(stale) == 1 else "are"
+        parts.append(f"{_count(len(stale), 'passage')} recorded as current {verb} "
+                     "no longer published")  # fmt: skip
+    return f"ledger out of date: {' and '.join(parts)}; {FIX}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,75 @@
+"""After indexing: record in the ledger every passage the live index publishes.
+
+Runs inside the indexer lock, right after a generation goes live, and reads the full
+set of current passages from that generation's stored records, so an incremental run
+that loaded only a few files still records (and retires) correctly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from kb.cite.ledger import (
+    LEDGER_FILE,
+    position_dates,
+    published_passages,
+    read_ledger,
+    render_ledger,
+    update_entries,
+)
+from kb.content.model import Problem
+from kb.index.reader import IndexReader
+from kb.index.run import all_records
+from kb.index.store import write_atomic
+
+
+@dataclass
+class Recorded:
+    """What recording did: lines for the indexer's summary, and problems."""
+
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def live_records(index_dir: Path) -> list[dict]:
+    """Every position record of the live generation, drafts included."""
+    searcher = IndexReader(index_dir).searcher()
+    try:
+        return all_records(searcher, include_drafts=True)
+    finally:
+        searcher.close()
+
+
+def record_citations(positions_dir: Path, index_dir: Path, today: date | None = None) -> Recorded:
+    """Bring the ledger in ``positions_dir`` up to date with the live index."""
+    outcome = Recorded()
+    ledger = read_ledger(positions_dir)
+    outcome.problems.extend(ledger.problems)
+    if not ledger.writable:
+        message = "citation ledger not updated: fix the problem above, then run flask kb index"
+        line = ledger.problems[0].line if ledger.problems else 1
+        outcome.problems.append(Problem(LEDGER_FILE, line, message))
+        return outcome
+    records = live_records(index_dir)
+    published = published_passages(records)  # drafts' passages are never published
+    update = update_entries(ledger.entries, published, today or date.today(),
+                            position_dates(records))  # fmt: skip
+    text = render_ledger(update.entries.values())
+    unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == ledger.digest
+    if unchanged or (not ledger.exists and not update.entries):
+        return outcome
+    try:
+        write_atomic(positions_dir / LEDGER_FILE, text)
+    except OSError as exc:
+        message = (
+            f"cannot write the citation ledger: {exc.strerror}; check the folder's permissions"
+        )
+        outcome.problems.append(Problem(LEDGER_FILE, 1, message))
+        return outcome
+    if ledger.conflicted:
+        outcome.notes.append(f"citation ledger: merged both sides of the conflict in {LEDGER_FILE}")
+    outcome.notes.append(update.summary())
+    return outcome
