@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger_file
 from kb.config import Settings
 from kb.index.reader import IndexReader
 from kb.index.run import all_records, get_record, suggest_words
@@ -87,6 +88,7 @@ class KnowledgeBase:
         folder = settings.positions_dir
         self._synonyms = FileCache(folder / EDITORS_FILE, lambda _p: load_synonyms(folder))
         self._topics = FileCache(folder / TOPICS_FILE, _read_topics)
+        self._ledger = FileCache(folder / LEDGER_FILE, read_ledger_file)
 
     @property
     def include_drafts(self) -> bool:
@@ -98,6 +100,10 @@ class KnowledgeBase:
 
     def synonyms(self) -> Synonyms:
         return self._synonyms.get()
+
+    def ledger(self) -> Ledger:
+        """The citation ledger, re-read when the file changes; never raises."""
+        return self._ledger.get()
 
     def topic_labels(self) -> dict[str, str]:
         return self._topics.get()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, errors, pages, security, urls
+from kb.web import api, cite, errors, pages, security, urls
 
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, handler and template helper."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(cite.bp)
     errors.init_app(app)
     security.init_app(app)
     urls.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from kb.web.cite import position_as_of
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("pages", __name__)
@@ -27,7 +28,9 @@ def search():
 
 @bp.get("/positions/<path:slug>")
 def position(slug: str):
-    """One position, every passage carrying its anchor."""
+    """One position, every passage carrying its anchor; ?as_of=YYYY-MM-DD for a past one."""
+    if request.args.get("as_of", "").strip():
+        return position_as_of(slug, request.args["as_of"])
     record = get_position_or_404(slug)
     return render_template("position.html", position=record)
 

@@ -17,10 +17,24 @@ def passage_url(slug: str, anchor: str, external: bool = False) -> str:
 
 
 def cite_url(passage_id: str, external: bool = False) -> str:
-    url = f"/cite/{passage_id}"
+    url = url_for("cite.cite_page", passage_id=passage_id)
     if external:
         url = current_app.config["KB"].settings.base_url + url
     return url
+
+
+def cite_api_url(passage_id: str, fmt: str | None = None) -> str:
+    """The citation as JSON, or in one format (text, markdown, bibtex, csl-json, ris)."""
+    return url_for("cite.cite_api", passage_id=passage_id, format=fmt)
+
+
+def position_as_of_url(slug: str, as_of: str) -> str:
+    """The position as it stood on ``as_of`` (YYYY-MM-DD), rebuilt from the ledger."""
+    return url_for("pages.position", slug=slug, as_of=as_of)
+
+
+def quote_url(text: str | None = None) -> str:
+    return url_for("cite.quote_page", text=text or None)
 
 
 def topic_url(topic: str) -> str:
@@ -39,6 +53,9 @@ def init_app(app: Flask) -> None:
         position_url=position_url,
         passage_url=passage_url,
         cite_url=cite_url,
+        cite_api_url=cite_api_url,
+        position_as_of_url=position_as_of_url,
+        quote_url=quote_url,
         topic_url=topic_url,
         search_url=search_url,
     )

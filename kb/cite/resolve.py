@@ -1,0 +1,165 @@
+"""Resolve a passage id: current, revised (with its successor) or withdrawn.
+
+Pure functions over the ledger and the positions the live index shows. A revised
+passage's successor is the most similar current passage of the same position, by word
+sequence similarity (difflib), above a threshold; below it the passage is withdrawn.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from kb.cite.formats import CitationRecord
+from kb.cite.ledger import Entry, Ledger
+
+PASSAGE_ID_RE = re.compile(r"^[0-9a-f]{12}$")
+SUCCESSOR_THRESHOLD = 0.5  # share of words in common, in order; edits score 0.8 and up
+WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class LivePassage:
+    """A passage of a position the live index shows, with that position's record."""
+
+    record: dict
+    passage: dict
+
+    @property
+    def id(self) -> str:
+        return self.passage["id"]
+
+
+class CurrentPassages:
+    """The visible positions' passages, by id and by position (in page order)."""
+
+    def __init__(self, records: Iterable[dict]) -> None:
+        self.records = {r["slug"]: r for r in records}
+        self.by_id: dict[str, LivePassage] = {}
+        self.by_slug: dict[str, list[LivePassage]] = {}
+        for record in self.records.values():
+            for passage in record["passages"]:
+                live = LivePassage(record, passage)
+                self.by_id[live.id] = live
+                self.by_slug.setdefault(record["slug"], []).append(live)
+
+
+@dataclass(frozen=True)
+class Successor:
+    """The current passage that replaced a revised one."""
+
+    id: str
+    heading: str
+    anchor: str
+    text: str
+    first_seen: str | None
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a citation points to now."""
+
+    id: str
+    status: str  # "current", "revised" or "withdrawn"
+    slug: str
+    title: str
+    heading: str
+    anchor: str
+    text: str  # the current text, or the archived text exactly as cited
+    first_seen: str | None
+    last_seen: str | None
+    revision: int | None
+    changed_on: str | None  # the date it was revised or withdrawn, when recorded
+    successor: Successor | None
+    position: dict | None  # the position's current record, when it is visible
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == "current"
+
+    @property
+    def wording_date(self) -> str:
+        """The date of the cited wording: the position's update date, or first seen."""
+        if self.is_current and self.position and self.position["updated"]:
+            return self.position["updated"]
+        return self.first_seen or ""
+
+    def citation(self, url: str, site: str, accessed: str) -> CitationRecord:
+        """The one metadata record every citation format is rendered from."""
+        authors = tuple(self.position["authors"]) if self.position else ()
+        return CitationRecord(
+            id=self.id, slug=self.slug, title=self.title, section=self.heading,
+            quote=self.text, date=self.wording_date, url=url, site=site, authors=authors,
+            accessed=accessed, status=self.status, changed_on=self.changed_on or "",
+        )  # fmt: skip
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words, accents folded: what similarity compares."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return WORD_RE.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def similarity(a: list[str], b: list[str]) -> float:
+    """Share of words the two sequences have in common, in order (0 to 1)."""
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def find_successor(
+    entry: Entry, candidates: Iterable[LivePassage], ledger: Ledger
+) -> Successor | None:
+    """The most similar candidate above the threshold; nearer ordinals win ties."""
+    old = words(entry.text)
+    best: tuple[float, int, LivePassage] | None = None
+    for live in candidates:
+        matcher = SequenceMatcher(None, old, words(live.passage["text"]), autojunk=False)
+        if matcher.real_quick_ratio() < SUCCESSOR_THRESHOLD:
+            continue
+        if matcher.quick_ratio() < SUCCESSOR_THRESHOLD:
+            continue
+        score = matcher.ratio()
+        rank = (score, -abs(live.passage["ordinal"] - entry.ordinal))
+        if score >= SUCCESSOR_THRESHOLD and (best is None or rank > best[:2]):
+            best = (*rank, live)
+    if best is None:
+        return None
+    score, _, live = best
+    recorded = ledger.get(live.id)
+    p = live.passage
+    return Successor(p["id"], p["heading"], p["anchor"], p["text"],
+                     recorded.first_seen if recorded else None, round(score, 3))  # fmt: skip
+
+
+def resolve(passage_id: str, ledger: Ledger, current: CurrentPassages) -> Resolution | None:
+    """Where ``passage_id`` stands now; None when it was never published."""
+    entry = ledger.get(passage_id)
+    live = current.by_id.get(passage_id)
+    if live:
+        return _current(live, entry)
+    if entry is None:
+        return None
+    position = current.records.get(entry.slug)
+    successor = find_successor(entry, current.by_slug.get(entry.slug, []), ledger)
+    changed_on = entry.last_seen or (successor.first_seen if successor else None)
+    return Resolution(
+        id=entry.id, status="revised" if successor else "withdrawn", slug=entry.slug,
+        title=position["title"] if position else entry.title, heading=entry.heading,
+        anchor=entry.anchor, text=entry.text, first_seen=entry.first_seen,
+        last_seen=entry.last_seen, revision=entry.revision, changed_on=changed_on,
+        successor=successor, position=position,
+    )  # fmt: skip
+
+
+def _current(live: LivePassage, entry: Entry | None) -> Resolution:
+    record, p = live.record, live.passage
+    return Resolution(
+        id=p["id"], status="current", slug=record["slug"], title=record["title"],
+        heading=p["heading"], anchor=p["anchor"], text=p["text"],
+        first_seen=entry.first_seen if entry else None, last_seen=None,
+        revision=entry.revision if entry else None, changed_on=None, successor=None,
+        position=record,
+    )  # fmt: skip
