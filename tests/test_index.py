@@ -137,3 +137,15 @@ def test_every_generation_opens(write_position, positions_dir, index_dir):
     update_index(positions_dir, index_dir)
     revision = store.current_revision(index_dir)
     assert whoosh_index.exists_in(os.fspath(index_dir / revision))
+
+
+def test_large_folder_builds_in_parallel_with_same_result(write_position, positions_dir, index_dir):
+    count = build_module.PARALLEL_FROM + 10
+    for n in range(count):
+        write_position(f"p{n:03d}", f"Paragraph number {n} about topic{n % 7}.", title=f"P {n}")
+    report = update_index(positions_dir, index_dir)
+    assert len(report.added) == count
+    reader = IndexReader(index_dir)
+    found = search(reader.searcher(), build_synonyms([]), SearchRequest(q="topic3"))
+    assert found.total == len([n for n in range(count) if n % 7 == 3])
+    assert found.results[0].passages[0].text.endswith("topic3.")

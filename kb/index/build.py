@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -23,6 +26,7 @@ from kb.index import store
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
+PARALLEL_FROM = 200  # files; below this, starting processes costs more than it saves
 
 
 @dataclass
@@ -159,14 +163,31 @@ def _scan(positions_dir: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
+def _workers(jobs: int) -> int:
+    """How many processes a job of this size deserves: one unless it is large."""
+    return min(os.cpu_count() or 1, 4) if jobs >= PARALLEL_FROM else 1
+
+
 def _load_all(
     files: dict[str, tuple[Path, str]], positions_dir: Path, progress: Progress | None
 ) -> list[LoadResult]:
+    """Load files in order; large folders are parsed by several processes."""
+    paths = [path for path, _sha in files.values()]
+    workers = _workers(len(paths))
+    load = partial(load_file, root=positions_dir)
+    if workers == 1:
+        loaded = map(load, paths)
+        return _with_progress(loaded, len(paths), progress)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return _with_progress(pool.map(load, paths, chunksize=8), len(paths), progress)
+
+
+def _with_progress(loaded, total: int, progress: Progress | None) -> list[LoadResult]:
     results = []
-    for done, (path, _sha) in enumerate(files.values(), start=1):
-        results.append(load_file(path, positions_dir))
+    for done, result in enumerate(loaded, start=1):
+        results.append(result)
         if progress:
-            progress(done, len(files))
+            progress(done, total)
     return results
 
 
@@ -179,7 +200,9 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
     folder.mkdir(parents=True)
     try:
         ix = whoosh_index.create_in(str(folder), build_schema())
-        writer = ix.writer(limitmb=256)
+        procs = _workers(len(collection.positions))
+        # Whoosh's multi-process writer analyses documents in parallel sub-writers.
+        writer = ix.writer(limitmb=128, procs=procs) if procs > 1 else ix.writer(limitmb=256)
         entries = {}
         for result in collection.results:
             if result.position is None:
