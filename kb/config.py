@@ -13,6 +13,7 @@ DEFAULTS = {
     "KB_SITE_NAME": "Positions",
     "KB_BASE_URL": "http://127.0.0.1:5000",
     "KB_PREVIEW": "",
+    "KB_TRUST_PROXY": "",  # "1": believe one proxy's X-Forwarded-For/-Proto headers
 }
 
 
@@ -25,6 +26,7 @@ class Settings:
     site_name: str
     base_url: str
     preview: bool = False
+    trust_proxy: bool = False
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object] | None = None) -> Settings:
@@ -40,4 +42,5 @@ class Settings:
             site_name=get("KB_SITE_NAME"),
             base_url=get("KB_BASE_URL").rstrip("/"),
             preview=get("KB_PREVIEW").lower() in ("1", "true", "yes", "on"),
+            trust_proxy=get("KB_TRUST_PROXY").lower() in ("1", "true", "yes", "on"),
         )

@@ -1,8 +1,15 @@
-"""Security headers on every response; no inline script or style is ever needed."""
+"""Security headers on every response; no inline script or style is ever needed.
+
+HSTS is sent only on HTTPS requests. Behind a TLS-terminating proxy the app learns the
+scheme from X-Forwarded-Proto, which it believes only when KB_TRUST_PROXY=1 (gunicorn
+does the same on its own for the addresses in its ``forwarded_allow_ips``).
+"""
 
 from __future__ import annotations
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,5 +29,15 @@ def add_headers(response):
     return response
 
 
+class QuietServerHandler(WSGIRequestHandler):
+    """Werkzeug's request handler without its "Werkzeug/x.y Python/x.y" banner."""
+
+    def version_string(self) -> str:
+        return "Positions"
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_headers)
+    if app.config["KB"].settings.trust_proxy:
+        # One proxy in front: its X-Forwarded-For/-Proto are the client's address and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
