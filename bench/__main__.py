@@ -20,15 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import http_load, report, sections
-from bench.queries import candidate_words, make_queries, zipf_sequence
+from bench.queries import query_sets
 from bench.system import REPO, machine_info
 from bench.workspace import SOURCES, Corpus, corpora
 
 SECTIONS = ("build", "query", "update", "cold", "http")
-LATENCY_QUERIES = 300
-HTTP_DISTINCT_QUERIES = 30_000
-ZIPF_BASE = 100
-ZIPF_LENGTH = 50_000
 HTTP_LEVELS = [1, 8, 32]
 
 
@@ -72,20 +68,6 @@ def attempt(data: dict, key: str, measure: Callable[[], object]) -> None:
     say(f"  {key}: {time.perf_counter() - started:.1f}s")
 
 
-def query_sets(corpus: Corpus) -> dict[str, list[str]]:
-    """Seeded query lists from the words of the files Positions indexed."""
-    words = candidate_words((corpus.root / p for p in corpus.indexed), corpus.root)
-    latency = make_queries(words, LATENCY_QUERIES, seed=1)
-    taken = set(latency)
-    warm = [q for q in make_queries(words, 40, seed=2) if q not in taken][:10]
-    return {
-        "latency": latency,
-        "warm": warm,
-        "distinct": make_queries(words, HTTP_DISTINCT_QUERIES, seed=3),
-        "zipf": zipf_sequence(make_queries(words, ZIPF_BASE, seed=4), ZIPF_LENGTH, seed=5),
-    }
-
-
 def run_corpus(corpus: Corpus, args: argparse.Namespace) -> dict:
     """Every chosen section for one corpus."""
     data: dict = {}
@@ -96,7 +78,7 @@ def run_corpus(corpus: Corpus, args: argparse.Namespace) -> dict:
         attempt(data, "build", lambda: sections.build(corpus))
     if not corpus.indexed:
         return data
-    queries = query_sets(corpus)
+    queries = query_sets(corpus.root, corpus.indexed)
     data["query_sets"] = {k: len(set(v)) for k, v in queries.items()}
     if "query" in args.only:
         attempt(data, "query", lambda: sections.query_latency(

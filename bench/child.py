@@ -57,8 +57,7 @@ def cold_whoosh(query: str) -> str:
     from app import create_app
 
     client = create_app().test_client()
-    response = client.get(f"/api/search?q={quote(query)}")
-    return f"{response.status_code} total={response.get_json()['total']}"
+    return _answer(client.get(f"/api/search?q={quote(query)}"))
 
 
 def cold_fts5(query: str) -> str:
@@ -66,8 +65,15 @@ def cold_fts5(query: str) -> str:
     from bench.fts5_baseline import create_app_from_env
 
     client = create_app_from_env().test_client()
-    response = client.get(f"/api/search?q={quote(query)}")
-    return f"{response.status_code} total={response.get_json()['total']}"
+    return _answer(client.get(f"/api/search?q={quote(query)}"))
+
+
+def _answer(response) -> str:
+    """'200 total=N' for a search answer, else the status and the start of the body."""
+    body = response.get_json(silent=True) or {}
+    if response.status_code == 200 and "total" in body:
+        return f"200 total={body['total']}"
+    return f"{response.status_code} {response.get_data(as_text=True)[:200]!r}"
 
 
 COMMANDS = {

@@ -20,6 +20,10 @@ from bench.fts5_baseline import STOP_WORDS
 _WORD = re.compile(r"[a-z]{3,}")
 BODY_WORDS_PER_DOC = 20
 ZIPF_EXPONENT = 1.1
+LATENCY_QUERIES = 300
+HTTP_DISTINCT_QUERIES = 30_000
+ZIPF_BASE = 100
+ZIPF_LENGTH = 50_000
 MAX_FRUITLESS = 2000
 
 
@@ -72,3 +76,17 @@ def zipf_sequence(queries: list[str], length: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     weights = [1.0 / (rank**ZIPF_EXPONENT) for rank in range(1, len(queries) + 1)]
     return rng.choices(queries, weights=weights, k=length)
+
+
+def query_sets(root: Path, indexed: list[str]) -> dict[str, list[str]]:
+    """Seeded query lists from the words of the files Positions indexed."""
+    words = candidate_words((root / p for p in indexed), root)
+    latency = make_queries(words, LATENCY_QUERIES, seed=1)
+    taken = set(latency)
+    warm = [q for q in make_queries(words, 40, seed=2) if q not in taken][:10]
+    return {
+        "latency": latency,
+        "warm": warm,
+        "distinct": make_queries(words, HTTP_DISTINCT_QUERIES, seed=3),
+        "zipf": zipf_sequence(make_queries(words, ZIPF_BASE, seed=4), ZIPF_LENGTH, seed=5),
+    }
