@@ -18,7 +18,7 @@ from kb.search.synonyms import Synonyms
 MAX_PER_PAGE = 50
 MAX_PAGE = 100
 PASSAGES_PER_RESULT = 3
-RERANK_WINDOW = 30  # positions re-ranked by their best passage (nearness of the words)
+RERANK_WINDOW = 10  # positions re-ranked by their best passage (nearness of the words)
 PASSAGE_WEIGHT = 1.0
 SORTS = ("relevance", "updated")
 
