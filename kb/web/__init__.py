@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, cite, errors, pages, security, urls
+from kb.web import api, cite, errors, pages, preview, security, urls
 
 
 def init_app(app: Flask) -> None:
@@ -15,3 +15,4 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     security.init_app(app)
     urls.init_app(app)
+    preview.init_app(app)  # preview mode only

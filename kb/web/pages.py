@@ -37,9 +37,12 @@ def position(slug: str):
 
 @bp.get("/positions")
 def positions():
-    """Every position, A to Z."""
-    records = sorted(knowledge_base().records(), key=lambda r: r["title"].lower())
-    return render_template("positions.html", positions=records)
+    """Every position, A to Z, or most recently updated first with ?sort=updated."""
+    records = knowledge_base().records()
+    sort = "updated" if request.args.get("sort") == "updated" else "title"
+    if sort == "title":
+        records = sorted(records, key=lambda r: r["title"].lower())
+    return render_template("positions.html", positions=records, sort=sort)
 
 
 @bp.get("/topics/<topic>")

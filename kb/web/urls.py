@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
+
+from kb.web.caching import static_version
 
 
 def position_url(slug: str, anchor: str | None = None, external: bool = False) -> str:
@@ -48,6 +50,48 @@ def search_url(**params) -> str:
     return url_for("pages.search", **clean)
 
 
+def positions_url(sort: str | None = None) -> str:
+    return url_for("pages.positions", sort=sort)
+
+
+def search_help_url() -> str:
+    return url_for("pages.search_help")
+
+
+def absolute_url(path: str) -> str:
+    """A site path made absolute with KB_BASE_URL (for canonical links, feeds, sitemaps)."""
+    return current_app.config["KB"].settings.base_url + path
+
+
+def canonical_url() -> str:
+    """This page's address under KB_BASE_URL, without the query string."""
+    return absolute_url(request.path)
+
+
+def static_url(filename: str) -> str:
+    """A static file's URL with ?v=<content hash>, so browsers may keep it for a year."""
+    return url_for("static", filename=filename, v=static_version(filename))
+
+
+def feed_url(topic: str | None = None) -> str:
+    """The Atom feed of new and changed positions, site-wide or for one topic."""
+    if topic:
+        return url_for("discovery.topic_feed", topic=topic)
+    return url_for("discovery.feed")
+
+
+def opensearch_url() -> str:
+    return url_for("discovery.opensearch")
+
+
+def opensearch_suggest_url() -> str:
+    return url_for("discovery.opensearch_suggest")
+
+
+def sitemap_url() -> str:
+    return url_for("discovery.sitemap")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         position_url=position_url,
@@ -58,4 +102,11 @@ def init_app(app: Flask) -> None:
         quote_url=quote_url,
         topic_url=topic_url,
         search_url=search_url,
+        positions_url=positions_url,
+        search_help_url=search_help_url,
+        absolute_url=absolute_url,
+        canonical_url=canonical_url,
+        static_url=static_url,
+        feed_url=feed_url,
+        opensearch_url=opensearch_url,
     )

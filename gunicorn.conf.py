@@ -1,0 +1,29 @@
+"""Production serving. `make serve-prod` runs:
+
+    gunicorn --config gunicorn.conf.py 'app:create_app()'
+
+Every setting can be overridden by an environment variable, so one file serves a laptop,
+a container and a VM. Put a TLS-terminating proxy or CDN in front; the app sends ETag and
+Cache-Control headers keyed to the index revision so that proxy can absorb spikes.
+"""
+
+import os
+
+# 127.0.0.1 by default: the proxy in front is the only thing that should reach us.
+bind = os.environ.get("KB_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("KB_WORKERS", "2"))
+threads = int(os.environ.get("KB_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("KB_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("KB_GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+# Recycle workers now and then, staggered, so slow leaks never accumulate.
+max_requests = 2000
+max_requests_jitter = 200
+# Trust X-Forwarded-* only from the local proxy (request.is_secure then sees HTTPS).
+forwarded_allow_ips = os.environ.get("KB_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("KB_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("KB_LOG_LEVEL", "info")
+proc_name = "positions"
+# gunicorn (27.x) sends "Server: gunicorn" with no version number; nothing more to strip.
