@@ -146,14 +146,4 @@ class QueryCompiler:
         return main
 
 
-def topic_filter(topics: list[str]) -> wq.Query:
-    return wq.And([wq.Term("topics", t) for t in topics])
-
-
-def kind_filter(kind: str, topics: list[str] | None = None) -> wq.Query:
-    parts = [wq.Term("kind", kind)] + ([topic_filter(topics)] if topics else [])
-    return wq.And(parts) if len(parts) > 1 else parts[0]
-
-
-DRAFTS = wq.Term("status", "draft")
 EVERYTHING = wq.Every()

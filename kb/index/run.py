@@ -16,7 +16,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.query import DRAFTS, fold, kind_filter
+from kb.index.query import EVERYTHING, fold
 
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
@@ -92,21 +92,25 @@ def rank_positions(
     by_date: bool,
     include_drafts: bool,
 ) -> Ranking:
-    """The top ``limit`` positions, the total, and topic counts for the whole query."""
-    mask = None if include_drafts else DRAFTS
+    """The top ``limit`` positions, the total, and topic counts for the whole query.
+
+    Scopes are cached sets of document numbers: Whoosh would otherwise rebuild a
+    bit set from the postings on every query. A text query needs no "positions only"
+    scope at all, since only position documents have the position text fields.
+    """
+    scope = _position_docs(searcher) if query is EVERYTHING else None
+    mask = None if include_drafts else _draft_docs(searcher) or None
     order = {"sortedby": "updated_order", "reverse": True} if by_date else {}
-    top = searcher.collector(limit=limit, filter=kind_filter("position"), mask=mask,
-                             optimize=False, **order)  # fmt: skip
+    top = searcher.collector(limit=limit, filter=scope, mask=mask, optimize=False, **order)
     recorder = _RecordingCollector(top)
     _run(searcher, query, recorder)
     matched = recorder.seen
     facets = topic_counts(searcher, matched)
     results = top.results()
     if topics:
-        wanted = _topic_docs(searcher, topics)
+        wanted = _topic_docs(searcher, tuple(topics))
         matched = matched & wanted
-        filtered = searcher.collector(limit=limit, filter=kind_filter("position", topics),
-                                      mask=mask, **order)  # fmt: skip
+        filtered = searcher.collector(limit=limit, filter=wanted, mask=mask, **order)
         _run(searcher, query, filtered)
         results = filtered.results()
     hits = [
@@ -118,27 +122,55 @@ def rank_positions(
     return Ranking(hits, len(matched), facets)
 
 
-_TOPIC_MAPS: WeakKeyDictionary = WeakKeyDictionary()
+_PER_READER: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _cached(searcher: Searcher, key, compute):
+    """A value computed once per open index reader (an index generation is immutable)."""
+    values = _PER_READER.setdefault(searcher.reader(), {})
+    if key not in values:
+        values[key] = compute()
+    return values[key]
+
+
+def _position_docs(searcher: Searcher) -> set[int]:
+    return _cached(searcher, "positions", lambda: set(
+        searcher.reader().postings("kind", "position").all_ids()
+    ))  # fmt: skip
+
+
+def _draft_docs(searcher: Searcher) -> set[int]:
+    def compute() -> set[int]:
+        reader = searcher.reader()
+        if reader.doc_frequency("status", "draft") == 0:
+            return set()
+        return set(reader.postings("status", "draft").all_ids())
+
+    return _cached(searcher, "drafts", compute)
 
 
 def _doc_topics(searcher: Searcher) -> dict[int, tuple[str, ...]]:
-    """Document number → its topics, built once per searcher from the postings."""
-    reader = searcher.reader()
-    mapping = _TOPIC_MAPS.get(reader)
-    if mapping is None:
+    """Position document number → its topics, built once per reader from the postings."""
+
+    def compute() -> dict[int, tuple[str, ...]]:
+        reader = searcher.reader()
+        positions = _position_docs(searcher)
         collected: dict[int, list[str]] = {}
         for term in reader.lexicon("topics"):
             topic = term.decode() if isinstance(term, bytes) else term
             for docnum in reader.postings("topics", topic).all_ids():
-                collected.setdefault(docnum, []).append(topic)
-        mapping = {docnum: tuple(names) for docnum, names in collected.items()}
-        _TOPIC_MAPS[reader] = mapping
-    return mapping
+                if docnum in positions:
+                    collected.setdefault(docnum, []).append(topic)
+        return {docnum: tuple(names) for docnum, names in collected.items()}
+
+    return _cached(searcher, "doc_topics", compute)
 
 
-def _topic_docs(searcher: Searcher, topics: list[str]) -> set[int]:
+def _topic_docs(searcher: Searcher, topics: tuple[str, ...]) -> set[int]:
+    """Position documents carrying every one of ``topics``."""
+
     doc_topics = _doc_topics(searcher)
-    return {d for d, names in doc_topics.items() if all(t in names for t in topics)}
+    return set(d for d, names in doc_topics.items() if all(t in names for t in topics))
 
 
 def topic_counts(searcher: Searcher, docs: set[int]) -> dict[str, int]:
