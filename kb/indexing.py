@@ -20,7 +20,7 @@ def reindex(
     """Update the search index, then the citation ledger, under one indexer lock."""
 
     def record(report: IndexReport) -> None:
-        recorded = record_citations(settings.positions_dir, settings.index_dir)
+        recorded = record_citations(settings.positions_dir, settings.index_dir, report.revision)
         report.problems.extend(recorded.problems)
         report.notes.extend(recorded.notes)
 

@@ -290,3 +290,16 @@ def test_flask_kb_index_writes_the_ledger(make_app, write_position, positions_di
         result.output
     )
     assert len(read_ledger(positions_dir).entries) == 3
+
+
+def test_a_deleted_ledger_is_written_again_while_the_index_is_current(
+    write_position, positions_dir, index
+):
+    write_position("europe", EUROPE, title="Europe")
+    index()
+    ledger = positions_dir / LEDGER_FILE
+    before = ledger.read_bytes()
+    assert "citation ledger" not in index()  # nothing to do, nothing said
+    ledger.unlink()
+    assert "index up to date" in (output := index()) and "3 passages recorded" in output
+    assert ledger.read_bytes() == before

@@ -25,6 +25,8 @@ from kb.index.reader import IndexReader
 from kb.index.run import all_records
 from kb.index.store import write_atomic
 
+STAMP_FILE = "ledger.stamp"  # in the index folder: the revision the ledger last matched
+
 
 @dataclass
 class Recorded:
@@ -43,8 +45,39 @@ def live_records(index_dir: Path) -> list[dict]:
         searcher.close()
 
 
-def record_citations(positions_dir: Path, index_dir: Path, today: date | None = None) -> Recorded:
-    """Bring the ledger in ``positions_dir`` up to date with the live index."""
+def record_citations(
+    positions_dir: Path, index_dir: Path, revision: str, today: date | None = None
+) -> Recorded:
+    """Bring the ledger in ``positions_dir`` up to date with the live index ``revision``.
+
+    Skipped when this revision was already recorded and the ledger file is untouched
+    since (a stamp in the index folder says so): a large ledger takes seconds to check.
+    """
+    ledger_path = positions_dir / LEDGER_FILE
+    if _read_stamp(index_dir) == _stamp(revision, ledger_path):
+        return Recorded()
+    outcome = _record(positions_dir, index_dir, today or date.today())
+    if not any(problem.is_error for problem in outcome.problems):
+        write_atomic(index_dir / STAMP_FILE, _stamp(revision, ledger_path))
+    return outcome
+
+
+def _stamp(revision: str, ledger_path: Path) -> str:
+    try:
+        stat = ledger_path.stat()
+    except FileNotFoundError:
+        return f"{revision} no-ledger\n"
+    return f"{revision} {stat.st_mtime_ns} {stat.st_size}\n"
+
+
+def _read_stamp(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / STAMP_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _record(positions_dir: Path, index_dir: Path, today: date) -> Recorded:
     outcome = Recorded()
     ledger = read_ledger(positions_dir)
     outcome.problems.extend(ledger.problems)
@@ -55,8 +88,7 @@ def record_citations(positions_dir: Path, index_dir: Path, today: date | None = 
         return outcome
     records = live_records(index_dir)
     published = published_passages(records)  # drafts' passages are never published
-    update = update_entries(ledger.entries, published, today or date.today(),
-                            position_dates(records))  # fmt: skip
+    update = update_entries(ledger.entries, published, today, position_dates(records))
     text = render_ledger(update.entries.values())
     unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == ledger.digest
     if unchanged or (not ledger.exists and not update.entries):
