@@ -339,3 +339,40 @@ def test_the_ledger_lives_in_the_content_folder(write_position, positions_dir, p
     write_position("europe", EUROPE, title="Europe")
     publish()
     assert (positions_dir / LEDGER_FILE).is_file()
+
+
+def test_every_citation_in_the_committed_ledger_answers(starter_index, starter_client):
+    folder, _ = starter_index  # a fresh clone: the committed ledger, a newly built index
+    ledger = read_ledger(folder)
+    assert ledger.problems == () and len(ledger.entries) >= 100
+    for pid in ledger.entries:
+        response = starter_client.get(f"/cite/{pid}")
+        assert response.status_code == 200, pid
+
+
+def test_the_committed_ledger_is_up_to_date():
+    from kb.cite.ledger import ledger_problems
+    from kb.content.loader import load_file, position_files
+    from tests.conftest import STARTER
+
+    results = [load_file(path, STARTER) for path in position_files(STARTER)]
+    assert ledger_problems(STARTER, results) == []  # else: flask kb index, commit the ledger
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/quote", 200),
+        ("/quote?text=", 200),
+        ("/quote?text=internationalist+movement+Britain", 200),
+        ("/api/quote?text=an+internationalist+movement", 200),
+        ("/api/quote?text=", 400),
+        ("/positions/europe?as_of=2026-11-30", 200),
+        ("/positions/europe?as_of=1999-01-01", 404),
+        ("/positions/europe?as_of=tomorrow", 200),
+        ("/positions/no-such-position?as_of=2026-11-30", 404),
+        ("/positions/no-such-position?as_of=tomorrow", 404),
+    ],
+)
+def test_cite_status_table(starter_client, path, status):
+    assert starter_client.get(path).status_code == status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, cite, errors, pages, preview, security, urls
+from kb.web import api, caching, cite, discovery, errors, pages, security, urls
 
 
 def init_app(app: Flask) -> None:
@@ -12,7 +12,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(cite.bp)
+    app.register_blueprint(discovery.bp)
     errors.init_app(app)
     security.init_app(app)
+    caching.init_app(app)
     urls.init_app(app)
-    preview.init_app(app)  # preview mode only
