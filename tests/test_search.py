@@ -224,3 +224,16 @@ def test_suggest_titles_and_words(starter_client):
     }
     assert any(w.startswith("internation") for w in body["words"])
     assert starter_client.get("/api/suggest?q=").get_json()["titles"] == []
+
+
+def test_total_and_facets_count_every_match(write_position, search):
+    # Strong title matches fill the top ten first; matches found only in a weaker field
+    # (here a heading) must still be counted, though they cannot reach the first page.
+    for n in range(15):
+        write_position(f"strong{n}", "Housing housing.", title=f"Housing plan {n}", topics=["a"])
+    for n in range(12):
+        body = "## Housing\n\n" + "Long text. " * 40
+        write_position(f"weak{n}", body, title=f"Other {n}", topics=["b"])
+    found = search("housing")
+    assert found.total == 27
+    assert found.facets == {"a": 15, "b": 12}

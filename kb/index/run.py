@@ -102,6 +102,9 @@ def rank_positions(
     mask = None if include_drafts else _draft_docs(searcher) or None
     order = {"sortedby": "updated_order", "reverse": True} if by_date else {}
     top = searcher.collector(limit=limit, filter=scope, mask=mask, optimize=False, **order)
+    # Whoosh swaps in a pruned matcher once low scorers cannot reach the top N, which
+    # would hide them from the total and the facets; every match must be counted.
+    top.replace = 0
     recorder = _RecordingCollector(top)
     _run(searcher, query, recorder)
     matched = recorder.seen
