@@ -93,19 +93,17 @@ def result_meta(position: Position) -> dict:
 
 def documents(position: Position) -> Iterable[dict]:
     """The position document followed by one document per passage."""
-    shared = {
-        "slug": position.slug,
-        "path": position.path,
-        "status": position.status,
-        "updated": position.updated.isoformat() if position.updated else "",
-        "updated_order": int(position.updated.strftime("%Y%m%d")) if position.updated else 0,
-        "topics": ",".join(position.topics),
-    }
+    # Passages carry only what scopes and deletes them; filters act on positions.
+    shared = {"slug": position.slug, "path": position.path}
     body = "\n\n".join(p.text for p in position.passages)
     yield {
         **shared,
         "key": position.slug,
         "kind": "position",
+        "status": position.status,
+        "updated": position.updated.isoformat() if position.updated else "",
+        "updated_order": int(position.updated.strftime("%Y%m%d")) if position.updated else 0,
+        "topics": ",".join(position.topics),
         "title": position.title,
         "summary": position.summary,
         "headings": "\n".join(position.headings),
