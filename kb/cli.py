@@ -1,4 +1,4 @@
-"""The editors' commands: ``flask kb index``, ``flask kb check``, ``flask kb new``."""
+"""The editors' commands: ``flask kb index|check|new|serve``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from kb.config import Settings
+from kb.content.checks import explain, format_problem
 from kb.content.render import slugify
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
+
+LONG_RUN_FILES = 50  # fewer files take well under a second: no progress bar
 
 kb_cli = AppGroup("kb", help="Build the index, check content, scaffold positions.")
 
@@ -21,20 +24,42 @@ def settings() -> Settings:
     return current_app.config["KB"].settings
 
 
-def _progress_bar():
-    """A click progress bar fed by the indexer's (done, total) callbacks."""
-    state = {"bar": None, "done": 0}
+class ProgressBar:
+    """A click progress bar for long runs on a terminal; silent otherwise.
 
-    def update(done: int, total: int) -> None:
-        if state["bar"] is None:
-            state["bar"] = click.progressbar(length=total, label="indexing", file=sys.stderr)
-            state["bar"].__enter__()
-        state["bar"].update(done - state["done"])
-        state["done"] = done
-        if done >= total:
-            state["bar"].__exit__(None, None, None)
+    Fed by the indexer's ``(done, total)`` calls. On a pipe or in CI nothing is drawn,
+    so the output stays one line per problem and one summary line.
+    """
 
-    return update
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < LONG_RUN_FILES or not self.stream.isatty():
+                return
+            self.bar = click.progressbar(length=total, label="indexing", file=self.stream)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)  # ends the bar's line
+            self.bar = None
+
+
+def busy_message(index_dir, wait: float) -> str:
+    waited = f" for {wait:g} seconds" if wait else ""
+    return (
+        f"another indexer (flask kb index, or the preview) is updating {index_dir}{waited}; "
+        "run this again when it has finished, or add --wait 60 to wait for it"
+    )
 
 
 @kb_cli.command("index")
@@ -43,17 +68,50 @@ def _progress_bar():
 def index_command(rebuild: bool, wait: float) -> None:
     """Bring the search index up to date with the content folder."""
     config = settings()
-    if not config.positions_dir.is_dir():
-        raise click.ClickException(f"content folder not found: {config.positions_dir}")
+    root = config.positions_dir
+    if not root.is_dir():
+        raise click.ClickException(f"content folder not found: {root}")
     try:
-        report = reindex(config, rebuild=rebuild, progress=_progress_bar(), lock_wait=wait)
-    except IndexBusy as exc:
-        raise click.ClickException(str(exc)) from None
+        with ProgressBar() as progress:
+            report = reindex(config, rebuild=rebuild, progress=progress, lock_wait=wait)
+    except IndexBusy:
+        raise click.ClickException(busy_message(config.index_dir, wait)) from None
     except OSError as exc:
         raise click.ClickException(f"could not write the index: {exc}") from None
     for problem in report.problems:
-        click.echo(str(problem), err=True)
+        click.echo(format_problem(explain(problem), root), err=True)
     click.echo(report.summary())
+
+
+@kb_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+def serve_command(host: str, port: int) -> None:
+    """Preview for editors: drafts shown, re-indexed within a second of each save."""
+    from kb.preview import PreviewServer
+    from kb.web.preview import enable_preview
+
+    app = enable_preview(current_app._get_current_object())
+    root = app.config["KB"].settings.positions_dir
+    if not root.is_dir():
+        raise click.ClickException(f"content folder not found: {root}")
+    try:
+        preview = PreviewServer(app, host, port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
+        ) from None
+    preview.start(background=False)
+    current = preview.state.current
+    click.echo(current.summary or current.failure)
+    click.echo(f"Preview on {preview.url}/ with drafts; watching {root} (Ctrl-C stops).")
+    try:
+        preview.serve_forever()  # returns on Ctrl-C: werkzeug catches KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass  # pressed again while shutting down
+    finally:
+        preview.stop()
+    click.echo("preview stopped")
 
 
 @kb_cli.command("new")

@@ -38,6 +38,7 @@ class IndexReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files with errors
+    kept: list[str] = field(default_factory=list)  # skipped, last good version still live
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     rebuilt: bool = False
@@ -54,9 +55,15 @@ class IndexReport:
             verb = "up to date"
         return (
             f"index {verb}: {len(self.added)} added, {len(self.updated)} updated, "
-            f"{len(self.removed)} removed, {len(self.skipped)} skipped with errors, "
-            f"{self.unchanged} unchanged ({self.seconds:.2f}s)"
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped with errors"
+            f"{self._kept_note()}, {self.unchanged} unchanged ({self.seconds:.2f}s)"
         ) + "".join(f"\n{note}" for note in self.notes)
+
+    def _kept_note(self) -> str:
+        if not self.kept:
+            return ""
+        verb = "shows its" if len(self.kept) == 1 else "show their"
+        return f" ({len(self.kept)} still {verb} last good version)"
 
 
 def file_hash(path: Path) -> str:
@@ -141,7 +148,8 @@ def update_index(
     started = time.monotonic()
     with store.indexer_lock(index_dir, wait=lock_wait):
         revision = store.current_revision(index_dir)
-        manifest = store.read_manifest(index_dir, revision) if revision else None
+        _recover(index_dir, revision)
+        manifest = _manifest(index_dir, revision)
         if manifest is None or manifest.schema_version != SCHEMA_VERSION:
             rebuild = True
         if rebuild:
@@ -154,11 +162,40 @@ def update_index(
     return report
 
 
+def _recover(index_dir: Path, live: str | None) -> None:
+    """Remove what a killed indexer left: unfinished generations and temporary files.
+
+    Safe only under the indexer lock: no other process is writing a generation.
+    """
+    for folder in index_dir.glob("gen-*"):
+        if folder.name != live and not (folder / store.MANIFEST).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+    for leftover in index_dir.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _manifest(index_dir: Path, revision: str | None) -> store.Manifest | None:
+    """The live generation's manifest, or None (meaning: rebuild) if it cannot be read."""
+    if revision is None:
+        return None
+    try:
+        return store.read_manifest(index_dir, revision)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _scan(positions_dir: Path) -> dict[str, tuple[Path, str]]:
-    return {
-        p.relative_to(positions_dir).as_posix(): (p, file_hash(p))
-        for p in position_files(positions_dir)
-    }
+    """Path → (file, content hash) for every position file that exists right now."""
+    files = {}
+    for path in position_files(positions_dir):
+        try:
+            sha = file_hash(path)
+        except FileNotFoundError:
+            continue  # deleted (or renamed away by an editor's save) since the listing
+        except OSError:
+            sha = ""  # unreadable: loading reports why, and the file is skipped
+        files[path.relative_to(positions_dir).as_posix()] = (path, sha)
+    return files
 
 
 def _workers(jobs: int) -> int:
@@ -239,6 +276,7 @@ def _incremental(
     results = _load_all(changed, positions_dir, progress)
     entries = {path: entry for path, entry in known.items() if path not in removed}
     valid, taken = _accept(results, entries, report)
+    report.kept = [path for path in report.skipped if path in entries]
     if not valid and not removed:
         return report  # only broken files changed: the last good versions stay live
     new_revision = store.new_revision()
@@ -270,22 +308,36 @@ def _incremental(
 def _accept(
     results: list[LoadResult], entries: dict[str, dict], report: IndexReport
 ) -> tuple[list[LoadResult], dict[str, str]]:
-    """Split changed files into valid ones and skipped ones, checking slug clashes."""
-    owners = {e["slug"]: path for path, e in entries.items()}
-    valid, taken = [], {}
+    """Split changed files into valid ones and skipped ones, checking slug clashes.
+
+    A slug stays taken by every file that keeps its indexed version (unchanged, or
+    changed but invalid or refused); changed valid files claim theirs in path order.
+    A refused file keeps its old slug, which may refuse another: repeat until stable.
+    """
+    fresh = {}
     for result in results:
         report.problems.extend(result.problems)
-        position = result.position
-        if position is None:
+        if result.position is None:
             report.skipped.append(result.path)
-            continue
-        owner = owners.get(position.slug)
-        if owner and owner != result.path:
-            message = f"slug '{position.slug}' is already used by {owner}"
-            report.problems.append(Problem(result.path, 1, message))
-            report.skipped.append(result.path)
-            continue
-        owners[position.slug] = result.path
-        taken[result.path] = position.slug
-        valid.append(result)
-    return valid, taken
+        else:
+            fresh[result.path] = result
+    refused: dict[str, str] = {}
+    while True:
+        owners = {e["slug"]: path for path, e in entries.items() if path not in fresh}
+        owners.update({entries[p]["slug"]: p for p in refused if p in entries})
+        taken = {}
+        for path, result in fresh.items():
+            slug = result.position.slug
+            owner = owners.get(slug)
+            if path not in refused and owner and owner != path:
+                refused[path] = owner
+                break
+            if path not in refused:
+                owners[slug], taken[path] = path, slug
+        else:
+            break
+    for path, owner in refused.items():
+        message = f"slug '{fresh[path].position.slug}' is already used by {owner}"
+        report.problems.append(Problem(path, 1, message))
+        report.skipped.append(path)
+    return [r for p, r in fresh.items() if p not in refused], taken

@@ -1,0 +1,232 @@
+"""Incremental indexing: only changed files are re-read, and the index stays right."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+
+from kb.cli import LONG_RUN_FILES, ProgressBar
+from kb.index import store
+from kb.index.build import update_index
+from kb.index.reader import IndexReader
+from kb.index.run import all_records
+from kb.search.engine import SearchRequest, search
+from kb.search.synonyms import build_synonyms
+
+
+def found(index_dir, q: str) -> list[str]:
+    """Slugs of the positions a search finds, drafts included."""
+    reader = IndexReader(index_dir)
+    results = search(reader.searcher(), build_synonyms([]), SearchRequest(q=q), True)
+    return sorted(r.slug for r in results.results)
+
+
+def slugs(index_dir) -> list[str]:
+    reader = IndexReader(index_dir)
+    return sorted(r["slug"] for r in all_records(reader.searcher(), True))
+
+
+def test_slug_change_moves_the_position(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    write_position("europe", "Neighbours.", title="Europe", slug="eu")
+    report = update_index(positions_dir, index_dir)
+    assert report.updated == ["europe.md"] and report.skipped == []
+    assert slugs(index_dir) == ["eu"]
+    assert found(index_dir, "neighbours") == ["eu"]
+
+
+def test_two_files_swap_slugs_in_one_run(write_position, positions_dir, index_dir):
+    write_position("a", "Apples.", title="A", slug="first")
+    write_position("b", "Bananas.", title="B", slug="second")
+    update_index(positions_dir, index_dir)
+    write_position("a", "Apples.", title="A", slug="second")
+    write_position("b", "Bananas.", title="B", slug="first")
+    report = update_index(positions_dir, index_dir)
+    assert (report.updated, report.skipped, report.problems) == (["a.md", "b.md"], [], [])
+    assert found(index_dir, "apples") == ["second"]
+    assert found(index_dir, "bananas") == ["first"]
+
+
+def test_renamed_file_keeps_one_position(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe", slug="europe")
+    update_index(positions_dir, index_dir)
+    (positions_dir / "europe.md").rename(positions_dir / "our-europe.md")
+    report = update_index(positions_dir, index_dir)
+    assert (report.added, report.removed, report.skipped) == (["our-europe.md"], ["europe.md"], [])
+    assert slugs(index_dir) == ["europe"]
+    record = IndexReader(index_dir)
+    assert all_records(record.searcher(), True)[0]["path"] == "our-europe.md"
+
+
+def test_invalid_file_keeps_last_good_version_until_fixed(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    write_position("europe", raw="---\ntitle: Europe\nstatus: final\n---\nFriends.\n")
+    first = update_index(positions_dir, index_dir)
+    again = update_index(positions_dir, index_dir)  # still broken: still reported
+    for report in (first, again):
+        assert (report.skipped, report.kept) == (["europe.md"], ["europe.md"])
+        assert [str(p) for p in report.problems] == [
+            "europe.md:3: status: unknown value 'final'; use one of adopted, draft, archived"
+        ]
+    assert "1 skipped with errors (1 still shows its last good version)" in again.summary()
+    assert found(index_dir, "neighbours") == ["europe"]
+    write_position("europe", "Friends.", title="Europe")
+    fixed = update_index(positions_dir, index_dir)
+    assert (fixed.updated, fixed.skipped, fixed.kept) == (["europe.md"], [], [])
+    assert found(index_dir, "friends") == ["europe"] and found(index_dir, "neighbours") == []
+
+
+def test_deleting_a_broken_file_that_was_good_removes_it(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    write_position("climate", "Warming.", title="Climate")
+    update_index(positions_dir, index_dir)
+    write_position("europe", raw="---\ntitle: [Europe\n---\nBroken.\n")
+    update_index(positions_dir, index_dir)
+    assert found(index_dir, "neighbours") == ["europe"]  # last good version
+    (positions_dir / "europe.md").unlink()
+    report = update_index(positions_dir, index_dir)
+    assert (report.removed, report.skipped) == (["europe.md"], [])
+    assert slugs(index_dir) == ["climate"]
+    manifest = store.read_manifest(index_dir, store.current_revision(index_dir))
+    assert sorted(manifest.files) == ["climate.md"]
+
+
+def test_new_file_taking_a_kept_files_slug_is_refused(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    write_position("europe", raw="---\ntitle: Europe\nupdated: soon\n---\nBroken.\n")
+    write_position("copy", "Copy.", title="Copy", slug="europe")
+    report = update_index(positions_dir, index_dir)
+    assert sorted(report.skipped) == ["copy.md", "europe.md"]
+    assert "copy.md:1: slug 'europe' is already used by europe.md" in [
+        str(p) for p in report.problems
+    ]
+    assert found(index_dir, "neighbours") == ["europe"] and found(index_dir, "copy") == []
+
+
+def test_unchanged_files_are_not_read_again(write_position, positions_dir, index_dir):
+    for name in ("a", "b", "c"):
+        write_position(name, f"Text {name}.")
+    update_index(positions_dir, index_dir)
+    write_position("b", "Changed text.")
+    loaded = []
+    report = update_index(positions_dir, index_dir, progress=lambda d, t: loaded.append((d, t)))
+    assert (report.updated, report.unchanged, loaded) == (["b.md"], 2, [(1, 1)])
+    assert report.summary().startswith(
+        "index updated: 0 added, 1 updated, 0 removed, 0 skipped with errors, 2 unchanged ("
+    )
+
+
+def test_old_generation_is_untouched_by_an_incremental_update(
+    write_position, positions_dir, index_dir
+):
+    """Generations share files by hard link; the old one must still read the old text."""
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    old = store.current_revision(index_dir)
+    write_position("europe", "Friends.", title="Europe")
+    update_index(positions_dir, index_dir)
+    from whoosh import index as whoosh_index
+
+    with whoosh_index.open_dir(str(index_dir / old)).searcher() as searcher:
+        (doc,) = [d for d in searcher.all_stored_fields() if d["kind"] == "position"]
+        assert "Neighbours." in json.loads(doc["record"])["html"]
+
+
+def test_vanished_file_during_scan_counts_as_removed(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    from kb.index import build
+
+    write_position("europe", "Neighbours.")
+    write_position("climate", "Warming.")
+    update_index(positions_dir, index_dir)
+    real = build.position_files
+
+    def listing_then_delete(root):
+        files = real(root)
+        (root / "europe.md").unlink()  # an editor's save renames the file away for a moment
+        return files
+
+    monkeypatch.setattr(build, "position_files", listing_then_delete)
+    report = update_index(positions_dir, index_dir)
+    assert report.removed == ["europe.md"]
+    assert slugs(index_dir) == ["climate"]
+
+
+def test_leftovers_of_a_killed_run_are_cleaned(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.")
+    update_index(positions_dir, index_dir)
+    (index_dir / "gen-99999999T999999-deadbeef").mkdir()  # unfinished: no manifest
+    (index_dir / ".CURRENT.1234abcd.tmp").write_text("gen-x")
+    report = update_index(positions_dir, index_dir)  # nothing changed
+    assert not report.changed
+    assert not (index_dir / "gen-99999999T999999-deadbeef").exists()
+    assert not (index_dir / ".CURRENT.1234abcd.tmp").exists()
+
+
+def test_unreadable_manifest_means_a_full_rebuild(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.")
+    update_index(positions_dir, index_dir)
+    revision = store.current_revision(index_dir)
+    (index_dir / revision / store.MANIFEST).write_text("{not json")
+    report = update_index(positions_dir, index_dir)
+    assert report.rebuilt and report.added == ["europe.md"]
+    assert found(index_dir, "neighbours") == ["europe"]
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_index_output_is_one_line_per_problem_then_the_summary(
+    make_app, write_position, positions_dir, monkeypatch
+):
+    for number in range(LONG_RUN_FILES + 10):  # long enough for a bar, were this a terminal
+        write_position(f"p{number:02d}", "Text.")
+    write_position("broken", raw="---\ntitle: Broken\nupdated: someday\n---\nBody\n")
+    monkeypatch.chdir(positions_dir.parent)
+    result = make_app(index=False).test_cli_runner().invoke(args=["kb", "index"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert (
+        lines[0] == "positions/broken.md:3: updated: expected a date like 2026-11-26, got 'someday'"
+    )
+    assert re.fullmatch(
+        r"index rebuilt: 60 added, 0 updated, 0 removed, 1 skipped with errors, 0 unchanged "
+        r"\(\d+\.\d\ds\)",
+        lines[1],
+    )
+    assert "indexing" not in result.output and "\r" not in result.output
+
+
+def test_progress_bar_on_a_terminal_ends_its_own_line():
+    stream = FakeTerminal()
+    with ProgressBar(stream) as progress:
+        for done in range(1, 101):
+            progress(done, 100)
+    drawn = stream.getvalue()
+    assert "indexing" in drawn and "100%" in drawn
+    assert drawn.endswith("\n")  # the summary that follows starts on its own line
+
+
+def test_progress_bar_line_is_ended_even_when_indexing_fails():
+    stream = FakeTerminal()
+    with pytest.raises(OSError), ProgressBar(stream) as progress:
+        progress(1, 100)
+        raise OSError("disk full")
+    assert stream.getvalue().endswith("\n")
+
+
+@pytest.mark.parametrize(("stream", "total"), [(FakeTerminal(), 10), (io.StringIO(), 500)])
+def test_no_progress_bar_for_short_runs_or_when_not_a_terminal(stream, total):
+    with ProgressBar(stream) as progress:
+        for done in range(1, total + 1):
+            progress(done, total)
+    assert stream.getvalue() == ""
