@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, caching, cite, discovery, errors, pages, security, urls
+from kb.web import api, caching, cite, discovery, errors, pages, preview, security, urls
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +17,4 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     caching.init_app(app)
     urls.init_app(app)
+    preview.init_app(app)  # preview mode only
