@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -21,6 +22,7 @@ from kb.index.query import EVERYTHING, fold
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
 SNIPPET_CHARS = 240
+TAG_RE = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,25 @@ class _RecordingCollector(WrappingCollector):
 
 
 def _highlighter(results: Results, surround: int) -> None:
-    fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=surround)
+    fragmenter = highlight.PinpointFragmenter(
+        maxchars=SNIPPET_CHARS, surround=surround, autotrim=True
+    )
     fragmenter.charlimit = CHAR_LIMIT
     results.fragmenter = fragmenter
     results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+
+
+def _snippet(hit, text: str) -> str:
+    """The highlighted fragment, with an ellipsis wherever the text was cut."""
+    fragment = hit.highlights("passage_text", top=1)
+    if not fragment:
+        return crop(text)
+    plain = html.unescape(TAG_RE.sub("", fragment)).strip()
+    if not text.startswith(plain[:20]):
+        fragment = "… " + fragment
+    if not text.rstrip().endswith(plain[-20:]):
+        fragment += " …"
+    return fragment
 
 
 def crop(text: str, width: int = SNIPPET_CHARS) -> str:
@@ -215,7 +232,7 @@ def best_passages(
         if len(grouped.setdefault(slug, [])) >= per_slug:
             continue
         text = hit["passage_text"]
-        snippet = (hit.highlights("passage_text", top=1) or crop(text)) if slug in wanted else ""
+        snippet = _snippet(hit, text) if slug in wanted else ""
         record = json.loads(hit["record"])
         grouped[slug].append(PassageHit(slug, record, float(hit.score or 0.0), snippet, text))
     return grouped
