@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_URL = "/__tests__/axe.min.js"  # answered by the test router, never by the app
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -52,25 +53,50 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def contexts(browser, live_server):
+    """Browser contexts shared by every test asking for the same options (creating one is
+    the slowest step of a page test). Each serves axe-core at AXE_URL, from node_modules,
+    through Playwright's router: same-origin, so the page's real CSP allows it."""
+    made: dict[str, object] = {}
+
+    def get(**options):
+        key = repr(sorted(options.items()))
+        if key not in made:
+            options.setdefault("viewport", DESKTOP)
+            context = browser.new_context(base_url=live_server, **options)
+            context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE)))
+            made[key] = context
+        return made[key]
+
+    yield get
+    for context in made.values():
+        context.close()
+
+
 @pytest.fixture
-def new_page(browser, live_server):
-    """new_page(**context_options) → a page on the live server; JS errors fail the test."""
-    contexts = []
+def new_page(contexts):
+    """new_page(**context_options) → a page on the live server. A JavaScript error or a
+    Content-Security-Policy violation on any page it loads fails the test."""
+    pages = []
     errors: list[str] = []
 
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            errors.append(message.text)
+
     def make(**options):
-        options.setdefault("viewport", DESKTOP)
-        context = browser.new_context(base_url=live_server, **options)
-        contexts.append(context)
-        page = context.new_page()
+        page = contexts(**options).new_page()
+        pages.append(page)
         page.set_default_timeout(5000)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", on_console)
         return page
 
     yield make
-    for context in contexts:
-        context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    for page in pages:
+        page.close()
+    assert errors == [], f"JavaScript errors or CSP violations: {errors}"
 
 
 @pytest.fixture
@@ -86,11 +112,10 @@ def first_passage(starter_app) -> dict:
 
 
 @pytest.fixture(scope="session")
-def axe_source() -> str:
-    """The path of axe-core's browser build, installed by `npm ci`."""
+def axe_installed() -> None:
+    """Skips the test unless axe-core's browser build was installed by `npm ci`."""
     if not AXE.exists():
         pytest.skip(f"{AXE} is missing: run `npm ci --no-audit --no-fund` (make test does)")
-    return str(AXE)
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,11 @@ def open_suggestions(page) -> None:
     page.get_by_role("option").first.wait_for()
 
 
-def test_open_suggestions_pass_axe(new_page, axe_source):
-    page = new_page(bypass_csp=True)
+def test_open_suggestions_pass_axe(new_page, axe_installed):
+    page = new_page()
     page.goto("/")
     open_suggestions(page)
-    assert axe_violations(page, axe_source) == []
+    assert axe_violations(page) == []
 
 
 def test_pages_break_no_csp_rule(new_page, first_passage):

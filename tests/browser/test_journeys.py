@@ -103,8 +103,7 @@ def test_slash_jumps_to_the_search_box(page):
 
 
 def test_copy_a_citation_to_the_clipboard(new_page, first_passage):
-    page = new_page()
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = new_page(permissions=["clipboard-read", "clipboard-write"])
     page.goto(f"/cite/{first_passage['id']}")
     button = page.locator("button.copy-button").first
     expect(button).to_be_visible()  # rendered hidden; site.js shows it
@@ -128,3 +127,18 @@ def test_print_shows_the_position_without_the_site_chrome(page):
     )
     page.emulate_media(media="screen")
     expect(page.locator(".print-only")).to_be_hidden()
+
+
+def test_keyboard_focus_is_visible_and_the_skip_link_works(page):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    expect(skip).to_have_css("background-color", "rgb(255, 221, 0)")
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.get_by_role("link", name="Search tips").focus()
+    expect(page.get_by_role("link", name="Search tips")).to_have_css(
+        "background-color", "rgb(255, 221, 0)"
+    )

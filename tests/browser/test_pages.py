@@ -2,15 +2,15 @@
 2.1 or 2.2 A/AA problem and no best-practice one, nothing is wider than the screen, and a
 full-page screenshot is saved to tests/screenshots/ for a person to look at.
 
-axe is injected inline, which our CSP (rightly) forbids, so these contexts bypass CSP;
-test_accessibility.py loads the same pages with the CSP enforced and listens for violations.
+axe is loaded from a same-origin URL that the test router answers (see conftest.py), so the
+pages keep their real Content-Security-Policy: no bypass is needed.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import AXE_URL, DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -39,22 +39,22 @@ def page_path(name: str, first_passage: dict) -> str:
     }[name]
 
 
-def axe_violations(page, axe_source: str) -> list[dict]:
+def axe_violations(page) -> list[dict]:
     """Every axe violation on the page as loaded, all impact levels."""
-    page.add_script_tag(path=axe_source)
+    page.add_script_tag(url=AXE_URL)
     return page.evaluate(RUN_AXE, AXE_TAGS)
 
 
 @pytest.mark.parametrize(("name", "width", "scheme"), CASES)
 def test_page_is_accessible_and_fits(
-    new_page, axe_source, screenshots, first_passage, name, width, scheme
+    new_page, axe_installed, screenshots, first_passage, name, width, scheme
 ):
     viewport = DESKTOP if width == "desktop" else PHONE
-    page = new_page(viewport=viewport, color_scheme=scheme, bypass_csp=True)
+    page = new_page(viewport=viewport, color_scheme=scheme)
     response = page.goto(page_path(name, first_passage))
     assert response.status == 200
     page.screenshot(path=screenshots / f"{name}-{width}-{scheme}.png", full_page=True)
     assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # site.css loaded
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} is {overflow}px wider than a {viewport['width']}px screen"
-    assert axe_violations(page, axe_source) == []
+    assert axe_violations(page) == []
