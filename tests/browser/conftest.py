@@ -21,6 +21,33 @@ AXE_URL = "/__tests__/axe.min.js"  # answered by the test router, never by the a
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# Every WCAG 2.0, 2.1 and 2.2 A and AA rule plus axe's best practices, all impact levels.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+  });
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary),
+  }));
+}"""
+
+
+def page_path(name: str, first_passage: dict) -> str:
+    """The address of one of the pages every browser check visits."""
+    return {
+        "home": "/",
+        "search": "/search?q=european+neighbours",
+        "position": "/positions/europe",
+        "cite": f"/cite/{first_passage['id']}",
+    }[name]
+
+
+def axe_violations(page) -> list[dict]:
+    """Every axe violation on the page as loaded, all impact levels."""
+    page.add_script_tag(url=AXE_URL)
+    return page.evaluate(RUN_AXE, AXE_TAGS)
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_pages import axe_violations, page_path
+from tests.browser.conftest import axe_violations, page_path
 
 pytestmark = pytest.mark.browser
 

@@ -10,39 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import AXE_URL, DESKTOP, PHONE
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, page_path
 
 pytestmark = pytest.mark.browser
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {
-    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
-  });
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary),
-  }));
-}"""
 PAGES = ["home", "search", "position", "cite"]
 VIEWS = [("desktop", "light"), ("desktop", "dark"), ("phone", "light")]
 CASES = [(name, width, scheme) for name in PAGES for width, scheme in VIEWS]
 CASES.append(("home", "phone", "dark"))
-
-
-def page_path(name: str, first_passage: dict) -> str:
-    return {
-        "home": "/",
-        "search": "/search?q=european+neighbours",
-        "position": "/positions/europe",
-        "cite": f"/cite/{first_passage['id']}",
-    }[name]
-
-
-def axe_violations(page) -> list[dict]:
-    """Every axe violation on the page as loaded, all impact levels."""
-    page.add_script_tag(url=AXE_URL)
-    return page.evaluate(RUN_AXE, AXE_TAGS)
 
 
 @pytest.mark.parametrize(("name", "width", "scheme"), CASES)
