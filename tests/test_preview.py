@@ -230,7 +230,8 @@ def test_edits_become_searchable_while_requests_keep_succeeding(preview_app, pos
 
             europe.write_text(text + "\nFixed, with platypus.\n")
             assert wait_until(lambda: search_total(base, "platypus") == 1)
-            assert b"No content problems" in get(base + "/positions/europe")[1]
+            # the check runs just after the new index goes live, so wait for it too
+            assert wait_until(lambda: b"No content problems" in get(base + "/positions/europe")[1])
             runs = preview.indexer.runs
             time.sleep(1.0)  # the ledger and our own reads must not start a loop
             assert preview.indexer.runs == runs
