@@ -8,17 +8,16 @@ sequence similarity (difflib), above a threshold; below it the passage is withdr
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from kb.cite.formats import CitationRecord
 from kb.cite.ledger import Entry, Ledger
+from kb.cite.quote import WORD_RE, fold
 
 PASSAGE_ID_RE = re.compile(r"^[0-9a-f]{12}$")
 SUCCESSOR_THRESHOLD = 0.5  # share of words in common, in order; edits score 0.8 and up
-WORD_RE = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,7 @@ class Resolution:
 
 def words(text: str) -> list[str]:
     """Lower-cased words, accents folded: what similarity compares."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return WORD_RE.findall("".join(c for c in folded if not unicodedata.combining(c)))
+    return WORD_RE.findall(fold(text))
 
 
 def similarity(a: list[str], b: list[str]) -> float:
