@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import http_load, report, sections
 from bench.queries import query_sets
-from bench.system import REPO, machine_info
+from bench.system import REPO, code_version, machine_info
 from bench.workspace import SOURCES, Corpus, corpora
 
 SECTIONS = ("build", "query", "update", "cold", "http")
@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = {
         "machine": machine_info(),
+        "code": code_version(),
         "settings": {"sections": args.only, "corpora": args.corpora, "quick": args.quick,
                      "http_seconds": args.http_seconds, "query_budget_s": args.query_budget,
                      "http": {"workers": http_load.WORKERS, "threads": http_load.THREADS,
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     for corpus in corpora(args.corpora):
         results["corpora"][corpus.name] = run_corpus(corpus, args)
     results["runtime_s"] = time.perf_counter() - started
+    results["code_at_end"] = code_version()
     results["targets"] = report.targets(results)
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     print_summary(results)
@@ -126,6 +128,12 @@ def print_summary(results: dict) -> None:
     print(f"machine: {machine['cpu']} × {machine['cpus']}, {machine['memory_mb']} MB, "
           f"Python {machine['python']}")  # fmt: skip
     print(f"uname: {machine['uname']}")
+    code, end = results["code"], results["code_at_end"]
+    edits = " + uncommitted edits" if code["uncommitted_app_changes"] else ""
+    print(f"code: commit {code['commit']}{edits} (app code {code['app_code_sha256']})")
+    if end["app_code_sha256"] != code["app_code_sha256"]:
+        print(f"WARNING: the app code changed during the run (now {end['app_code_sha256']}, "
+              f"commit {end['commit']}); figures mix versions — run again")  # fmt: skip
     print(f"load average at start {machine['load_average_at_start'][0]:.2f}, "
           f"at end {machine['load_average_at_end'][0]:.2f}; runtime "
           f"{results['runtime_s']:.0f} s")  # fmt: skip

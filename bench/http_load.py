@@ -58,17 +58,19 @@ def _get(port: int, path: str, timeout: float = 5.0) -> int:
 
 def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
+    status = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
         try:
-            if _get(port, "/api/search?q=ready") == 200:
+            status = _get(port, "/api/search?q=ready")
+            if status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.1)
     tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
-    raise RuntimeError(f"gunicorn did not answer on 127.0.0.1:{port}:\n{tail}")
+    raise RuntimeError(f"gunicorn on 127.0.0.1:{port} did not answer 200 (last: {status}):\n{tail}")
 
 
 @contextmanager

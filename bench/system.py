@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -45,6 +46,30 @@ def _meminfo_mb(key: str) -> int | None:
     except OSError:
         pass
     return None
+
+
+def code_version() -> dict:
+    """The commit, whether the app code has uncommitted edits, and a hash of that code.
+
+    Comparing the hash at the start and the end of a run shows whether the code under
+    test changed while it ran (a shared checkout), which would make the figures mixed.
+    """
+    digest = hashlib.sha256()
+    for path in sorted([REPO / "app.py", *(REPO / "kb").rglob("*.py")]):
+        digest.update(path.read_bytes())
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        except OSError:
+            return ""
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_app_changes": bool(git("status", "--porcelain", "--", "kb", "app.py")),
+        "app_code_sha256": digest.hexdigest()[:16],
+    }
 
 
 @dataclass(frozen=True)
