@@ -27,8 +27,9 @@ def settings() -> Settings:
 class ProgressBar:
     """A click progress bar for long runs on a terminal; silent otherwise.
 
-    Fed by the indexer's ``(done, total)`` calls. On a pipe or in CI nothing is drawn,
-    so the output stays one line per problem and one summary line.
+    Fed by the indexer's ``(done, total)`` calls while it reads files; when reading is
+    done it says the index is being written, which takes the rest of the run. On a pipe
+    or in CI nothing is drawn, so the output stays one line per problem and a summary.
     """
 
     def __init__(self, stream=None) -> None:
@@ -38,20 +39,26 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
-            if total < LONG_RUN_FILES or not self.stream.isatty():
+            if total < LONG_RUN_FILES or not self.stream.isatty() or done >= total:
                 return
-            self.bar = click.progressbar(length=total, label="indexing", file=self.stream)
+            self.bar = click.progressbar(length=total, label="reading files", file=self.stream)
             self.bar.__enter__()
         self.bar.update(done - self.done)
         self.done = done
+        if done >= total:
+            self.close()
+            click.echo("writing the index...", file=self.stream)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)  # ends the bar's line
+            self.bar = None
 
     def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)  # ends the bar's line
-            self.bar = None
+        self.close()
 
 
 def busy_message(index_dir, wait: float) -> str:

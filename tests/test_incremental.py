@@ -203,7 +203,7 @@ def test_index_output_is_one_line_per_problem_then_the_summary(
         r"\(\d+\.\d\ds\)",
         lines[1],
     )
-    assert "indexing" not in result.output and "\r" not in result.output
+    assert "reading files" not in result.output and "\r" not in result.output
 
 
 def test_progress_bar_on_a_terminal_ends_its_own_line():
@@ -212,8 +212,8 @@ def test_progress_bar_on_a_terminal_ends_its_own_line():
         for done in range(1, 101):
             progress(done, 100)
     drawn = stream.getvalue()
-    assert "indexing" in drawn and "100%" in drawn
-    assert drawn.endswith("\n")  # the summary that follows starts on its own line
+    assert "reading files" in drawn and "100%" in drawn
+    assert drawn.endswith("\nwriting the index...\n")  # what follows starts on its own line
 
 
 def test_progress_bar_line_is_ended_even_when_indexing_fails():
