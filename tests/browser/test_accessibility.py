@@ -1,5 +1,5 @@
-"""Accessibility and CSP beyond static pages: the open suggestion list passes axe, and real
-pages (CSP enforced, JavaScript running) report no Content-Security-Policy violation."""
+"""Accessibility and CSP beyond the main pages: the open suggestion list and the secondary
+pages pass axe, and real pages (JavaScript running) report no CSP violation."""
 
 from __future__ import annotations
 
@@ -29,6 +29,24 @@ def test_open_suggestions_pass_axe(new_page, axe_installed):
     page.goto("/")
     open_suggestions(page)
     assert axe_violations(page) == []
+
+
+SECONDARY_PAGES = [
+    "/positions",
+    "/positions?sort=updated",
+    "/topics/democracy",
+    "/help/search",
+    "/quote?text=Britain%27s+future+is+bound+up",  # two search forms on one page
+    "/search?q=labour&topic=democracy",
+    "/no-such-page",
+]
+
+
+def test_secondary_pages_pass_axe(new_page, axe_installed):
+    page = new_page()
+    for path in SECONDARY_PAGES:
+        page.goto(path)
+        assert axe_violations(page) == [], path
 
 
 def test_pages_break_no_csp_rule(new_page, first_passage):
