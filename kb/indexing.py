@@ -16,8 +16,13 @@ def reindex(
     rebuild: bool = False,
     progress: Progress | None = None,
     lock_wait: float = 0.0,
+    record_citations_too: bool = True,
 ) -> IndexReport:
-    """Update the search index, then the citation ledger, under one indexer lock."""
+    """Update the search index, then the citation ledger, under one indexer lock.
+
+    The preview passes ``record_citations_too=False``: wordings saved while editing
+    were never published, so they must not enter the committed ledger.
+    """
 
     def record(report: IndexReport) -> None:
         recorded = record_citations(settings.positions_dir, settings.index_dir, report.revision)
@@ -30,5 +35,5 @@ def reindex(
         rebuild=rebuild,
         progress=progress,
         lock_wait=lock_wait,
-        after=record,
+        after=record if record_citations_too else None,
     )

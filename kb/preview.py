@@ -190,7 +190,7 @@ class LiveIndexer:
     def _refresh(self) -> Snapshot:
         previous = self.state.current
         try:
-            report = reindex(self.settings, lock_wait=LOCK_WAIT)
+            report = reindex(self.settings, lock_wait=LOCK_WAIT, record_citations_too=False)
         except IndexBusy:
             self.request()  # try again shortly, without waiting for another save
             failure = "another indexer is busy with the index; trying again"

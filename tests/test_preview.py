@@ -137,6 +137,15 @@ def test_invalid_file_shows_its_errors_and_last_good_version(preview_app, write_
     assert "preview-problems" not in page()
 
 
+def test_preview_never_writes_the_citation_ledger(preview_app, write_position, positions_dir):
+    refresh(preview_app)
+    write_position("europe", "A wording saved while editing.", title="Europe", summary="S.")
+    refresh(preview_app)
+    client = preview_app.test_client()
+    assert "A wording saved while editing." in client.get("/positions/europe").get_data(True)
+    assert not (positions_dir / "citations.ledger.jsonl").exists()
+
+
 def test_problems_page_lists_every_problem_and_escapes_them(preview_app, write_position):
     write_position("bad", raw='---\ntitle: "<script>x</script>\n---\nText.\n')
     write_position("links", "See [x](/positions/nowhere).", title="Links", summary="S.")
