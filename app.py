@@ -8,6 +8,7 @@ from flask import Flask
 
 from kb import cli, web
 from kb.config import Settings
+from kb.limits import MAX_REQUEST_BODY_BYTES
 from kb.service import KnowledgeBase
 
 
@@ -17,7 +18,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     settings = Settings.from_mapping(test_config)
     app.config.update(
         KB=KnowledgeBase(settings),
-        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BODY_BYTES,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     if test_config:

@@ -55,14 +55,15 @@ def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=2)
             connection.request("GET", "/api/positions")
             connection.getresponse().read()
-            connection.close()
             return
         except OSError:
             time.sleep(0.1)
+        finally:
+            connection.close()
     raise RuntimeError(f"gunicorn did not answer within {START_SECONDS:.0f}s:\n{log.read_text()}")
 
 

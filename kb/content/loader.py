@@ -5,17 +5,31 @@ I/O stays at the edge (``load_file``/``load_folder``); ``parse_position`` is pur
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kb import limits
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
 from kb.content.model import Position, Problem
 from kb.content.render import render_body
 from kb.content.validate import SLUG_RE, FieldChecker
+from kb.limits import MAX_FILE_BYTES
 
 H1_RE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
-MAX_FILE_BYTES = 1_000_000
+TOO_DEEP = (
+    "file is nested too deeply to read (lists, quotes or brackets inside one another "
+    "hundreds of levels deep); flatten the nesting"
+)
+TOO_SLOW = (
+    "file took longer than {seconds:g} seconds to render, so it was skipped; look for "
+    "thousands of '[' or '(' characters, or of headings, with no blank line between them"
+)
 
 
 @dataclass(frozen=True)
@@ -111,20 +125,69 @@ def parse_position(path: str, text: str) -> LoadResult:
     return LoadResult(path, position, problems)
 
 
+class RenderTooSlow(BaseException):
+    """Rendering one file ran out of time (a BaseException, so no library swallows it)."""
+
+
+@contextmanager
+def render_budget(seconds: float) -> Iterator[None]:
+    """Raise RenderTooSlow inside the block once ``seconds`` have passed.
+
+    Only a main thread can take the timer signal: `flask kb index`, `flask kb check` and
+    the indexer's worker processes load files in one; elsewhere the block runs unbounded.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame) -> None:
+        raise RenderTooSlow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+
+
+def parse_guarded(path: str, text: str) -> LoadResult:
+    """``parse_position``, but a file too deep or too slow to render is reported, not fatal."""
+    try:
+        with render_budget(limits.RENDER_SECONDS):
+            return parse_position(path, text)
+    except RecursionError:
+        return LoadResult(path, None, (Problem(path, 1, TOO_DEEP),))
+    except RenderTooSlow:
+        message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
+        return LoadResult(path, None, (Problem(path, 1, message),))
+
+
+def read_bounded(path: Path) -> tuple[bytes, int]:
+    """At most MAX_FILE_BYTES + 1 bytes of the file, and its size: a huge file is not read."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1), os.fstat(handle.fileno()).st_size
+
+
 def load_file(path: Path, root: Path) -> LoadResult:
     """Read and validate one file under ``root``; never raises for bad content."""
     relative = path.relative_to(root).as_posix()
     try:
-        data = path.read_bytes()
+        data, size = read_bounded(path)
     except OSError as exc:
-        return LoadResult(relative, None, (Problem(relative, 1, f"cannot read file: {exc}"),))
+        message = f"cannot read file: {exc.strerror or exc}"
+        return LoadResult(relative, None, (Problem(relative, 1, message),))
     if len(data) > MAX_FILE_BYTES:
-        message = f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}: split it"
+        message = (
+            f"file is {max(size, len(data)):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes: "
+            "split it into several positions"
+        )
         return LoadResult(relative, None, (Problem(relative, 1, message),))
     text, problem = decode(relative, data)
     if problem:
         return LoadResult(relative, None, (problem,))
-    return parse_position(relative, text)
+    return parse_guarded(relative, text)
 
 
 def position_files(root: Path) -> list[Path]:

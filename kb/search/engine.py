@@ -12,11 +12,10 @@ from whoosh.searching import Searcher
 
 from kb.index.query import EVERYTHING, PASSAGE_FIELDS, QueryCompiler
 from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
+from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.search.grammar import ParsedQuery, parse
 from kb.search.synonyms import Synonyms
 
-MAX_PER_PAGE = 50
-MAX_PAGE = 100
 PASSAGES_PER_RESULT = 3
 RERANK_WINDOW = 10  # positions re-ranked by their best passage (nearness of the words)
 PASSAGE_WEIGHT = 1.0
@@ -37,12 +36,23 @@ class SearchRequest:
     def from_args(cls, q, topics, page, per_page, sort) -> SearchRequest:
         """Build from untrusted strings; anything odd falls back to a default."""
         return cls(
-            q=str(q or "")[:2000],
-            topics=tuple(sorted({t.strip().lower() for t in topics if t and t.strip()}))[:10],
+            q=clip_query(q),
+            topics=clip_topics(topics),
             page=_bounded_int(page, 1, 1, MAX_PAGE),
             per_page=_bounded_int(per_page, 10, 1, MAX_PER_PAGE),
             sort=sort if sort in SORTS else "relevance",
         )
+
+
+def clip_query(q) -> str:
+    """The search text as searched and echoed: whitespace collapsed, cut to the limit."""
+    return " ".join(str(q or "").split())[:MAX_QUERY_CHARS]
+
+
+def clip_topics(topics) -> tuple[str, ...]:
+    """Distinct topic filters, lower-cased, sorted, each and all of them bounded."""
+    wanted = {str(t).strip().lower()[:MAX_TOPIC_CHARS] for t in topics if t and str(t).strip()}
+    return tuple(sorted(wanted))[:MAX_TOPIC_FILTERS]
 
 
 def _bounded_int(value, default: int, low: int, high: int) -> int:

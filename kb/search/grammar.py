@@ -11,10 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-MAX_QUERY_CHARS = 500
-MAX_CLAUSES = 12
-MAX_PHRASE_WORDS = 8
-MAX_WORD_CHARS = 40
+from kb.limits import MAX_CLAUSES, MAX_PHRASE_WORDS, MAX_QUERY_CHARS, MAX_WORD_CHARS
+
 WORD_RE = re.compile(r"\w+(?:[-'’.]\w+)*\*?")
 TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
