@@ -12,8 +12,9 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -230,15 +231,13 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
     files = _scan(positions_dir)
     collection = collect(_load_all(files, positions_dir, progress))
     report = IndexReport(rebuilt=True, problems=list(collection.problems))
-    revision = store.new_revision()
-    folder = index_dir / revision
-    folder.mkdir(parents=True)
-    try:
+    entries: dict[str, dict] = {}
+    with _new_generation(index_dir, entries) as folder:
+        folder.mkdir(parents=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
         procs = _workers(len(collection.positions))
         # Whoosh's multi-process writer analyses documents in parallel sub-writers.
         writer = ix.writer(limitmb=128, procs=procs) if procs > 1 else ix.writer(limitmb=256)
-        entries = {}
         for result in collection.results:
             if result.position is None:
                 report.skipped.append(result.path)
@@ -249,14 +248,24 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
             report.added.append(result.path)
         writer.commit()
         ix.close()
+    report.revision = folder.name
+    return report
+
+
+@contextmanager
+def _new_generation(index_dir: Path, entries: dict[str, dict]) -> Iterator[Path]:
+    """A fresh generation folder to write; published with ``entries`` if the block
+    succeeds, removed if it fails, so readers only ever see complete generations."""
+    revision = store.new_revision()
+    folder = index_dir / revision
+    try:
+        yield folder
         manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION)
         store.seal_generation(index_dir, folder, manifest)
         store.publish(index_dir, revision)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    report.revision = revision
-    return report
 
 
 def _incremental(
@@ -279,9 +288,7 @@ def _incremental(
     report.kept = [path for path in report.skipped if path in entries]
     if not valid and not removed:
         return report  # only broken files changed: the last good versions stay live
-    new_revision = store.new_revision()
-    folder = index_dir / new_revision
-    try:
+    with _new_generation(index_dir, entries) as folder:
         store.link_copy(index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128)
@@ -295,13 +302,7 @@ def _incremental(
         report.removed = removed
         writer.commit()
         ix.close()
-        new_manifest = store.Manifest(new_revision, time.time(), entries, SCHEMA_VERSION)
-        store.seal_generation(index_dir, folder, new_manifest)
-        store.publish(index_dir, new_revision)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    report.revision = new_revision
+    report.revision = folder.name
     return report
 
 
