@@ -23,7 +23,7 @@ def _fmt(value: object, unit: str) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     number = float(value)
-    if unit == "ms" and number < 10 or unit == "s" and number < 1:
+    if abs(number) < 10:
         return f"{number:.3g}"
     if abs(number) >= 100:
         return f"{number:,.0f}"
@@ -73,6 +73,12 @@ def corpus_rows(name: str, data: dict) -> list[Row]:
             label = f"search {key[:3]}, {p['n']} distinct queries"
             rows.append((label, p[key], f[key], "ms"))
     rows += _http_rows(data.get("http", {}))
+    after = data.get("query_after_updates")
+    if after:
+        p, f = after["positions"], after["fts5"]
+        note = f"after the edits ({after['index_segments']} segments)"
+        rows.append((f"search p50, {note}", p["p50_ms"], f["p50_ms"], "ms"))
+        rows.append((f"search p95, {note}", p["p95_ms"], f["p95_ms"], "ms"))
     return rows
 
 

@@ -112,11 +112,21 @@ def query_latency(corpus: Corpus, queries: list[str], warm: list[str], budget: f
     conn.close()
     slowest = sorted(zip(times, asked, totals, strict=True), reverse=True)[:10]
     return {
+        "index_segments": _segments(corpus),
         "positions": {**latency_summary(times), "zero_hits": totals.count(0),
                       "slowest": [{"q": q, "ms": t * 1000, "total": n} for t, q, n in slowest]},
         "fts5": {**latency_summary(fts_times), "zero_hits": fts_totals.count(0)},
         "queries_distinct": len(set(asked)) == len(asked),
     }  # fmt: skip
+
+
+def _segments(corpus: Corpus) -> int | None:
+    """How many Whoosh segment files the live generation has (None if unknown)."""
+    try:
+        live = (corpus.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return len(list((corpus.index_dir / live).glob("*.seg")))
 
 
 def _unique_word(rng: random.Random) -> str:
