@@ -47,8 +47,8 @@ test: $(STAMP) $(NODE_STAMP)  ## Run the whole suite (browser tests included)
 soak: $(STAMP)  ## The bounded load test (60 s at most)
 	$(BIN)/python -m pytest -m soak
 
-bench: $(STAMP)  ## Benchmarks against a SQLite FTS5 baseline; prints a table, writes JSON
-	$(BIN)/python -m bench
+bench: $(STAMP)  ## Benchmarks against a SQLite FTS5 baseline (BENCH=--quick for a short run)
+	$(BIN)/python -m bench $(BENCH)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
