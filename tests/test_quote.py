@@ -50,6 +50,19 @@ def test_an_exact_quote_is_found_and_current(write_position, publish):
     assert body["citation"].startswith(f"“{TRADE}” “Europe”, section “Trade”, Positions")
 
 
+def test_a_quote_cut_mid_word_is_still_exact_and_current(write_position, publish):
+    write_position("europe", EUROPE, title="Europe", updated="2026-11-12")
+    client = publish()
+    for text in (
+        "Open trade with Europe creates jobs in every reg",
+        "ade with Europe creates jobs",
+    ):
+        found = quote(client, text)
+        assert (found["status"], found["match"]) == ("current", "exact"), text
+    wrong = quote(client, "Open trade with Europe creates jobs in every regime")
+    assert wrong["match"] == "close"  # a different word is not a cut one
+
+
 def test_an_ellipsis_marks_words_left_out(write_position, publish):
     write_position("europe", EUROPE, title="Europe")
     body = quote(publish(), "Open trade with Europe … every region of Britain")

@@ -95,7 +95,7 @@ class QuoteIndex:
         runs = fragments(quote[:MAX_CHARS])
         if sum(len(r) for r in runs) < MIN_WORDS:
             return None
-        exact = self._exact(runs)
+        exact = self._exact(runs) or self._exact_with_cut_edges(runs)
         if exact:
             exact.sort(key=lambda hit: (not self.sources[hit[0]].current, hit[1], hit[0]))
             number, _, span = exact[0]
@@ -113,6 +113,40 @@ class QuoteIndex:
             if span:
                 hits.append((number, len(self.words[number].words), span))
         return hits
+
+    def _exact_with_cut_edges(
+        self, runs: list[tuple[str, ...]]
+    ) -> list[tuple[int, int, tuple[int, int]]]:
+        """Exact hits for a quote whose first or last word was cut when it was selected.
+
+        "…not only in geog" still matches "…not only in geography", but only where the
+        cut word really begins (or ends) the word beside the match in the source.
+        """
+        head, tail = runs[0][0], runs[-1][-1]
+        for cut_head, cut_tail in ((False, True), (True, False), (True, True)):
+            trimmed = [list(run) for run in runs]
+            if cut_head:
+                trimmed[0] = trimmed[0][1:]
+            if cut_tail:
+                trimmed[-1] = trimmed[-1][:-1]
+            trimmed = [tuple(run) for run in trimmed if run]
+            if sum(len(run) for run in trimmed) < MIN_WORDS:
+                continue
+            hits = [
+                (number, length, (first - cut_head, last + cut_tail))
+                for number, length, (first, last) in self._exact(trimmed)
+                if self._edges_fit(number, first, last, head if cut_head else None,
+                                   tail if cut_tail else None)
+            ]  # fmt: skip
+            if hits:
+                return hits
+        return []
+
+    def _edges_fit(self, number: int, first: int, last: int, head, tail) -> bool:
+        words = self.words[number].words
+        if head is not None and (first == 0 or not words[first - 1].endswith(head)):
+            return False
+        return tail is None or (last + 1 < len(words) and words[last + 1].startswith(tail))
 
     def _holding_all(self, words: set[str]) -> set[int]:
         found: set[int] | None = None
