@@ -129,6 +129,8 @@ def rank_positions(
     results = top.results()
     if topics:
         wanted = _topic_docs(searcher, tuple(topics))
+        if not wanted:  # Whoosh reads an empty filter as no filter: every document
+            return Ranking([], 0, facets)
         matched = matched & wanted
         filtered = searcher.collector(limit=limit, filter=wanted, mask=mask, **order)
         _run(searcher, query, filtered)
