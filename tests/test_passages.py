@@ -32,7 +32,7 @@ def test_blocks_become_passages_with_trails_and_anchors():
         (4, "tariffs-1", "Trade and Europe › Tariffs"),
         (5, "tariffs-2", "Trade and Europe › Tariffs"),
     ]
-    assert passages[2].text == "a list item another"
+    assert passages[2].text == "a list item; another"
     assert passages[4].text == "A quoted line."
 
 

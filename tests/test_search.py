@@ -237,3 +237,10 @@ def test_total_and_facets_count_every_match(write_position, search):
     found = search("housing")
     assert found.total == 27
     assert found.facets == {"a": 15, "b": 12}
+
+
+def test_a_topic_nobody_uses_finds_nothing(write_position, search):
+    write_position("a", "Common word.", title="A", topics=["europe"])
+    assert search("common", topics=["no-such-topic"]).total == 0
+    assert search("topic:no-such-topic").results == ()
+    assert search("", topics=["no-such-topic"]).results == ()

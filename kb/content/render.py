@@ -88,8 +88,16 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("li", "td", "th") and self._ends_clause():
+            # list items and cells must read apart when the passage is quoted
+            self.parts = ["".join(self.parts).rstrip(), ";"]
         if tag in self.BREAKS:
             self.parts.append(" ")
+
+    def _ends_clause(self) -> bool:
+        """True when text so far ends mid-sentence (so a separator is needed)."""
+        text = "".join(self.parts).rstrip()
+        return bool(text) and text[-1] not in ".;:!?,"
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
