@@ -169,3 +169,17 @@ def test_security_headers(starter_client):
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("page", "twin"),
+    [
+        ("/search?q=europe&topic=europe", "/api/search?q=europe&topic=europe"),
+        ("/positions/europe", "/api/positions/europe"),
+        ("/positions", "/api/positions"),
+    ],
+)
+def test_pages_link_their_json_twin(starter_client, page, twin):
+    link = starter_client.get(page).headers["Link"]
+    assert link == f'<{twin}>; rel="alternate"; type="application/json"'
+    assert starter_client.get(twin).is_json

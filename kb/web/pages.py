@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 
 from kb.web.cite import position_as_of
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("pages", __name__)
 RECENT = 6
+
+
+def with_json_twin(html: str, api_url: str):
+    """The page, announcing the API URL that returns the same data as JSON."""
+    response = make_response(html)
+    response.headers["Link"] = f'<{api_url}>; rel="alternate"; type="application/json"'
+    return response
 
 
 @bp.get("/")
@@ -23,7 +30,8 @@ def search():
     """Server-rendered results: works fully without JavaScript."""
     req = search_request()
     found = knowledge_base().search(req) if (req.q.strip() or req.topics) else None
-    return render_template("search.html", req=req, found=found)
+    html = render_template("search.html", req=req, found=found)
+    return with_json_twin(html, url_for("api.search", **request.args.to_dict(flat=False)))
 
 
 @bp.get("/positions/<path:slug>")
@@ -32,7 +40,8 @@ def position(slug: str):
     if request.args.get("as_of", "").strip():
         return position_as_of(slug, request.args["as_of"])
     record = get_position_or_404(slug)
-    return render_template("position.html", position=record)
+    html = render_template("position.html", position=record)
+    return with_json_twin(html, url_for("api.position", slug=record["slug"]))
 
 
 @bp.get("/positions")
@@ -42,7 +51,8 @@ def positions():
     sort = "updated" if request.args.get("sort") == "updated" else "title"
     if sort == "title":
         records = sorted(records, key=lambda r: r["title"].lower())
-    return render_template("positions.html", positions=records, sort=sort)
+    html = render_template("positions.html", positions=records, sort=sort)
+    return with_json_twin(html, url_for("api.positions"))
 
 
 @bp.get("/topics/<topic>")
