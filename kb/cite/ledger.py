@@ -209,8 +209,22 @@ def read_ledger_file(path: Path) -> Ledger:
         return Ledger(problems=(problem,), exists=True, writable=False)
     text, problem = decode(label, data)
     if problem:
-        return Ledger(problems=(problem,), exists=True, writable=False)
+        return _read_damaged(data, label)
     return parse_ledger(text, label)
+
+
+def _read_damaged(data: bytes, label: str) -> Ledger:
+    """A ledger with bytes that are not UTF-8: each such line is reported and skipped,
+    every other entry is kept, and the file is never rewritten (nothing is lost)."""
+    lines, problems = [], []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            lines.append("")  # keeps the numbering of the lines after it
+            problems.append(Problem(label, number, f"line is not valid UTF-8; {RESTORE}"))
+    ledger = parse_ledger("\n".join(lines), label)
+    return replace(ledger, problems=tuple(problems) + ledger.problems, writable=False)
 
 
 def read_ledger(folder: Path) -> Ledger:

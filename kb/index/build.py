@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.writing import IndexingError
 
 from kb.content.loader import LoadResult, collect, load_file, position_files
 from kb.content.model import Position, Problem
@@ -238,18 +239,58 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
         procs = _workers(len(collection.positions))
         # Whoosh's multi-process writer analyses documents in parallel sub-writers.
         writer = ix.writer(limitmb=128, procs=procs) if procs > 1 else ix.writer(limitmb=256)
-        for result in collection.results:
-            if result.position is None:
-                report.skipped.append(result.path)
-                continue
-            for doc in documents(result.position):
-                writer.add_document(**doc)
-            entries[result.path] = {"sha": files[result.path][1], "slug": result.position.slug}
-            report.added.append(result.path)
-        writer.commit()
+        expected = 0
+        try:
+            for result in collection.results:
+                if result.position is None:
+                    report.skipped.append(result.path)
+                    continue
+                for doc in documents(result.position):
+                    writer.add_document(**doc)
+                    expected += 1
+                entries[result.path] = {"sha": files[result.path][1], "slug": result.position.slug}
+                report.added.append(result.path)
+            writer.commit()
+        except BaseException:
+            _abandon(writer)
+            raise
+        _check_complete(ix, expected)
         ix.close()
     report.revision = folder.name
     return report
+
+
+class IncompleteIndex(OSError):
+    """The writer finished without every document: never publish such a generation."""
+
+
+def _check_complete(ix, expected: int) -> None:
+    """Refuse a generation that lost documents, as Whoosh's multi-process writer does
+    without a word when one of its workers dies (for example on a full disk)."""
+    written = ix.doc_count()
+    if written != expected:
+        ix.close()
+        raise IncompleteIndex(
+            f"only {written:,} of {expected:,} documents were written (an indexing process "
+            "failed; is the disk full?); the previous index is still live"
+        )
+
+
+def _abandon(writer) -> None:
+    """Release a failed writer's files and stop its worker processes, before the
+    generation folder is removed.
+
+    Whoosh's MpWriter.cancel() cannot reach its workers: left alone they crash with
+    tracebacks on the editor's terminal, or wait on their queue for ever and keep the
+    indexer from exiting.
+    """
+    for task in getattr(writer, "tasks", ()):
+        task.terminate()
+        task.join(timeout=5)
+    try:
+        writer.cancel()
+    except (OSError, IndexingError):
+        pass  # closing can fail on the same full disk; the folder is removed anyway
 
 
 @contextmanager
@@ -292,15 +333,19 @@ def _incremental(
         store.link_copy(index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128)
-        for path in removed + [r.path for r in valid]:
-            writer.delete_by_term("path", path)
-        for result in valid:
-            for doc in documents(result.position):
-                writer.add_document(**doc)
-            entries[result.path] = {"sha": changed[result.path][1], "slug": taken[result.path]}
-            (report.updated if result.path in known else report.added).append(result.path)
-        report.removed = removed
-        writer.commit()
+        try:
+            for path in removed + [r.path for r in valid]:
+                writer.delete_by_term("path", path)
+            for result in valid:
+                for doc in documents(result.position):
+                    writer.add_document(**doc)
+                entries[result.path] = {"sha": changed[result.path][1], "slug": taken[result.path]}
+                (report.updated if result.path in known else report.added).append(result.path)
+            report.removed = removed
+            writer.commit()
+        except BaseException:
+            _abandon(writer)
+            raise
         ix.close()
     report.revision = folder.name
     return report

@@ -2,16 +2,23 @@
 
 A Whoosh searcher is not safe to share across threads, and opening one costs
 milliseconds, so each thread keeps its own until CURRENT names a new generation.
+
+If the index folder is deleted under a running server, the process keeps serving the
+last generation it opened: its files are held open (``PinnedStorage``), so even a
+thread that never searched before can open a searcher on them.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from kb.index import store
@@ -19,6 +26,38 @@ from kb.index.schema import SCHEMA_VERSION
 from kb.index.store import IndexMissing
 
 RECHECK_SECONDS = 0.5  # how often a thread looks for a newer generation
+PROC_FD = Path("/proc/self/fd")  # Linux: reopens a held file even after it is deleted
+
+
+class PinnedStorage(FileStorage):
+    """A generation folder whose files stay readable after they are deleted.
+
+    Every file is held open from the moment the process opens the generation; once a
+    file's name is gone it is reopened through /proc/self/fd, a fresh handle onto the
+    same data. The handles close when the last searcher using the storage is gone.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder), readonly=True)
+        self.held: dict[str, int] = {}
+        weakref.finalize(self, _close_all, self.held)
+        for name in os.listdir(folder):
+            if not name.endswith("LOCK"):
+                self.held[name] = os.open(folder / name, os.O_RDONLY)
+
+    def list(self) -> list[str]:
+        return super().list() or list(self.held)
+
+    def _fpath(self, fname: str) -> str:
+        path = super()._fpath(fname)
+        if fname in self.held and not os.path.exists(path) and PROC_FD.is_dir():
+            return str(PROC_FD / str(self.held[fname]))
+        return path
+
+
+def _close_all(held: dict[str, int]) -> None:
+    for fd in held.values():
+        os.close(fd)
 
 
 @dataclass
@@ -34,6 +73,8 @@ class IndexReader:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._pinned: tuple[str, PinnedStorage] | None = None  # the newest opened
 
     def revision(self) -> str:
         """The live revision; raises IndexMissing when there is no index."""
@@ -53,18 +94,35 @@ class IndexReader:
             slot.checked = now  # a vanished pointer keeps the open generation serving
             return slot
         if revision is None:
-            raise IndexMissing(f"no search index in {self.index_dir}")
+            revision = self._last_opened()
         fresh = _Slot(revision, self._open(revision), now)
         if slot:
             slot.searcher.close()
         self._local.slot = fresh
         return fresh
 
+    def _last_opened(self) -> str:
+        """With no live index on disk: the generation this process opened last."""
+        with self._lock:
+            if self._pinned is None:
+                raise IndexMissing(f"no search index in {self.index_dir}")
+            return self._pinned[0]
+
     def _open(self, revision: str) -> Searcher:
         try:
-            manifest = store.read_manifest(self.index_dir, revision)
-            if manifest.schema_version != SCHEMA_VERSION:
-                raise IndexMissing(f"search index {revision} was built by another version")
-            return whoosh_index.open_dir(str(self.index_dir / revision)).searcher()
+            return whoosh_index.FileIndex(self._storage(revision)).searcher()
         except (OSError, ValueError, KeyError, whoosh_index.IndexError) as exc:
             raise IndexMissing(f"search index {revision} cannot be opened: {exc}") from exc
+
+    def _storage(self, revision: str) -> PinnedStorage:
+        """The pinned files of ``revision``, pinning them on first use."""
+        with self._lock:
+            if self._pinned and self._pinned[0] == revision:
+                return self._pinned[1]
+        manifest = store.read_manifest(self.index_dir, revision)
+        if manifest.schema_version != SCHEMA_VERSION:
+            raise IndexMissing(f"search index {revision} was built by another version")
+        storage = PinnedStorage(self.index_dir / revision)
+        with self._lock:
+            self._pinned = (revision, storage)
+        return storage
