@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.queries import query_sets
+from bench.sections import segments
 from bench.system import REPO
 from bench.workspace import SOURCES, Corpus
 
@@ -30,15 +31,15 @@ CANDIDATES = 8
 RETIMES = 3
 
 
-def ensure_index(corpus: Corpus) -> None:
-    """Reuse the benchmark's index when this code can open it; otherwise rebuild it."""
+def ensure_index(corpus: Corpus, rebuild: bool = False) -> None:
+    """Reuse the benchmark's index when this code can open it (and ``rebuild`` is false)."""
     from kb.config import Settings
     from kb.index.store import IndexMissing
     from kb.indexing import reindex
     from kb.service import KnowledgeBase
 
     settings = Settings.from_mapping(corpus.settings_mapping())
-    if corpus.root.is_dir() and corpus.load_indexed():
+    if not rebuild and corpus.root.is_dir() and corpus.load_indexed():
         try:
             KnowledgeBase(settings).revision()
             return
@@ -140,11 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300, help="how many distinct queries")
     parser.add_argument("--budget", type=float, default=90.0, help="seconds for timing them")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--rebuild", action="store_true", help="profile a freshly built index")
     args = parser.parse_args(argv)
     from kb.search.engine import SearchRequest
 
     corpus = Corpus(args.corpus, *SOURCES[args.corpus])
-    ensure_index(corpus)
+    ensure_index(corpus, args.rebuild)
+    print(f"index: {segments(corpus)} segment(s); the benchmark's edits add segments and "
+          "deleted documents, --rebuild starts from one")  # fmt: skip
     sets = query_sets(corpus.root, corpus.indexed)
     queries = sets["latency"][: args.queries]
     timed = time_queries(fresh_kb(corpus, sets["warm"]), queries, args.budget)

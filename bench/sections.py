@@ -112,7 +112,7 @@ def query_latency(corpus: Corpus, queries: list[str], warm: list[str], budget: f
     conn.close()
     slowest = sorted(zip(times, asked, totals, strict=True), reverse=True)[:10]
     return {
-        "index_segments": _segments(corpus),
+        "index_segments": segments(corpus),
         "positions": {**latency_summary(times), "zero_hits": totals.count(0),
                       "slowest": [{"q": q, "ms": t * 1000, "total": n} for t, q, n in slowest]},
         "fts5": {**latency_summary(fts_times), "zero_hits": fts_totals.count(0)},
@@ -120,7 +120,7 @@ def query_latency(corpus: Corpus, queries: list[str], warm: list[str], budget: f
     }  # fmt: skip
 
 
-def _segments(corpus: Corpus) -> int | None:
+def segments(corpus: Corpus) -> int | None:
     """How many Whoosh segment files the live generation has (None if unknown)."""
     try:
         live = (corpus.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
