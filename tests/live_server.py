@@ -28,6 +28,13 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 START_SECONDS = 20.0
 
 
+class SilentHandler(QuietServerHandler):
+    """No request log: it would only bury the test output."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
 def free_port() -> int:
     """A port nothing listens on right now (the OS picks it)."""
     with socket.socket() as probe:
@@ -38,7 +45,7 @@ def free_port() -> int:
 @contextmanager
 def serve_in_thread(app: Flask) -> Iterator[str]:
     """Serve ``app`` on an ephemeral loopback port; yields the base URL."""
-    server = make_server(HOST, 0, app, threaded=True, request_handler=QuietServerHandler)
+    server = make_server(HOST, 0, app, threaded=True, request_handler=SilentHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
