@@ -17,6 +17,9 @@ worker_class = "gthread"
 timeout = int(os.environ.get("KB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("KB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
+# The longest search (500 characters in any script, percent-encoded: up to 12 bytes each)
+# must fit the request line; 8190 is the most gunicorn allows, longer gets 414.
+limit_request_line = 8190
 # Recycle workers now and then, staggered, so slow leaks never accumulate.
 max_requests = 2000
 max_requests_jitter = 200
