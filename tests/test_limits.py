@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import http.client
+import runpy
 
 import pytest
 
 from kb import limits
 from kb.content.loader import TOO_DEEP, load_file
 from kb.index import run
-from tests.live_server import HOST, run_gunicorn, serve_in_thread
+from tests.live_server import HOST, ROOT, run_gunicorn, serve_in_thread
 
 NOT_FOUND = {"ok": False, "error": "No position has that address.", "status": 404}
 
@@ -192,3 +193,13 @@ def test_an_overlong_url_is_refused_with_414_by_gunicorn(starter_index, tmp_path
         # The longest search the app keeps, in the widest UTF-8 encoding, still fits.
         widest = "/search?q=" + "%F0%9F%98%80" * limits.MAX_QUERY_CHARS + "&topic=europe"
         assert raw_status(port, widest) == 200
+
+
+def test_gunicorn_bounds_every_request(monkeypatch):
+    for name in ("KB_TIMEOUT", "KB_GRACEFUL_TIMEOUT", "KB_WORKERS", "KB_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["timeout"] == 30  # a worker silent this long is killed and replaced
+    assert config["graceful_timeout"] == 20 and config["keepalive"] == 5
+    assert config["limit_request_line"] == 8190
+    assert config["bind"].startswith("127.0.0.1:")
