@@ -196,7 +196,7 @@ def test_an_overlong_url_is_refused_with_414_by_gunicorn(starter_index, tmp_path
 
 
 def test_gunicorn_bounds_every_request(monkeypatch):
-    for name in ("KB_TIMEOUT", "KB_GRACEFUL_TIMEOUT", "KB_WORKERS", "KB_THREADS"):
+    for name in ("KB_TIMEOUT", "KB_GRACEFUL_TIMEOUT", "KB_WORKERS", "KB_THREADS", "KB_BIND"):
         monkeypatch.delenv(name, raising=False)
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["timeout"] == 30  # a worker silent this long is killed and replaced
