@@ -271,6 +271,11 @@ def test_flask_kb_serve_runs_and_stops_on_ctrl_c(write_position, positions_dir, 
         assert status == 200 and b"Preview mode" in body
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=DEADLINE)
+        try:  # stopping joins the watcher and indexer threads, each bounded (≤ 20 s)
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server (and its pipes) behind for later tests
+            process.communicate()
+            raise
     assert process.returncode == 0, err
     assert out.endswith("preview stopped\n")
