@@ -27,13 +27,14 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from kb.config import Settings
 from kb.content.checks import TOPICS_FILE, FileFacts, check_folder
 from kb.content.model import Problem
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
+from kb.web.security import QuietServerHandler
 
 STATE_KEY = "kb_preview"
 DEBOUNCE = 0.2  # seconds of quiet after the last event of a save
@@ -216,7 +217,7 @@ def watch(root: Path, on_change) -> Observer:
     return observer
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(QuietServerHandler):
     def log_request(self, code="-", size="-") -> None:
         """Tests hammer the server; a line per request would only be noise."""
 
@@ -238,7 +239,7 @@ class PreviewServer:
         self.settings: Settings = app.config["KB"].settings
         self.state: PreviewState = app.extensions[STATE_KEY]
         self.indexer = LiveIndexer(self.settings, self.state, debounce)
-        handler = _QuietHandler if quiet else WSGIRequestHandler
+        handler = _QuietHandler if quiet else QuietServerHandler  # no version banner
         self.server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler
         )

@@ -279,3 +279,10 @@ def test_flask_kb_serve_runs_and_stops_on_ctrl_c(write_position, positions_dir, 
             raise
     assert process.returncode == 0, err
     assert out.endswith("preview stopped\n")
+
+
+def test_preview_server_sends_no_version_banner(preview_app):
+    with PreviewServer(preview_app, "127.0.0.1", 0) as preview:
+        with urllib.request.urlopen(preview.url + "/", timeout=DEADLINE) as response:
+            server = response.headers["Server"]
+    assert server == "Positions"
