@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from datetime import date
 
@@ -108,6 +109,7 @@ def serve_command(host: str, port: int) -> None:
         raise click.ClickException(
             f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
         ) from None
+    _stop_on_signals()
     preview.start(background=False)
     current = preview.state.current
     click.echo(current.summary or current.failure)
@@ -119,6 +121,21 @@ def serve_command(host: str, port: int) -> None:
     finally:
         preview.stop()
     click.echo("preview stopped")
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the preview, even when started from a background job.
+
+    A shell starts background jobs with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so the preview could not be stopped; SIGTERM would kill it
+    without shutting the watcher down.
+    """
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @kb_cli.command("new")
