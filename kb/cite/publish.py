@@ -38,11 +38,11 @@ class Recorded:
 
 def live_records(index_dir: Path) -> list[dict]:
     """Every position record of the live generation, drafts included."""
-    searcher = IndexReader(index_dir).searcher()
+    reader = IndexReader(index_dir)
     try:
-        return all_records(searcher, include_drafts=True)
+        return all_records(reader.searcher(), include_drafts=True)
     finally:
-        searcher.close()
+        reader.close()
 
 
 def record_citations(

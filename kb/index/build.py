@@ -238,7 +238,14 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
         ix = whoosh_index.create_in(str(folder), build_schema())
         procs = _workers(len(collection.positions))
         # Whoosh's multi-process writer analyses documents in parallel sub-writers.
-        writer = ix.writer(limitmb=128, procs=procs) if procs > 1 else ix.writer(limitmb=256)
+        # Segments are written as separate files, not one compound file: Whoosh copies a
+        # compound file's parts into memory for every searcher (≈190 MB each on 4,000
+        # files), and a searcher per thread multiplied that per worker.
+        if procs > 1:
+            sub = {"limitmb": 128, "compound": False}
+            writer = ix.writer(procs=procs, subargs=sub, **sub)
+        else:
+            writer = ix.writer(limitmb=256, compound=False)
         expected = 0
         try:
             for result in collection.results:
@@ -332,7 +339,7 @@ def _incremental(
     with _new_generation(index_dir, entries) as folder:
         store.link_copy(index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
-        writer = ix.writer(limitmb=128)
+        writer = ix.writer(limitmb=128, compound=False)
         try:
             for path in removed + [r.path for r in valid]:
                 writer.delete_by_term("path", path)

@@ -60,6 +60,12 @@ def _close_all(held: dict[str, int]) -> None:
         os.close(fd)
 
 
+def _close_searchers(searchers: list[tuple[threading.Thread, Searcher]]) -> None:
+    for _thread, searcher in searchers:
+        searcher.close()
+    searchers.clear()
+
+
 @dataclass
 class _Slot:
     revision: str
@@ -75,6 +81,16 @@ class IndexReader:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._pinned: tuple[str, PinnedStorage] | None = None  # the newest opened
+        # Every open searcher with its thread, so searchers of finished threads (a dev
+        # server runs each request in a new thread) and of a discarded reader get closed.
+        self._open_searchers: list[tuple[threading.Thread, Searcher]] = []
+        weakref.finalize(self, _close_searchers, self._open_searchers)
+
+    def close(self) -> None:
+        """Close every searcher this reader opened (it can still open new ones)."""
+        with self._lock:
+            _close_searchers(self._open_searchers)
+        self._local = threading.local()
 
     def revision(self) -> str:
         """The live revision; raises IndexMissing when there is no index."""
@@ -96,10 +112,21 @@ class IndexReader:
         if revision is None:
             revision = self._last_opened()
         fresh = _Slot(revision, self._open(revision), now)
-        if slot:
-            slot.searcher.close()
+        self._track(fresh.searcher, replaced=slot.searcher if slot else None)
         self._local.slot = fresh
         return fresh
+
+    def _track(self, searcher: Searcher, replaced: Searcher | None) -> None:
+        """Remember a new searcher; close the one it replaces and those of dead threads."""
+        with self._lock:
+            keep, done = [], []
+            for thread, other in self._open_searchers:
+                dead = other is replaced or not thread.is_alive()
+                (done if dead else keep).append(other if dead else (thread, other))
+            keep.append((threading.current_thread(), searcher))
+            self._open_searchers[:] = keep
+        for other in done:
+            other.close()
 
     def _last_opened(self) -> str:
         """With no live index on disk: the generation this process opened last."""
