@@ -126,7 +126,9 @@ def segments(corpus: Corpus) -> int | None:
         live = (corpus.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
     except OSError:
         return None
-    return len(list((corpus.index_dir / live).glob("*.seg")))
+    # One .pst (postings) file per segment, whether or not segments are compound files.
+    folder = corpus.index_dir / live
+    return len(list(folder.glob("*.seg"))) + len(list(folder.glob("*.pst")))
 
 
 def _unique_word(rng: random.Random) -> str:
