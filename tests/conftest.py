@@ -104,3 +104,33 @@ def starter_app(starter_index):
 @pytest.fixture
 def starter_client(starter_app):
     return starter_app.test_client()
+
+
+EUROPE = """\
+Britain's future is bound up with that of our European neighbours.
+
+## Trade
+
+Open trade with Europe creates jobs in every region of Britain.
+
+Tariffs are a tax on working families and should be kept low.
+"""
+TRADE = "Open trade with Europe creates jobs in every region of Britain."
+TRADE_EDITED = "Open trade with Europe creates good jobs in every nation and region of Britain."
+
+
+@pytest.fixture
+def publish(positions_dir, index_dir, make_app):
+    """Index as `flask kb index` does (ledger included), then a client of a fresh app."""
+    from kb.config import Settings
+    from kb.indexing import reindex
+
+    settings = Settings.from_mapping(
+        {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
+    )
+
+    def run(**config):
+        reindex(settings)
+        return make_app(index=False, **config).test_client()
+
+    return run

@@ -11,36 +11,16 @@ from html import unescape
 import pytest
 
 from kb.cite.ledger import LEDGER_FILE, read_ledger
-from kb.config import Settings
-from kb.indexing import reindex
+from tests.conftest import EUROPE, TRADE, TRADE_EDITED
 
-EUROPE = """\
-Britain's future is bound up with that of our European neighbours.
-
-## Trade
-
-Open trade with Europe creates jobs in every region of Britain.
-
-Tariffs are a tax on working families and should be kept low.
-"""
-TRADE = "Open trade with Europe creates jobs in every region of Britain."
-TRADE_EDITED = "Open trade with Europe creates good jobs in every nation and region of Britain."
 TARIFFS = "Tariffs are a tax on working families and should be kept low."
 BASE = "https://positions.example.org"
 
 
 @pytest.fixture
-def publish(positions_dir, index_dir, make_app):
-    """Index as `flask kb index` does, then return a client of a fresh app."""
-    settings = Settings.from_mapping(
-        {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
-    )
-
-    def run(**config):
-        reindex(settings)
-        return make_app(index=False, KB_BASE_URL=BASE, **config).test_client()
-
-    return run
+def publish(publish):
+    """The shared publish fixture, with citations made for a public base URL."""
+    return lambda **config: publish(KB_BASE_URL=BASE, **config)
 
 
 def passage_id(positions_dir, text: str) -> str:

@@ -2,36 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kb.cite.quote import QuoteIndex, Source, word_count
-from kb.config import Settings
-from kb.indexing import reindex
-
-EUROPE = """\
-Britain's future is bound up with that of our European neighbours.
-
-## Trade
-
-Open trade with Europe creates jobs in every region of Britain.
-
-Tariffs are a tax on working families and should be kept low.
-"""
-TRADE = "Open trade with Europe creates jobs in every region of Britain."
-TRADE_EDITED = "Open trade with Europe creates good jobs in every nation and region of Britain."
-
-
-@pytest.fixture
-def publish(positions_dir, index_dir, make_app):
-    settings = Settings.from_mapping(
-        {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
-    )
-
-    def run():
-        reindex(settings)
-        return make_app(index=False).test_client()
-
-    return run
+from tests.conftest import EUROPE, TRADE, TRADE_EDITED
 
 
 def quote(client, text: str) -> dict:
