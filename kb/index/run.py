@@ -38,7 +38,7 @@ class PassageHit:
     slug: str
     record: dict
     score: float
-    snippet: str  # empty unless highlighting was asked for this position
+    snippet: str  # HTML: escaped text with <mark> around the matched words
     text: str
 
 
@@ -210,13 +210,9 @@ def best_passages(
     query: wq.Query,
     slugs: list[str],
     per_slug: int,
-    highlight_slugs: set[str] | None = None,
 ) -> dict[str, list[PassageHit]]:
-    """The best-matching passages of each listed position, highest score first.
-
-    Snippets are made only for ``highlight_slugs`` (default: all), since highlighting
-    is the costly part and ranking needs only the scores.
-    """
+    """The best-matching passages of each listed position, highest score first, each
+    with a highlighted snippet."""
     if not slugs or query is wq.NullQuery:
         return {}
     # Intersecting with the few wanted passages lets Whoosh skip the rest of the index;
@@ -227,16 +223,15 @@ def best_passages(
     _run(searcher, scoped, collector)
     results = collector.results()
     _highlighter(results, surround=110)
-    wanted = set(slugs) if highlight_slugs is None else highlight_slugs
     grouped: dict[str, list[PassageHit]] = {}
     for hit in results:
         slug = hit["slug"]
         if len(grouped.setdefault(slug, [])) >= per_slug:
             continue
         text = hit["passage_text"]
-        snippet = _snippet(hit, text) if slug in wanted else ""
         record = json.loads(hit["record"])
-        grouped[slug].append(PassageHit(slug, record, float(hit.score or 0.0), snippet, text))
+        score = float(hit.score or 0.0)
+        grouped[slug].append(PassageHit(slug, record, score, _snippet(hit, text), text))
     return grouped
 
 
