@@ -56,6 +56,19 @@ def serve_in_thread(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def raw_get(port: int, target: str, timeout: float = 10) -> http.client.HTTPResponse:
+    """One plain HTTP GET to a local server, body read and connection closed; for
+    requests a test client would not send as-is (overlong or oddly encoded targets)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", target)
+        response = connection.getresponse()
+        response.read()
+        return response
+    finally:
+        connection.close()
+
+
 def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
     """Return once the server answers HTTP; fail with its log if it dies or stalls."""
     deadline = time.monotonic() + START_SECONDS

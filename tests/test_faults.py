@@ -22,7 +22,7 @@ from app import create_app
 from kb.cite.ledger import LEDGER_FILE, read_ledger
 from kb.index import build, store
 from kb.web.errors import MISSING_INDEX
-from tests.live_server import HOST, run_gunicorn
+from tests.live_server import raw_get, run_gunicorn
 
 NO_SPACE = "Error: could not write the index: [Errno 28] No space left on device\n"
 # Closing a failed writer's files can fail on the same full disk: Python closes them when
@@ -296,7 +296,6 @@ def test_a_server_that_never_opened_an_index_says_how_to_build_it(site, position
 def test_gunicorn_keeps_answering_after_the_index_folder_is_deleted(
     site, positions_dir, index_dir, tmp_path
 ):
-    import http.client
 
     env = {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
     # One worker: a worker process that never opened the index has nothing to keep
@@ -304,14 +303,7 @@ def test_gunicorn_keeps_answering_after_the_index_folder_is_deleted(
     with run_gunicorn(env, tmp_path / "gunicorn.log", workers=1, threads=4) as port:
 
         def get(path: str) -> int:
-            connection = http.client.HTTPConnection(HOST, port, timeout=10)
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
-                return response.status
-            finally:
-                connection.close()
+            return raw_get(port, path).status
 
         assert get("/api/search?q=neighbours") == 200  # one worker thread opens the index
         shutil.rmtree(index_dir)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
-
 import pytest
 
 from app import create_app
-from tests.live_server import HOST, run_gunicorn, serve_in_thread
+from tests.live_server import raw_get, run_gunicorn, serve_in_thread
 
 ROUTES = [
     ("/", 200),
@@ -91,15 +89,6 @@ def test_error_pages_name_no_software_or_version(starter_client):
         for word in ("Werkzeug", "Flask", "Python", "Whoosh", "gunicorn", "Traceback"):
             assert word not in body, (path, word)
     assert starter_client.post("/search").status_code == 405
-
-
-def raw_get(port: int, path: str) -> http.client.HTTPResponse:
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response
 
 
 def test_the_in_process_server_sends_no_version_banner(starter_app):

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import http.client
 import runpy
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from kb import limits
 from kb.content.loader import TOO_DEEP, load_file
 from kb.index import run
-from tests.live_server import HOST, ROOT, run_gunicorn, serve_in_thread
+from tests.live_server import ROOT, raw_get, run_gunicorn, serve_in_thread
 
 NOT_FOUND = {"ok": False, "error": "No position has that address.", "status": 404}
 
@@ -170,12 +169,7 @@ def test_index_reports_files_over_limits_and_indexes_the_rest(make_app, write_po
 
 
 def raw_status(port: int, target: str) -> int:
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    connection.request("GET", target)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.status
+    return raw_get(port, target).status
 
 
 def test_an_overlong_url_is_refused_with_414_by_the_werkzeug_server(starter_app):
