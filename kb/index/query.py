@@ -35,6 +35,11 @@ def stem(word: str) -> str:
     return tokens[-1] if tokens else word.lower()
 
 
+def as_text(term: bytes | str) -> str:
+    """A term from Whoosh's lexicon as text (the forks return bytes or str)."""
+    return term.decode() if isinstance(term, bytes) else term
+
+
 @lru_cache(maxsize=20000)
 def fold(word: str) -> str:
     """The spelling form of a word: lower-cased and accent-folded, not stemmed."""
@@ -71,7 +76,7 @@ class QueryCompiler:
             return None
         for distance in range(1, 2 if len(folded) < 6 else 3):
             candidates = [
-                term.decode() if isinstance(term, bytes) else term
+                as_text(term)
                 for term in self.reader.terms_within("words", folded, distance, prefix=1)
             ]
             if candidates:
@@ -110,7 +115,7 @@ class QueryCompiler:
         folded = fold(prefix)
         words = []
         for term in self.reader.expand_prefix("words", folded):
-            words.append(term.decode() if isinstance(term, bytes) else term)
+            words.append(as_text(term))
             if len(words) >= MAX_EXPANSIONS:
                 break
         if not words:

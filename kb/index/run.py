@@ -17,7 +17,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.query import EVERYTHING, fold
+from kb.index.query import EVERYTHING, as_text, fold
 
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
@@ -179,7 +179,7 @@ def _doc_topics(searcher: Searcher) -> dict[int, tuple[str, ...]]:
         positions = _position_docs(searcher)
         collected: dict[int, list[str]] = {}
         for term in reader.lexicon("topics"):
-            topic = term.decode() if isinstance(term, bytes) else term
+            topic = as_text(term)
             for docnum in reader.postings("topics", topic).all_ids():
                 if docnum in positions:
                     collected.setdefault(docnum, []).append(topic)
@@ -256,7 +256,7 @@ def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
     reader = searcher.reader()
     words = []
     for term in reader.expand_prefix("words", fold(prefix)):
-        word = term.decode() if isinstance(term, bytes) else term
+        word = as_text(term)
         words.append((reader.doc_frequency("words", word), word))
         if len(words) >= 200:
             break
