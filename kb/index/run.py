@@ -22,6 +22,7 @@ from kb.index.query import EVERYTHING, as_text, fold
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
 SNIPPET_CHARS = 240
+KEY_TERMS = 12  # terms a more-like-this searches for
 TAG_RE = re.compile(r"<[^>]+>")
 
 
@@ -109,7 +110,12 @@ def rank_positions(
     by_date: bool,
     include_drafts: bool,
 ) -> Ranking:
-    """The top ``limit`` positions, the total, and topic counts for the whole query.
+    """The top ``limit`` positions, the total, and topic counts.
+
+    ``topics`` are combined as OR: a position with any of them is kept. Topic counts
+    respect the query but not the topic filter itself, the way shops count a facet:
+    choosing one topic still shows the others' counts, ready to be added. A chosen
+    topic is always counted, even at zero, so the page can offer to remove it.
 
     Scopes are cached sets of document numbers: Whoosh would otherwise rebuild a
     bit set from the postings on every query. A text query needs no "positions only"
@@ -126,6 +132,8 @@ def rank_positions(
     _run(searcher, query, recorder)
     matched = recorder.seen
     facets = topic_counts(searcher, matched)
+    for topic in topics:
+        facets.setdefault(topic, 0)
     results = top.results()
     if topics:
         wanted = _topic_docs(searcher, tuple(topics))
@@ -189,10 +197,9 @@ def _doc_topics(searcher: Searcher) -> dict[int, tuple[str, ...]]:
 
 
 def _topic_docs(searcher: Searcher, topics: tuple[str, ...]) -> set[int]:
-    """Position documents carrying every one of ``topics``."""
-
-    doc_topics = _doc_topics(searcher)
-    return set(d for d, names in doc_topics.items() if all(t in names for t in topics))
+    """Position documents carrying any of ``topics`` (a facet's choices combine as OR)."""
+    wanted = set(topics)
+    return {d for d, names in _doc_topics(searcher).items() if wanted.intersection(names)}
 
 
 def topic_counts(searcher: Searcher, docs: set[int]) -> dict[str, int]:
@@ -203,6 +210,39 @@ def topic_counts(searcher: Searcher, docs: set[int]) -> dict[str, int]:
         for topic in doc_topics.get(docnum, ()):
             counts[topic] = counts.get(topic, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def has_match(searcher: Searcher, query: wq.Query, topics: list[str], include_drafts: bool) -> bool:
+    """Whether any visible position within ``topics`` (any of them; all when empty) matches."""
+    scope = _topic_docs(searcher, tuple(topics)) if topics else None
+    if topics and not scope:
+        return False
+    mask = None if include_drafts else _draft_docs(searcher) or None
+    collector = searcher.collector(limit=1, filter=scope, mask=mask)
+    _run(searcher, query, collector)
+    return collector.results().scored_length() > 0
+
+
+def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:
+    """Slugs of the positions closest to ``slug`` by content, closest first.
+
+    A more-like-this: the position's key terms (Bo1 weighting against the whole body
+    field, so words every position uses count for little) searched as an OR over the
+    other positions' bodies.
+    """
+    docnum = searcher.document_number(key=slug)
+    if docnum is None:
+        return []
+    record = json.loads(searcher.stored_fields(docnum)["record"])
+    text = "\n".join([record["title"], record["summary"], *(p["text"] for p in record["passages"])])
+    terms = searcher.key_terms_from_text("body", text, numterms=KEY_TERMS, normalize=True)
+    if not terms:
+        return []
+    query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in terms])
+    mask = {docnum} | (set() if include_drafts else _draft_docs(searcher))
+    collector = searcher.collector(limit=limit, mask=mask)
+    _run(searcher, query, collector)
+    return [searcher.stored_fields(d)["slug"] for _, d in collector.results().top_n]
 
 
 def best_passages(
