@@ -15,12 +15,13 @@ import yaml
 from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger_file
 from kb.config import Settings
 from kb.index.reader import IndexReader
-from kb.index.run import all_records, get_record, suggest_words
+from kb.index.run import all_records, get_record, similar_positions, suggest_words
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
 TOPICS_FILE = "topics.yml"
 CACHE_ENTRIES = 512
+RELATED_LIMIT = 5
 
 
 class RevisionCache:
@@ -128,6 +129,21 @@ class KnowledgeBase:
         if record and (record["status"] != "draft" or self.include_drafts):
             return record
         return None
+
+    def related(self, slug: str, limit: int = RELATED_LIMIT) -> list[dict]:
+        """Visible positions related to ``slug``: its ``related:`` list in the editors'
+        order, then the closest by content; computed once per index revision."""
+
+        def compute() -> list[str]:
+            record = get_record(self.reader.searcher(), slug)
+            if record is None:
+                return []
+            similar = similar_positions(self.reader.searcher(), slug, limit * 2, True)
+            return [s for s in dict.fromkeys([*record["related"], *similar]) if s != slug]
+
+        slugs = self.cache.get(self.revision(), ("related", slug), compute)
+        found = (self.position(s) for s in slugs)  # drops drafts outside preview
+        return [record for record in found if record is not None][:limit]
 
     def records(self) -> list[dict]:
         """Every visible position, most recently updated first."""

@@ -23,6 +23,7 @@ def search_json(found: SearchResults) -> dict:
         "topics": list(req.topics),
         "matched": found.matched,
         "did_you_mean": found.did_you_mean,
+        "unmatched": list(found.unmatched),
         "facets": {"topics": found.facets},
         "results": [
             {
@@ -51,7 +52,8 @@ def search_json(found: SearchResults) -> dict:
     }
 
 
-def position_json(record: dict) -> dict:
+def position_json(record: dict, related: list[dict]) -> dict:
+    """The /api/positions/<slug> body: the position, its passages and related positions."""
     return {
         "slug": record["slug"],
         "title": record["title"],
@@ -71,6 +73,10 @@ def position_json(record: dict) -> dict:
             }
             for p in record["passages"]
         ],
+        "related": [
+            {"slug": r["slug"], "title": r["title"], "url": position_url(r["slug"])}
+            for r in related
+        ],
     }
 
 
@@ -83,7 +89,8 @@ def search():
 @bp.get("/positions/<path:slug>")
 def position(slug: str):
     """One position with its passages."""
-    return jsonify(position_json(get_position_or_404(slug)))
+    record = get_position_or_404(slug)
+    return jsonify(position_json(record, knowledge_base().related(record["slug"])))
 
 
 @bp.get("/positions")
