@@ -34,6 +34,7 @@ from kb.content.checks import TOPICS_FILE, FileFacts, check_folder
 from kb.content.model import Problem
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
+from kb.service import knowledge_base_of
 from kb.web.security import QuietServerHandler
 
 STATE_KEY = "kb_preview"
@@ -236,7 +237,7 @@ class PreviewServer:
         debounce: float = DEBOUNCE,
         quiet: bool = False,
     ) -> None:
-        self.settings: Settings = app.config["KB"].settings
+        self.settings: Settings = knowledge_base_of(app).settings
         self.state: PreviewState = app.extensions[STATE_KEY]
         self.indexer = LiveIndexer(self.settings, self.state, debounce)
         handler = _QuietHandler if quiet else QuietServerHandler  # no version banner

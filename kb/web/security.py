@@ -11,6 +11,8 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
+from kb.service import knowledge_base_of
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -38,6 +40,6 @@ class QuietServerHandler(WSGIRequestHandler):
 
 def init_app(app: Flask) -> None:
     app.after_request(add_headers)
-    if app.config["KB"].settings.trust_proxy:
+    if knowledge_base_of(app).settings.trust_proxy:
         # One proxy in front: its X-Forwarded-For/-Proto are the client's address and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
