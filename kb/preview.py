@@ -27,7 +27,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from kb.config import Settings
 from kb.content.checks import TOPICS_FILE, FileFacts, check_folder
@@ -35,7 +35,6 @@ from kb.content.model import Problem
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
 from kb.service import knowledge_base_of
-from kb.web.security import QuietServerHandler
 
 STATE_KEY = "kb_preview"
 DEBOUNCE = 0.2  # seconds of quiet after the last event of a save
@@ -216,6 +215,13 @@ def watch(root: Path, on_change) -> Observer:
     observer.daemon = True
     observer.start()
     return observer
+
+
+class QuietServerHandler(WSGIRequestHandler):
+    """Werkzeug's request handler without its "Werkzeug/x.y Python/x.y" banner."""
+
+    def version_string(self) -> str:
+        return "Positions"
 
 
 class _QuietHandler(QuietServerHandler):

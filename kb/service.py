@@ -19,6 +19,7 @@ from kb.config import Settings
 from kb.index.reader import IndexReader
 from kb.index.records import PositionMeta, PositionRecord, count_topics
 from kb.index.run import all_records, get_record, suggest_words
+from kb.index.store import read_manifest
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
@@ -116,6 +117,12 @@ class KnowledgeBase:
                 cache = FileCache(self.settings.positions_dir / name, load)
                 self._side_files[name] = cache
         return cache.get()
+
+    def built_at(self) -> float:
+        """When the live index revision was built (seconds since the epoch)."""
+        return self.cached(
+            ("built_at",), lambda: read_manifest(self.settings.index_dir, self.revision()).built_at
+        )
 
     def cached(self, key, compute):
         """``compute()``, remembered until the live index revision changes."""

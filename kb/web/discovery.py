@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, abort, jsonify, request
 
 from kb.index.records import PositionRecord
-from kb.index.store import IndexMissing, read_manifest
+from kb.index.store import IndexMissing
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.service import KnowledgeBase
 from kb.web.errors import MISSING_INDEX
@@ -61,12 +61,7 @@ def atom_time(kb: KnowledgeBase, date: str) -> str:
     """An RFC 3339 timestamp for a position's ISO date; undated ones take the build time."""
     if date:
         return f"{date[:10]}T00:00:00Z"
-    built = kb.cache.get(
-        kb.revision(),
-        ("built_at",),
-        lambda: read_manifest(kb.settings.index_dir, kb.revision()).built_at,
-    )
-    return datetime.fromtimestamp(built, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(kb.built_at(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/opensearch.xml")

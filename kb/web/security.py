@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.serving import WSGIRequestHandler
 
 from kb.service import knowledge_base_of
 
@@ -29,13 +28,6 @@ def add_headers(response):
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
-
-
-class QuietServerHandler(WSGIRequestHandler):
-    """Werkzeug's request handler without its "Werkzeug/x.y Python/x.y" banner."""
-
-    def version_string(self) -> str:
-        return "Positions"
 
 
 def init_app(app: Flask) -> None:
