@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from weakref import WeakKeyDictionary
 
@@ -24,6 +26,7 @@ TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
 SNIPPET_CHARS = 240
 KEY_TERMS = 12  # terms a more-like-this searches for
+KEY_CANDIDATES = 80  # of a position's words, the most repeated are weighed for that
 TAG_RE = re.compile(r"<[^>]+>")
 
 
@@ -243,16 +246,13 @@ def has_match(searcher: Searcher, query: wq.Query, topics: list[str], include_dr
 def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:
     """Slugs of the positions closest to ``slug`` by content, closest first.
 
-    A more-like-this: the position's key terms (Bo1 weighting against the whole body
-    field, so words every position uses count for little) searched as an OR over the
-    other positions' bodies.
+    A more-like-this: the position's key terms searched as an OR over the other
+    positions' bodies, each term weighted by how much it tells this position apart.
     """
     docnum = searcher.document_number(key=slug)
     if docnum is None:
         return []
-    record = _record(searcher.stored_fields(docnum))
-    text = "\n".join([record.title, record.summary, *(p.text for p in record.passages)])
-    terms = searcher.key_terms_from_text("body", text, numterms=KEY_TERMS, normalize=True)
+    terms = _key_terms(searcher, _record(searcher.stored_fields(docnum)))
     if not terms:
         return []
     query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in terms])
@@ -260,6 +260,31 @@ def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts:
     collector = searcher.collector(limit=limit, mask=mask)
     _run(searcher, query, collector)
     return [searcher.stored_fields(d)["slug"] for _, d in collector.results().top_n]
+
+
+def _key_terms(searcher: Searcher, record: PositionRecord) -> list[tuple[str, float]]:
+    """The KEY_TERMS body terms of ``record`` with the highest tf-idf.
+
+    Only repeated words and the title's and summary's words are candidates, which keeps
+    the lexicon look-ups few; a word no other position uses is skipped, since it cannot
+    lead to a neighbour, and so is a word every position uses (its idf is zero).
+    """
+    analyzer = searcher.schema["body"].analyzer
+    text = "\n".join([record.title, record.summary, *(p.text for p in record.passages)])
+    counts = Counter(token.text for token in analyzer(text))
+    named = {token.text for token in analyzer(f"{record.title}\n{record.summary}")}
+    candidates = [
+        term
+        for term, count in counts.most_common()
+        if (count > 1 or term in named) and len(term) > 2 and not term.isdigit()
+    ][:KEY_CANDIDATES]
+    reader, positions = searcher.reader(), len(_position_docs(searcher))
+    scored = []
+    for term in candidates:
+        shared = reader.doc_frequency("body", term)
+        if 1 < shared < positions:
+            scored.append((term, (1 + math.log(counts[term])) * math.log(positions / shared)))
+    return sorted(scored, key=lambda item: -item[1])[:KEY_TERMS]
 
 
 def best_passages(
