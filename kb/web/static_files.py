@@ -40,7 +40,7 @@ class AssetCache:
         """The file's current contents, or None when it is not a readable regular file."""
         try:
             stat = Path(path).stat()
-        except OSError:  # missing, a name too long, …
+        except (OSError, ValueError):  # missing, a name too long, a NUL byte…
             return None
         if not S_ISREG(stat.st_mode):
             return None
