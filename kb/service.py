@@ -15,7 +15,7 @@ import yaml
 from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger_file
 from kb.config import Settings
 from kb.index.reader import IndexReader
-from kb.index.run import all_records, get_record, suggest_words
+from kb.index.run import all_records, get_record, intro_records, suggest_words
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
@@ -78,6 +78,10 @@ def _read_topics(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+def _readable(slug: str) -> str:
+    return slug.replace("-", " ").capitalize()
+
+
 class KnowledgeBase:
     """Read-only access to the live index for one app process."""
 
@@ -109,7 +113,49 @@ class KnowledgeBase:
         return self._topics.get()
 
     def topic_label(self, slug: str) -> str:
-        return self.topic_labels().get(slug) or slug.replace("-", " ").capitalize()
+        labels = self.topic_labels()
+        return labels.get(slug) or self.folder_labels().get(slug) or _readable(slug)
+
+    # Folders written for other tools (issue 12): labels from folder names and tags,
+    # folder introductions, and old addresses that redirect; all read from the index.
+
+    def folder_labels(self) -> dict[str, str]:
+        """Topic → label as written in a folder name or a tag ("Civil Liberties")."""
+
+        def load() -> dict[str, str]:
+            labels: dict[str, str] = {}
+            for intro in self._intros():
+                if intro["topic"]:
+                    labels.setdefault(intro["topic"], intro["label"])
+            for record in self.records():
+                for topic, label in record.get("topic_labels", {}).items():
+                    labels.setdefault(topic, label)
+            return labels
+
+        return self.cache.get(self.revision(), ("folder_labels",), load)
+
+    def topic_intro(self, topic: str) -> dict | None:
+        """The introduction of a topic's folder (its README.md or index.md), if any."""
+        return next((i for i in self._intros() if i["topic"] == topic), None)
+
+    def _intros(self) -> list[dict]:
+        return self.cache.get(
+            self.revision(), ("intros",), lambda: intro_records(self.reader.searcher())
+        )
+
+    def redirect(self, path: str) -> str | None:
+        """The position an old address (a Hugo alias, a Jekyll redirect_from, a file name
+        replaced by ``slug:``) now lives at, or None."""
+
+        def load() -> dict[str, str]:
+            targets: dict[str, str] = {}
+            for record in self.records():
+                for alias in record.get("aliases", ()):
+                    targets.setdefault(alias, record["slug"])
+            return targets
+
+        aliases = self.cache.get(self.revision(), ("aliases",), load)
+        return aliases.get("/" + path.strip("/"))
 
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()

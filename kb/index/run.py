@@ -261,3 +261,9 @@ def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
         if len(words) >= 200:
             break
     return [w for _, w in sorted(words, key=lambda x: (-x[0], x[1]))[:limit]]
+
+
+def intro_records(searcher: Searcher) -> list[dict]:
+    """Every folder introduction's record (topic, label, title, html, path), by path."""
+    found = [json.loads(fields["record"]) for fields in searcher.documents(kind="intro")]
+    return sorted(found, key=lambda record: record["path"])

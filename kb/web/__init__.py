@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, caching, cite, discovery, errors, pages, preview, security, urls
+from kb.web import (
+    api,
+    caching,
+    cite,
+    discovery,
+    errors,
+    pages,
+    preview,
+    redirects,
+    security,
+    urls,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cite.bp)
     app.register_blueprint(discovery.bp)
     errors.init_app(app)
+    redirects.init_app(app)  # after errors: its 404 handler is the more specific
     security.init_app(app)
     caching.init_app(app)
     urls.init_app(app)

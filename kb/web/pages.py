@@ -58,10 +58,12 @@ def positions():
 @bp.get("/topics/<topic>")
 def topic(topic: str):
     """Positions under one topic, most recently updated first."""
-    records = [r for r in knowledge_base().records() if topic in r["topics"]]
-    if not records:
+    kb = knowledge_base()
+    records = [r for r in kb.records() if topic in r["topics"]]
+    intro = kb.topic_intro(topic)
+    if not records and intro is None:
         abort(404, "No positions have that topic.")
-    return render_template("topic.html", topic=topic, positions=records)
+    return render_template("topic.html", topic=topic, positions=records, intro=intro)
 
 
 @bp.get("/help/search")
