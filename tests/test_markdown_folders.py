@@ -390,3 +390,22 @@ def test_internet_party_jekyll_policies_as_they_are(tmp_path, make_app):
     assert found[0]["slug"] == "cannabis"
     found = client.get("/api/search?q=dolphins").get_json()["results"]
     assert found[0]["slug"] == "dolphins"
+
+
+def test_a_252_character_file_name_has_a_page(positions_dir, publish):
+    name = "A" + " long word" * 25 + "!"
+    assert len(name + ".md") == 255
+    (positions_dir / f"{name}.md").write_text("Text.\n", encoding="utf-8")
+    client = publish()
+    (slug,) = slugs(client)
+    assert len(slug) <= MAX_SLUG_CHARS
+    assert client.get(f"/positions/{slug}").status_code == 200
+
+
+def test_kb_index_reports_an_unknown_key_once(make_app, positions_dir):
+    for name in ("a", "b", "c"):
+        (positions_dir / f"{name}.md").write_text(f"---\ncolour: red\n---\n# {name}\n\nText.\n")
+    result = make_app(index=False).test_cli_runner().invoke(args=["kb", "index"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("unknown key 'colour'") == 1
+    assert "unknown key 'colour' is ignored (also in 2 other files)" in result.output
