@@ -77,6 +77,7 @@ class FieldChecker:
         self.path = path
         self.front = front
         self.problems: list[Problem] = []
+        self.labels: dict[str, str] = {}  # cleaned slug → as the editor wrote it
 
     def error(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.path, self.front.line_of(key), message))
@@ -112,8 +113,14 @@ class FieldChecker:
                 continue
             text = str(item).strip()
             if slugs and not SLUG_RE.match(text):
-                self.error(key, f"{key}: '{text}' must be lower-case words joined by hyphens")
-                continue
+                cleaned = clean_slug(text)
+                self.warn(
+                    self.front.line_of(key),
+                    f"{key}: '{text}' is not lower-case words joined by hyphens; read as "
+                    f"'{cleaned}'",
+                )
+                self.labels[cleaned] = text
+                text = cleaned
             items.append(text)
         return tuple(items)
 
@@ -137,7 +144,8 @@ class FieldChecker:
         """(slug, label) pairs: ``topics:`` as slugs, else tags and categories, slugged with
         the label kept as written (``Healthcare`` → ``healthcare``, "Healthcare")."""
         if "topics" in self.front.values:
-            return tuple((t, "") for t in self.text_list("topics", "[europe, trade]", True))
+            topics = self.text_list("topics", "[europe, trade]", True)
+            return tuple((topic, self.labels.get(topic, "")) for topic in topics)
         pairs: dict[str, str] = {}
         for key in TOPIC_KEYS:
             for label in self.loose_list(key):
