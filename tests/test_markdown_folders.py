@@ -409,3 +409,23 @@ def test_kb_index_reports_an_unknown_key_once(make_app, positions_dir):
     assert result.exit_code == 0, result.output
     assert result.output.count("unknown key 'colour'") == 1
     assert "unknown key 'colour' is ignored (also in 2 other files)" in result.output
+
+
+def test_folder_topics_must_be_in_topics_yml_where_it_exists(positions_dir):
+    build(positions_dir, {
+        "topics.yml": "economy: The economy\n",
+        "Economy/Tax.md": "# Tax\n\nText.\n",
+        "Health Care/Clinics.md": "# Clinics\n\nText.\n",
+    })  # fmt: skip
+    assert messages(positions_dir) == [
+        "Health Care/Clinics.md:1: topics: 'health-care' is not in topics.yml; add it there "
+        "or fix the spelling"
+    ]
+
+
+def test_unclean_topics_are_cleaned_with_their_label_kept(positions_dir, publish):
+    build(positions_dir, {"x.md": "---\ntitle: X\ntopics: [Policies and Regulations]\n---\nT.\n"})
+    client = publish()
+    assert client.get("/api/positions/x").get_json()["topics"] == ["policies-and-regulations"]
+    page = client.get("/positions/x").get_data(as_text=True)
+    assert ">Policies and Regulations</a>" in page
