@@ -429,3 +429,11 @@ def test_unclean_topics_are_cleaned_with_their_label_kept(positions_dir, publish
     assert client.get("/api/positions/x").get_json()["topics"] == ["policies-and-regulations"]
     page = client.get("/positions/x").get_data(as_text=True)
     assert ">Policies and Regulations</a>" in page
+
+
+def test_derived_summary_is_the_first_sentence_of_the_first_paragraph():
+    text = "```\ncode first\n```\n\n- a list\n\nMr Smith said so. Then more.\n"
+    position = parse_position("x.md", text).position
+    assert (position.summary, position.summary_derived) == ("Mr Smith said so.", True)
+    written = parse_position("y.md", "---\nsummary: Given.\n---\nFirst. Second.\n").position
+    assert (written.summary, written.summary_derived) == ("Given.", False)

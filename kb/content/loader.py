@@ -26,6 +26,7 @@ ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"“‘(])")
+PARAGRAPH_RE = re.compile(r"<p[ >]")
 MAX_DERIVED_SUMMARY = 300  # characters of a first sentence used as the summary
 EMPTY = "file is empty, so it is skipped; write the position in it or delete it"
 TOO_DEEP = (
@@ -137,7 +138,7 @@ def split_title(body: str, has_title: bool) -> tuple[str | None, str]:
 
 def derived_summary(passages: tuple[Passage, ...]) -> str:
     """The first sentence of the first paragraph, for a position written without a summary."""
-    first = next((p for p in passages if p.html.startswith("<p")), None)
+    first = next((p for p in passages if PARAGRAPH_RE.match(p.html) and "<pre" not in p.html), None)
     if first is None or not first.text:
         return ""
     sentence = SENTENCE_END_RE.split(first.text, maxsplit=1)[0].strip()
