@@ -15,8 +15,10 @@ from pathlib import PurePosixPath
 
 from anyascii import anyascii
 
+from kb.limits import MAX_ADDRESS_CHARS
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_SLUG_CHARS = 200  # the longest address the site answers (kb/web/views.py)
+MAX_SLUG_CHARS = MAX_ADDRESS_CHARS  # the longest address the site answers
 HASH_CHARS = 8  # of the stable suffix that keeps shortened or untransliterable slugs apart
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 INTRO_NAMES = frozenset({"readme.md", "index.md", "_index.md"})  # folder introductions

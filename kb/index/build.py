@@ -25,6 +25,7 @@ from whoosh.writing import IndexingError
 from kb.content.loader import LoadResult, collect, load_file, position_files
 from kb.content.model import Position, Problem, TopicIntro
 from kb.index import store
+from kb.index.records import IntroRecord, PositionRecord
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
@@ -72,58 +73,18 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def position_record(position: Position) -> dict:
-    """What the pages need about a position, stored in the index."""
-    record = {
-        "slug": position.slug,
-        "title": position.title,
-        "summary": position.summary,
-        "topics": list(position.topics),
-        "status": position.status,
-        "updated": position.updated.isoformat() if position.updated else "",
-        "authors": list(position.authors),
-        "related": list(position.related),
-        "path": position.path,
-        "html": position.html,
-        "headings": list(position.headings),
-        "passages": [
-            {"id": p.id, "anchor": p.anchor, "ordinal": p.ordinal, "heading": p.heading,
-             "text": p.text, "html": p.html}
-            for p in position.passages
-        ],
-    }  # fmt: skip
-    record.update(folder_record(position))
-    return record
-
-
-def folder_record(position: Position) -> dict:
-    """What a position brings from a folder written for another tool: topic labels
-    (folder names, tags as written), old addresses to redirect, a derived summary."""
-    return {
-        "topic_labels": dict(position.topic_labels),
-        "aliases": list(position.aliases),
-        "summary_derived": position.summary_derived,
-    }
-
-
 def intro_documents(intro: TopicIntro) -> Iterable[dict]:
     """A folder's introduction: one stored document, found by its topic, never searched."""
-    record = {"topic": intro.topic, "label": intro.label, "title": intro.title,
-              "html": intro.html, "path": intro.path}  # fmt: skip
+    record = IntroRecord.of(intro)
     yield {"key": f"intro:{intro.path}", "kind": "intro", "path": intro.path,
-           "record": json.dumps(record)}  # fmt: skip
-
-
-def result_meta(position: Position) -> dict:
-    """The little a search result needs, so ranking never parses whole records."""
-    record = position_record(position)
-    return {key: record[key] for key in ("slug", "title", "summary", "topics", "status", "updated")}
+           "record": json.dumps(record.to_json())}  # fmt: skip
 
 
 def documents(position: Position) -> Iterable[dict]:
     """The position document followed by one document per passage."""
     # Passages carry only what scopes and deletes them; filters act on positions.
     shared = {"slug": position.slug, "path": position.path}
+    record = PositionRecord.of(position)
     body = "\n\n".join(p.text for p in position.passages)
     yield {
         **shared,
@@ -138,21 +99,18 @@ def documents(position: Position) -> Iterable[dict]:
         "headings": "\n".join(position.headings),
         "body": body,
         "words": f"{position.title}\n{position.summary}\n{body}",
-        "record": json.dumps(position_record(position)),
-        "meta": json.dumps(result_meta(position)),
+        "record": json.dumps(record.to_json()),
+        "meta": json.dumps(record.meta.to_json()),
     }
-    for passage in position.passages:
+    for passage in record.passages:
         yield {
             **shared,
             "key": f"passage:{passage.id}",
             "kind": "passage",
             "passage_heading": passage.heading,
             "passage_text": passage.text,
-            "record": json.dumps(
-                {"id": passage.id, "anchor": passage.anchor, "ordinal": passage.ordinal,
-                 "heading": passage.heading}
-            ),
-        }  # fmt: skip
+            "record": json.dumps(passage.to_ref_json()),
+        }
 
 
 def update_index(

@@ -14,6 +14,7 @@ from kb.web import (
     preview,
     redirects,
     security,
+    static_files,
     urls,
 )
 
@@ -29,4 +30,5 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     caching.init_app(app)
     urls.init_app(app)
+    static_files.init_app(app)
     preview.init_app(app)  # preview mode only
