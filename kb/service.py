@@ -17,8 +17,14 @@ from flask import Flask, current_app
 
 from kb.config import Settings
 from kb.index.reader import IndexReader
-from kb.index.records import PositionMeta, PositionRecord, count_topics
-from kb.index.run import all_records, get_record, similar_positions, suggest_words
+from kb.index.records import IntroRecord, PositionMeta, PositionRecord, count_topics
+from kb.index.run import (
+    all_records,
+    get_record,
+    intro_records,
+    similar_positions,
+    suggest_words,
+)
 from kb.index.store import read_manifest
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
@@ -85,6 +91,10 @@ def _read_topics(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+def _readable(slug: str) -> str:
+    return slug.replace("-", " ").capitalize()
+
+
 class KnowledgeBase:
     """Read-only access to the live index for one app process."""
 
@@ -133,7 +143,43 @@ class KnowledgeBase:
         return self._topics.get()
 
     def topic_label(self, slug: str) -> str:
-        return self.topic_labels().get(slug) or slug.replace("-", " ").capitalize()
+        labels = self.topic_labels()
+        return labels.get(slug) or self.folder_labels().get(slug) or _readable(slug)
+
+    # Folders written for other tools (issue 12): labels from folder names and tags,
+    # folder introductions, and old addresses that redirect; all read from the index.
+
+    def folder_labels(self) -> dict[str, str]:
+        """Topic → label as written in a folder name or a tag ("Civil Liberties")."""
+
+        def load() -> dict[str, str]:
+            labels = {i.topic: i.label for i in reversed(self._intros()) if i.topic}
+            for record in self.records():
+                for topic, label in record.topic_labels:
+                    labels.setdefault(topic, label)
+            return labels
+
+        return self.cached(("folder_labels",), load)
+
+    def topic_intro(self, topic: str) -> IntroRecord | None:
+        """The introduction of a topic's folder (its README.md or index.md), if any."""
+        return next((i for i in self._intros() if i.topic == topic), None)
+
+    def _intros(self) -> list[IntroRecord]:
+        return self.cached(("intros",), lambda: intro_records(self.reader.searcher()))
+
+    def redirect(self, path: str) -> str | None:
+        """The position an old address (a Hugo alias, a Jekyll redirect_from, a file name
+        replaced by ``slug:``) now lives at, or None."""
+
+        def load() -> dict[str, str]:
+            targets: dict[str, str] = {}
+            for record in self.records():
+                for alias in record.aliases:
+                    targets.setdefault(alias, record.slug)
+            return targets
+
+        return self.cached(("aliases",), load).get("/" + path.strip("/"))
 
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()

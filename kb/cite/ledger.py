@@ -348,7 +348,7 @@ def ledger_problems(root: Path, results: Iterable[LoadResult]) -> list[Problem]:
     missing = sorted(pid for pid in published if pid not in current)
     # A file with errors keeps its last good version live, so its passages are not stale.
     loaded = {p.slug for p in positions}
-    any_failed = any(r.position is None for r in results)
+    any_failed = any(r.position is None and r.intro is None for r in results)
     stale = [pid for pid in current if pid not in published
              and (ledger.entries[pid].slug in loaded or not any_failed)]  # fmt: skip
     if missing or stale:

@@ -74,7 +74,23 @@ class Position:
     html: str = ""
     headings: tuple[str, ...] = ()
     passages: tuple[Passage, ...] = field(default=())
+    # Labels of topics taken from a folder or a tag, as written ("Civil Liberties").
+    topic_labels: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[str, ...] = ()  # old addresses that answer with a redirect to this one
+    summary_derived: bool = False  # the summary is the body's first sentence, not written
 
     @property
     def is_public(self) -> bool:
         return self.status != "draft"
+
+
+@dataclass(frozen=True)
+class TopicIntro:
+    """A folder's introduction (README.md, index.md, _index.md): shown on its topic page,
+    never a position. ``topic`` is empty for the content folder's own introduction."""
+
+    topic: str
+    label: str
+    title: str
+    html: str
+    path: str

@@ -21,6 +21,7 @@ from whoosh.searching import Results, Searcher
 
 from kb.index.query import EVERYTHING, as_text, fold
 from kb.index.records import (
+    IntroRecord,
     PassageRecord,
     PositionMeta,
     PositionRecord,
@@ -334,3 +335,10 @@ def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
         if len(words) >= 200:
             break
     return [w for _, w in sorted(words, key=lambda x: (-x[0], x[1]))[:limit]]
+
+
+def intro_records(searcher: Searcher) -> list[IntroRecord]:
+    """Every folder introduction's record, in path order."""
+    found = [IntroRecord.from_json(json.loads(fields["record"]))
+             for fields in searcher.documents(kind="intro")]  # fmt: skip
+    return sorted(found, key=lambda record: record.path)

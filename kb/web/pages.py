@@ -90,10 +90,12 @@ def positions():
 @bp.get("/topics/<topic>")
 def topic(topic: str):
     """Positions under one topic, most recently updated first."""
-    records = knowledge_base().records_with_topic(topic)
-    if not records:
+    kb = knowledge_base()
+    records = kb.records_with_topic(topic)
+    intro = kb.topic_intro(topic)
+    if not records and intro is None:
         abort(404, "No positions have that topic.")
-    return render_template("topic.html", topic=topic, positions=records)
+    return render_template("topic.html", topic=topic, positions=records, intro=intro)
 
 
 @bp.get("/help/search")
