@@ -25,8 +25,14 @@ from flask.cli import with_appcontext
 
 from kb.cite.ledger import ledger_problems
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
-from kb.content.loader import LoadResult, load_file, position_files
-from kb.content.model import Problem
+from kb.content.loader import (
+    ContentRefused,
+    LoadResult,
+    load_file,
+    position_files,
+    read_content,
+)
+from kb.content.model import Problem, escape_name
 from kb.content.validate import SLUG_RE
 
 TOPICS_FILE = "topics.yml"
@@ -212,8 +218,8 @@ def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[
     for path in position_files(root):
         relative = path.relative_to(root).as_posix()
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_content(path, root)[0] or b""  # stat first: a huge file is not read
+        except (OSError, ContentRefused):
             data = b""  # load_file reports why it cannot be read
         known = cache.get(relative)
         if known is None or known.sha != hashlib.sha256(data).hexdigest():
@@ -341,7 +347,8 @@ def shown_path(root: Path, relative: str) -> str:
 def format_problem(problem: Problem, root: Path) -> str:
     """``path:line: message``, with ``warning:`` before warnings."""
     prefix = "warning: " if problem.severity == "warning" else ""
-    return f"{shown_path(root, problem.path)}:{problem.line}: {prefix}{problem.message}"
+    where = escape_name(shown_path(root, problem.path))
+    return f"{where}:{problem.line}: {prefix}{problem.message}"
 
 
 def _count(number: int, noun: str) -> str:

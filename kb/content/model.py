@@ -19,7 +19,7 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        return f"{escape_name(self.path)}:{self.line}: {prefix}{self.message}"
 
     @property
     def is_error(self) -> bool:
@@ -60,3 +60,15 @@ class Position:
     @property
     def is_public(self) -> bool:
         return self.status != "draft"
+
+
+def escape_name(name: str) -> str:
+    """A file name safe on one ``path:line:`` line: control characters as \\n, \\t, \\xNN."""
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in name)
+
+
+def _escape_char(ch: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(ch) or ch.encode("unicode_escape").decode("ascii")

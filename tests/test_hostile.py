@@ -1,0 +1,205 @@
+"""The holes a hostile review found (issue 13), each closed by a test named for its promise.
+
+Symlinks out of the folder, merge conflict markers, huge and sparse files, YAML bombs,
+file names with newlines: each is reported as one ``path:line: message`` and never
+published, and nothing is read that should not be.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from kb.content.loader import load_file
+
+SECRET = "secret-shell-text the review copied from a dotfile"
+
+
+def kb_app(positions_dir: Path, index_dir: Path):
+    settings = {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
+    return create_app({"TESTING": True, **settings})
+
+
+def kb(app, *args: str):
+    return app.test_cli_runner().invoke(args=["kb", *args])
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A file outside the content folder, like ~/.bashrc."""
+    path = tmp_path / "bashrc"
+    path.write_text(f"---\ntitle: Shell\n---\n{SECRET}\n", encoding="utf-8")
+    return path
+
+
+# 1. Content is read only from regular files inside the content folder.
+
+
+def test_a_symlink_leaving_the_folder_is_reported_and_never_published(
+    write_position, positions_dir, index_dir, outside
+):
+    write_position("europe", "Trade with our neighbours.")
+    (positions_dir / "bashrc.md").symlink_to(outside)
+    app = kb_app(positions_dir, index_dir)
+    message = (
+        f"bashrc.md:1: is a symbolic link to {outside}, outside the content folder, so it "
+        "was not read; copy the file into the folder instead"
+    )
+    checked = kb(app, "check")
+    assert message in checked.output and checked.exit_code == 1
+    indexed = kb(app, "index")
+    assert message in indexed.output
+    client = app.test_client()
+    assert client.get("/api/positions/bashrc").status_code == 404
+    assert client.get("/api/search?q=secret-shell-text").get_json()["total"] == 0
+    ledger = (positions_dir / "citations.ledger.jsonl").read_text(encoding="utf-8")
+    assert "secret-shell-text" not in ledger and "Trade with our neighbours" in ledger
+
+
+def test_a_symlink_inside_the_folder_is_read(write_position, positions_dir):
+    target = write_position("_drafts-europe", "Trade with our neighbours.", title="Europe")
+    (positions_dir / "europe.md").symlink_to(target.name)
+    result = load_file(positions_dir / "europe.md", positions_dir)
+    assert result.position is not None and result.position.title == "Europe"
+
+
+NOT_READ = "is not a regular file (it is {}), so it was not read; replace it with a file"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda path: os.mkfifo(path), NOT_READ.format("a named pipe")),
+        (lambda path: path.symlink_to(path.parent), NOT_READ.format("a folder")),
+        (
+            lambda path: path.symlink_to("/dev/zero"),
+            "is a symbolic link to /dev/zero, outside the content folder, so it was not "
+            "read; copy the file into the folder instead",
+        ),
+    ],
+    ids=["fifo", "symlink-to-folder", "symlink-to-device"],
+)
+def test_a_non_regular_file_is_reported_and_never_read(positions_dir, make, message):
+    make(positions_dir / "odd.md")
+    started = time.monotonic()
+    result = load_file(positions_dir / "odd.md", positions_dir)
+    assert time.monotonic() - started < 2  # a pipe never blocks the open
+    assert [str(p) for p in result.problems] == [f"odd.md:1: {message}"]
+
+
+def test_a_file_swapped_for_a_symlink_after_the_check_is_not_read(
+    positions_dir, outside, monkeypatch
+):
+    from kb.content import loader
+
+    path = positions_dir / "europe.md"
+    path.write_text("---\ntitle: Europe\n---\nText.\n", encoding="utf-8")
+    checked = loader.safe_source
+
+    def swap_after_check(candidate: Path, root: Path) -> Path:
+        allowed = checked(candidate, root)
+        candidate.unlink()
+        candidate.symlink_to(outside)  # the attacker wins the race
+        return allowed
+
+    monkeypatch.setattr(loader, "safe_source", swap_after_check)
+    result = load_file(path, positions_dir)
+    assert result.position is None
+    assert [p.message for p in result.problems] == [
+        "became a symbolic link while being read; run again"
+    ]
+
+
+# 4. Merge conflict markers are an error with their line, and never published.
+
+CONFLICTED = """\
+---
+title: Democracy
+status: adopted
+updated: 2026-11-01
+---
+Heading
+=======
+
+<<<<<<< HEAD
+The democracies of Europe stand together.
+=======
+The democracies of Europe stand apart.
+>>>>>>> other-branch
+
+```
+<<<<<<< this one is in a code sample
+```
+"""
+
+
+def test_merge_conflict_markers_are_errors_with_their_lines_and_never_published(
+    write_position, positions_dir, index_dir
+):
+    write_position("democracy", raw=CONFLICTED)
+    app = kb_app(positions_dir, index_dir)
+    fix = "keep the text you want, delete the marker lines, and save"
+    expected = [
+        f"democracy.md:9: unresolved merge conflict marker '<<<<<<<'; {fix}",
+        f"democracy.md:11: unresolved merge conflict marker '======='; {fix}",
+        f"democracy.md:13: unresolved merge conflict marker '>>>>>>>'; {fix}",
+    ]
+    checked = kb(app, "check")
+    shown = [line for line in checked.output.splitlines() if "conflict" in line]
+    assert shown == [f"{positions_dir}/{line}" for line in expected]
+    indexed = kb(app, "index")
+    assert all(line in indexed.output for line in expected)
+    assert app.test_client().get("/api/positions/democracy").status_code == 404
+    ledger = positions_dir / "citations.ledger.jsonl"
+    assert not ledger.exists() or "<<<<<<<" not in ledger.read_text(encoding="utf-8")
+
+
+def test_a_conflict_after_publishing_keeps_the_last_good_version(
+    write_position, positions_dir, index_dir
+):
+    write_position("democracy", "The democracies of Europe stand together.")
+    app = kb_app(positions_dir, index_dir)
+    assert kb(app, "index").exit_code == 0
+    write_position("democracy", raw=CONFLICTED)
+    kb(app, "index")
+    body = app.test_client().get("/api/positions/democracy").get_json()
+    assert "<<<<<<<" not in str(body) and "stand together" in str(body)
+
+
+# 8. Size is checked with stat before any read; files over the limit are never read.
+
+
+def test_a_huge_sparse_file_is_never_read(write_position, positions_dir, index_dir):
+    write_position("europe", "Trade with our neighbours.")
+    huge = positions_dir / "huge.md"
+    with huge.open("wb") as handle:
+        handle.truncate(3 * 1024**3)  # 3 GB, sparse: reading it would cost 3 GB of memory
+    app = kb_app(positions_dir, index_dir)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    checked, indexed = kb(app, "check"), kb(app, "index")
+    elapsed = time.monotonic() - started
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    message = (
+        "huge.md:1: file is 3,221,225,472 bytes; the limit is 1,000,000 bytes: split it "
+        "into several positions"
+    )
+    assert message in checked.output and message in indexed.output
+    assert "Traceback" not in checked.output + indexed.output
+    assert elapsed < 10 and grown_kib < 200_000  # a read would take ~3 GB and many seconds
+
+
+# 15. Messages stay one line per problem.
+
+
+def test_a_file_name_with_a_newline_stays_on_one_message_line(positions_dir, index_dir):
+    (positions_dir / "bad\nname.md").write_text("---\ntitle: [\n---\nText.\n")
+    app = kb_app(positions_dir, index_dir)
+    output = kb(app, "check").output
+    lines = [line for line in output.splitlines() if "name.md" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"{positions_dir}/bad\\nname.md:3: ")
