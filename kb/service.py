@@ -10,16 +10,14 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import yaml
-
 from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger_file
 from kb.config import Settings
+from kb.content.editors import TOPICS_FILE, read_topics
 from kb.index.reader import IndexReader
 from kb.index.run import all_records, get_record, suggest_words
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
-TOPICS_FILE = "topics.yml"
 CACHE_ENTRIES = 512
 
 
@@ -69,13 +67,8 @@ class FileCache:
 
 
 def _read_topics(path: Path) -> dict[str, str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items()}
+    """Topic labels; a bad topics.yml (reported by `flask kb check`) gives none."""
+    return read_topics(path.parent).labels or {}
 
 
 class KnowledgeBase:

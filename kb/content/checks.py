@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
-import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
 from kb.cite.ledger import ledger_problems
+from kb.content.editors import TOPICS_FILE, read_topics
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
 from kb.content.loader import (
     ContentRefused,
@@ -33,9 +33,7 @@ from kb.content.loader import (
     read_content,
 )
 from kb.content.model import Problem, escape_name
-from kb.content.validate import SLUG_RE
 
-TOPICS_FILE = "topics.yml"
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
@@ -183,28 +181,8 @@ def _fence_state(fence: str, line: str) -> str:
 
 def read_topic_list(root: Path) -> tuple[set[str] | None, list[Problem]]:
     """The editors' topic list, or None when the folder has none or it cannot be read."""
-    path = root / TOPICS_FILE
-    if not path.is_file():
-        return None, []
-    fix = "write one 'slug: Label' line per topic, like 'young-people: Young people'"
-    try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return None, [Problem(TOPICS_FILE, 1, "file is not valid UTF-8; save it as UTF-8")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "unreadable"
-        line = mark.line + 1 if mark else 1
-        return None, [Problem(TOPICS_FILE, line, f"not valid YAML: {problem}; {fix}")]
-    if not isinstance(data, (dict, list)):
-        return None, [Problem(TOPICS_FILE, 1, f"the topic list is not a list; {fix}")]
-    topics = {str(key) for key in data}
-    problems = [
-        Problem(TOPICS_FILE, 1, f"'{topic}' is not a topic slug; use lower-case words "
-                "joined by hyphens, like young-people", "warning")
-        for topic in sorted(topics) if not SLUG_RE.match(topic)
-    ]  # fmt: skip
-    return topics, problems
+    topics = read_topics(root)
+    return (None if topics.labels is None else set(topics.labels)), list(topics.problems)
 
 
 def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
