@@ -203,3 +203,88 @@ def test_a_file_name_with_a_newline_stays_on_one_message_line(positions_dir, ind
     output = kb(app, "check").output
     lines = [line for line in output.splitlines() if "name.md" in line]
     assert len(lines) == 1 and lines[0].startswith(f"{positions_dir}/bad\\nname.md:3: ")
+
+
+# 5. Every editors' file is parsed with bounds.
+
+BILLION_LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join(['*' + chr(97 + n)] * 9)}]" for n in range(8)]
+    + ["europe: Europe"]
+)
+
+
+def test_a_billion_laughs_topic_list_is_reported_and_ignored_by_the_site(
+    write_position, positions_dir, index_dir
+):
+    write_position("europe", "Trade with our neighbours.", topics=["europe"])
+    (positions_dir / "topics.yml").write_text(BILLION_LAUGHS, encoding="utf-8")
+    app = kb_app(positions_dir, index_dir)
+    assert kb(app, "index").exit_code == 0
+    started = time.monotonic()
+    checked = kb(app, "check")
+    page = app.test_client().get("/")
+    assert time.monotonic() - started < 5
+    assert (
+        f"{positions_dir}/topics.yml:5: not valid YAML: expands to more than 10,000 values "
+        "(aliases '*' repeat anchors '&'); write the values out plainly; write one "
+        "'slug: Label' line per topic, like 'young-people: Young people'"
+    ) in checked.output.splitlines()
+    assert checked.exit_code == 1
+    assert page.status_code == 200
+
+
+def test_check_and_site_read_topics_through_one_bounded_reader(positions_dir):
+    from kb.content import checks
+    from kb.content.editors import read_topics
+    from kb.service import _read_topics
+
+    (positions_dir / "topics.yml").write_text("europe: Europe\nyoung-people:\n")
+    assert read_topics(positions_dir).labels == {"europe": "Europe", "young-people": ""}
+    assert checks.read_topic_list(positions_dir) == ({"europe", "young-people"}, [])
+    assert _read_topics(positions_dir / "topics.yml") == {"europe": "Europe", "young-people": ""}
+
+
+def test_an_oversized_topic_list_is_not_read(positions_dir):
+    from kb.content.editors import read_topics
+
+    with (positions_dir / "topics.yml").open("wb") as handle:
+        handle.truncate(2 * 1024**3)
+    topics = read_topics(positions_dir)
+    assert topics.labels is None
+    assert [str(p) for p in topics.problems] == [
+        "topics.yml:1: file is 2,147,483,648 bytes; the limit is 262,144 bytes"
+    ]
+
+
+def test_a_billion_laughs_front_matter_is_one_problem(write_position, positions_dir):
+    aliases = "\n".join(BILLION_LAUGHS.splitlines()[:9]).replace("\n", "\n  ")
+    path = write_position("bomb", raw=f"---\ntitle: Bomb\nextra:\n  {aliases}\n---\nText.\n")
+    result = load_file(path, positions_dir)
+    assert [str(p) for p in result.problems] == [
+        "bomb.md:8: front matter is not valid YAML: expands to more than 10,000 values "
+        "(aliases '*' repeat anchors '&'); write the values out plainly"
+    ]
+
+
+def test_a_huge_synonym_line_is_bounded(positions_dir):
+    from kb.search.synonyms import load_synonyms
+
+    line = ", ".join(f"word{n}" for n in range(5000))
+    (positions_dir / "synonyms.txt").write_text(line + "\n", encoding="utf-8")
+    started = time.monotonic()
+    synonyms = load_synonyms(positions_dir)
+    assert time.monotonic() - started < 2
+    assert len(synonyms.groups[("word0",)]) == 20 and ("word20",) not in synonyms.groups
+
+
+# 15. YAML tag errors are one line at the real file line.
+
+
+def test_a_yaml_tag_error_is_one_line_at_the_file_line(write_position, positions_dir):
+    raw = "---\ntitle: Tagged\nstatus: adopted\nsummary: !!python/object:os.system ls\n---\nX.\n"
+    result = load_file(write_position("tagged", raw=raw), positions_dir)
+    assert [str(p) for p in result.problems] == [
+        "tagged.md:4: summary: cannot be read: could not determine a constructor for the tag "
+        "'tag:yaml.org,2002:python/object:os.system'"
+    ]
