@@ -288,3 +288,57 @@ def test_a_yaml_tag_error_is_one_line_at_the_file_line(write_position, positions
         "tagged.md:4: summary: cannot be read: could not determine a constructor for the tag "
         "'tag:yaml.org,2002:python/object:os.system'"
     ]
+
+
+# 11. ETags per resource, computed after the view decides the status.
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/positions/does-not-exist", 404),
+        ("/api/positions/does-not-exist", 404),
+        ("/api/cite/000000000000", 404),
+        ("/cite/000000000000", 404),
+        ("/api/quote", 400),
+    ],
+)
+def test_errors_are_never_answered_not_modified(starter_client, path, status):
+    for tag in ("*", starter_client.get("/").headers["ETag"]):
+        response = starter_client.get(path, headers={"If-None-Match": tag})
+        assert response.status_code == status and "ETag" not in response.headers
+
+
+def test_each_resource_has_its_own_etag_and_star_matches_a_real_page(starter_client):
+    home, europe = starter_client.get("/"), starter_client.get("/positions/europe")
+    assert home.headers["ETag"] != europe.headers["ETag"]
+    stale = starter_client.get("/positions/europe", headers={"If-None-Match": home.headers["ETag"]})
+    assert stale.status_code == 200
+    assert starter_client.get("/", headers={"If-None-Match": "*"}).status_code == 304
+
+
+def test_pages_that_print_todays_date_change_etag_with_the_date(
+    write_position, positions_dir, publish, monkeypatch
+):
+    import datetime
+
+    from kb.cite.ledger import read_ledger
+    from kb.web import caching
+
+    write_position("europe", "Trade with our neighbours.")
+    client = publish()
+    (entry,) = read_ledger(positions_dir).entries.values()
+    today = client.get(f"/cite/{entry.id}")
+    same_day = client.get(f"/cite/{entry.id}", headers={"If-None-Match": today.headers["ETag"]})
+    assert same_day.status_code == 304
+
+    class Tomorrow(datetime.date):
+        @classmethod
+        def today(cls):
+            return datetime.date.fromordinal(datetime.date.today().toordinal() + 1)
+
+    monkeypatch.setattr(caching, "date", Tomorrow)
+    next_day = client.get(f"/cite/{entry.id}", headers={"If-None-Match": today.headers["ETag"]})
+    assert next_day.status_code == 200 and next_day.headers["ETag"] != today.headers["ETag"]
+    page = client.get("/", headers={"If-None-Match": client.get("/").headers["ETag"]})
+    assert page.status_code == 304  # pages without a date keep their tag
