@@ -342,3 +342,129 @@ def test_pages_that_print_todays_date_change_etag_with_the_date(
     assert next_day.status_code == 200 and next_day.headers["ETag"] != today.headers["ETag"]
     page = client.get("/", headers={"If-None-Match": client.get("/").headers["ETag"]})
     assert page.status_code == 304  # pages without a date keep their tag
+
+
+# 7. Recycled gunicorn workers keep serving after the index folder is deleted.
+
+
+def test_recycled_workers_keep_serving_after_the_index_folder_is_deleted(
+    write_position, positions_dir, index_dir, tmp_path
+):
+    import shutil
+
+    from tests.live_server import raw_get, run_gunicorn
+
+    write_position("europe", "Trade with our neighbours.")
+    assert kb(kb_app(positions_dir, index_dir), "index").exit_code == 0
+    env = {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
+    recycle = ("--max-requests", "10", "--max-requests-jitter", "0")
+    log = tmp_path / "gunicorn.log"
+    with run_gunicorn(env, log, workers=1, threads=2, extra=recycle) as port:
+        assert raw_get(port, "/api/search?q=trade").status == 200
+        shutil.rmtree(index_dir)
+        statuses = [raw_get(port, f"/positions/europe?n={n}").status for n in range(40)]
+        assert statuses == [200] * 40  # four times max_requests, one worker throughout
+        assert kb(kb_app(positions_dir, index_dir), "index").exit_code == 0
+        after = [raw_get(port, f"/api/search?q=trade&n={n}").status for n in range(25)]
+    assert after == [200] * 25
+    assert log.read_text().count("Autorestarting worker") >= 1  # recycled once it was back
+
+
+def test_the_503_says_what_happened_to_the_index(write_position, positions_dir, index_dir):
+    from kb.index import store
+    from kb.web.errors import INCOMPLETE_INDEX, MISSING_INDEX
+
+    write_position("europe", "Trade with our neighbours.")
+    never = kb_app(positions_dir, index_dir).test_client().get("/api/search?q=x")
+    assert never.status_code == 503 and never.get_json()["error"] == MISSING_INDEX
+    assert MISSING_INDEX == (
+        "The search index has not been built yet, or its folder was deleted. "
+        "Run: flask --app app kb index"
+    )
+    kb(kb_app(positions_dir, index_dir), "index")
+    (index_dir / store.POINTER).unlink()
+    broken = kb_app(positions_dir, index_dir).test_client().get("/healthz")
+    assert broken.status_code == 503 and broken.get_json()["error"] == INCOMPLETE_INDEX
+
+
+# 12. One JSON error shape and the security headers on every /api/ response.
+
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def assert_json_error(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert "Content-Security-Policy" in response.headers
+    assert all(response.headers[k] == v for k, v in SECURITY.items())
+    body = response.get_json()
+    assert body["ok"] is False and body["status"] == status
+    return body
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/healthz", "/api/cite/000000000000"])
+def test_a_wrong_method_is_405_json_with_allow(starter_client, path):
+    response = starter_client.post(path)
+    assert_json_error(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize("method", ["get", "head", "post", "delete"])
+def test_the_body_limit_holds_for_every_method(starter_client, method):
+    response = getattr(starter_client, method)("/api/search?q=europe", data=b"x" * 200_000)
+    assert response.status_code == 413
+    if method != "head":
+        body = assert_json_error(response, 413)
+        assert body["error"] == "The request body is over the limit of 64 KiB."
+    small = starter_client.get("/api/search?q=europe", data=b"x" * 1000)
+    assert small.status_code == 200
+
+
+def raw_request(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes; return the status line, headers and body gunicorn answered."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status, headers, body
+
+
+def test_gunicorns_own_errors_are_json_with_security_headers(starter_index, tmp_path):
+    import json
+
+    from tests.live_server import run_gunicorn
+
+    folder, index = starter_index
+    env = {"KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(index)}
+    requests = {
+        "414": b"GET /api/search?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        "431": b"GET /api/search HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n",
+        "400": b"GET /api/search HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+    }
+    with run_gunicorn(env, tmp_path / "gunicorn.log", workers=1, threads=2) as port:
+        answers = {name: raw_request(port, data) for name, data in requests.items()}
+        chunked = raw_request(
+            port,
+            b"GET /api/search?q=europe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+            + b"".join(b"8000\r\n" + b"c" * 0x8000 + b"\r\n" for _ in range(4))
+            + b"0\r\n\r\n",
+        )
+    for name, (status, headers, body) in answers.items():
+        assert status.split()[1] == name
+        assert headers["Content-Type"] == "application/json"
+        assert "Content-Security-Policy" in headers
+        assert all(headers[k] == v for k, v in SECURITY.items())
+        error = json.loads(body)
+        assert error["ok"] is False and error["status"] == int(name)
+    assert chunked[0].split()[1] == "413"

@@ -59,6 +59,9 @@ def read_topics(root: Path) -> TopicList:
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         return TopicList(problems=(Problem(TOPICS_FILE, 1, message),))
+    except RecursionError:
+        message = f"nested too deeply to read; {TOPICS_FIX}"
+        return TopicList(problems=(Problem(TOPICS_FILE, 1, message),))
     except BoundedYamlError as exc:
         message = f"not valid YAML: {exc.problem}; {TOPICS_FIX}"
         return TopicList(problems=(Problem(TOPICS_FILE, exc.line, message),))

@@ -28,6 +28,8 @@ class BoundedYamlError(Exception):
 def compose_bounded(text: str, max_nodes: int = MAX_YAML_NODES) -> yaml.Node | None:
     """Compose ``text`` into YAML nodes, refusing more than ``max_nodes`` after aliases.
 
+    Nesting hundreds deep raises RecursionError, as PyYAML does; callers report it.
+
     Composing shares one node per anchor, so it stays as small as the text; the count
     is what constructing Python values would build, computed without building them.
     """
@@ -38,8 +40,6 @@ def compose_bounded(text: str, max_nodes: int = MAX_YAML_NODES) -> yaml.Node | N
         raise BoundedYamlError(mark.line + 1 if mark else 1, one_line(exc.problem)) from exc
     except yaml.YAMLError as exc:
         raise BoundedYamlError(1, one_line(str(exc))) from exc
-    except RecursionError as exc:
-        raise BoundedYamlError(1, "nested too deeply; flatten it") from exc
     if root is not None:
         _count(root, max_nodes)
     return root
@@ -72,10 +72,7 @@ def _count(root: yaml.Node, max_nodes: int) -> int:
         sizes[key] = total
         return total
 
-    try:
-        return size(root)
-    except RecursionError as exc:
-        raise BoundedYamlError(1, "nested too deeply; flatten it") from exc
+    return size(root)
 
 
 def construct(node: yaml.Node | None) -> Any:
