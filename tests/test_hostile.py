@@ -468,3 +468,38 @@ def test_gunicorns_own_errors_are_json_with_security_headers(starter_index, tmp_
         error = json.loads(body)
         assert error["ok"] is False and error["status"] == int(name)
     assert chunked[0].split()[1] == "413"
+
+
+# 14. The preview has the same render limit as `kb index` and never blocks it for longer.
+
+
+def test_the_preview_thread_has_the_render_limit_and_kb_index_waits_at_most_that(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    import threading
+
+    from kb import limits
+    from kb.config import Settings
+    from kb.indexing import reindex
+
+    monkeypatch.setattr(limits, "RENDER_SECONDS", 1.0)
+    write_position("europe", "Trade with our neighbours.")
+    write_position("slow", "[" * 12_000)  # rendering this unbounded takes over a minute
+    settings = Settings.from_mapping(
+        {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
+    )
+    preview: list = []
+    started = time.monotonic()
+    thread = threading.Thread(target=lambda: preview.append(reindex(settings, lock_wait=30)))
+    thread.start()
+    time.sleep(0.3)  # the preview thread holds the indexer lock while it renders
+    waited = kb(kb_app(positions_dir, index_dir), "index", "--wait", "5")
+    thread.join(timeout=30)
+    assert time.monotonic() - started < 8
+    assert waited.exit_code == 0, waited.output
+    (report,) = preview
+    assert [str(p) for p in report.problems if p.path == "slow.md"] == [
+        "slow.md:1: file took longer than 1 seconds to render, so it was skipped; look for "
+        "thousands of '[' or '(' characters, or of headings, with no blank line between them"
+    ]
+    assert kb_app(positions_dir, index_dir).test_client().get("/positions/slow").status_code == 404

@@ -137,7 +137,8 @@ def render_budget(seconds: float) -> Iterator[None]:
     """Raise RenderTooSlow inside the block once ``seconds`` have passed.
 
     Only a main thread can take the timer signal: `flask kb index`, `flask kb check` and
-    the indexer's worker processes load files in one; elsewhere the block runs unbounded.
+    the indexer's worker processes load files in one; ``parse_guarded`` sends files read
+    in other threads to a worker process, whose main thread renders them.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -156,7 +157,19 @@ def render_budget(seconds: float) -> Iterator[None]:
 
 
 def parse_guarded(path: str, text: str) -> LoadResult:
-    """``parse_position``, but a file too deep or too slow to render is reported, not fatal."""
+    """``parse_position``, but a file too deep or too slow to render is reported, not fatal.
+
+    Off the main thread (the preview) the timer signal cannot reach the render, so it
+    runs in a worker process that is killed when the time is up (``kb/content/deadline.py``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        from kb.content.deadline import WORKER
+
+        result = WORKER.parse(path, text)
+        if result is not None:
+            return result
+        message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
+        return LoadResult(path, None, (Problem(path, 1, message),))
     try:
         with render_budget(limits.RENDER_SECONDS):
             return parse_position(path, text)
