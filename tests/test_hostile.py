@@ -7,6 +7,7 @@ published, and nothing is read that should not be.
 
 from __future__ import annotations
 
+import datetime
 import os
 import resource
 import time
@@ -503,3 +504,31 @@ def test_the_preview_thread_has_the_render_limit_and_kb_index_waits_at_most_that
         "thousands of '[' or '(' characters, or of headings, with no blank line between them"
     ]
     assert kb_app(positions_dir, index_dir).test_client().get("/positions/slow").status_code == 404
+
+
+# 15. Headings with inline code are plain text once, and counts read as English.
+
+
+def test_a_heading_with_inline_code_is_escaped_once_everywhere(
+    write_position, positions_dir, publish
+):
+    from kb.cite.ledger import read_ledger
+
+    write_position("tags", "## Use `<b>` & more\n\nText under the heading.\n")
+    client = publish()
+    (entry,) = read_ledger(positions_dir).entries.values()
+    api = client.get("/api/positions/tags").get_json()
+    assert api["passages"][0]["heading"] == "Use <b> & more"
+    cited = client.get(f"/api/cite/{entry.id}").get_json()
+    assert "Use <b> & more" in str(cited) and "&lt;" not in str(cited)
+    today = datetime.date.today().isoformat()
+    page = client.get(f"/positions/tags?as_of={today}").get_data(as_text=True)
+    assert "Use &lt;b&gt; &amp; more" in page and "&amp;lt;" not in page
+    position = client.get("/positions/tags").get_data(as_text=True)
+    assert "&amp;lt;" not in position and 'id="use-lt-b-gt-more"' in position
+
+
+def test_one_passage_is_counted_in_the_singular(write_position, positions_dir, index_dir):
+    write_position("europe", "Trade with our neighbours.")
+    output = kb(kb_app(positions_dir, index_dir), "index").output
+    assert "citation ledger: 1 passage recorded, 0 retired, 0 restored" in output
