@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from kb.cite.ledger import ledger_problems
@@ -33,6 +32,7 @@ from kb.content.loader import (
     read_content,
 )
 from kb.content.model import Problem, escape_name
+from kb.service import current_kb
 
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
@@ -365,7 +365,7 @@ def json_report(root: Path, files: int, problems: list[Problem]) -> str:
               help="text (path:line: message) or json for tools.")  # fmt: skip
 def check_command(output: str) -> None:
     """Check every position file; exit 1 if any has an error (warnings alone pass)."""
-    root = current_app.config["KB"].settings.positions_dir
+    root = current_kb().settings.positions_dir
     if not root.is_dir():
         raise click.ClickException(f"content folder not found: {root}")
     problems = check_folder(root)

@@ -13,7 +13,8 @@ from pathlib import Path
 from kb.content.editors import read_editors_text
 from kb.content.loader import ContentRefused
 from kb.limits import MAX_SYNONYM_ENTRIES
-from kb.search.grammar import STOP_WORDS, Clause, Phrase, Term
+from kb.query_model import Clause, Phrase, Term
+from kb.search.grammar import STOP_WORDS
 
 DEFAULT_FILE = Path(__file__).with_name("synonyms.txt")
 EDITORS_FILE = "synonyms.txt"

@@ -22,7 +22,7 @@ from flask import Flask, Response, current_app, request
 from kb.cite.ledger import LEDGER_FILE
 from kb.index.store import IndexMissing
 from kb.search.synonyms import EDITORS_FILE
-from kb.service import TOPICS_FILE, KnowledgeBase
+from kb.service import TOPICS_FILE, KnowledgeBase, current_kb
 
 CACHED_BLUEPRINTS = frozenset({"pages", "api", "discovery", "cite"})
 DATED_BLUEPRINTS = frozenset({"cite"})  # citation pages and formats print "accessed <today>"
@@ -148,7 +148,7 @@ def add_cache_headers(response: Response) -> Response:
         if response.status_code != 304 and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-cache"
         return response
-    kb: KnowledgeBase = current_app.config["KB"]
+    kb: KnowledgeBase = current_kb()
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     response.set_etag(etag, weak=True)
@@ -161,7 +161,7 @@ def _etag_for(response: Response) -> str | None:
     if response.status_code != 200 or not is_cacheable_request():
         return None
     try:
-        return resource_etag(current_app.config["KB"], current_app.extensions["kb_fingerprint"])
+        return resource_etag(current_kb(), current_app.extensions["kb_fingerprint"])
     except IndexMissing:
         return None  # served from a pinned generation the disk no longer has: no tag
 

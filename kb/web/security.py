@@ -11,9 +11,9 @@ import io
 
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.serving import WSGIRequestHandler
 
 from kb.limits import MAX_REQUEST_BODY_BYTES
+from kb.service import knowledge_base_of
 
 BODY_TOO_LARGE = f"The request body is over the limit of {MAX_REQUEST_BODY_BYTES // 1024} KiB."
 
@@ -39,13 +39,6 @@ def add_headers(response):
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
-
-
-class QuietServerHandler(WSGIRequestHandler):
-    """Werkzeug's request handler without its "Werkzeug/x.y Python/x.y" banner."""
-
-    def version_string(self) -> str:
-        return "Positions"
 
 
 def limit_body() -> None:
@@ -77,6 +70,6 @@ def _read_at_most(stream, size: int) -> bytes:
 def init_app(app: Flask) -> None:
     app.before_request(limit_body)
     app.after_request(add_headers)
-    if app.config["KB"].settings.trust_proxy:
+    if knowledge_base_of(app).settings.trust_proxy:
         # One proxy in front: its X-Forwarded-For/-Proto are the client's address and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)

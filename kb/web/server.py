@@ -20,6 +20,7 @@ from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
 from kb.index import store
+from kb.service import EXTENSION
 from kb.web.security import CSP, SECURITY_HEADERS
 
 MAX_DETAIL_CHARS = 200  # gunicorn's message may quote the request: keep it short
@@ -59,5 +60,5 @@ class Worker(ThreadWorker):
         return super().handle_request(req, conn)
 
     def _index_on_disk(self) -> bool:
-        kb = getattr(self.wsgi, "config", {}).get("KB")
+        kb = getattr(self.wsgi, "extensions", {}).get(EXTENSION)
         return kb is None or store.current_revision(kb.settings.index_dir) is not None
