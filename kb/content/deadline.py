@@ -13,6 +13,7 @@ lives, and multiprocessing's spawn would re-run the parent's main module.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import select
@@ -114,6 +115,7 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
 
 
 WORKER = RenderWorker()
+atexit.register(WORKER.close)  # the worker ends with its parent, never orphaned
 
 if __name__ == "__main__":
     serve(sys.stdin.buffer, sys.stdout.buffer)
