@@ -9,10 +9,16 @@ ranking never parses whole records). A passage is a ``PassageRecord`` wherever i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kb.content.model import Passage, Position
+
+
+def shallow_fields(value: Any, kind: type | None = None) -> dict[str, Any]:
+    """The values of ``value``'s dataclass fields (those of ``kind`` only, if given),
+    for building a richer record from a plainer one without copying nested values."""
+    return {f.name: getattr(value, f.name) for f in fields(kind or value)}
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,9 @@ class PositionMeta:
 
 
 @dataclass(frozen=True)
-class PositionRecord:
+class PositionRecord(PositionMeta):
     """A published position as stored in the index: its page and its passages."""
 
-    slug: str
-    title: str
-    summary: str
-    topics: tuple[str, ...]
-    status: str
-    updated: str  # ISO date, or ""
     authors: tuple[str, ...]
     related: tuple[str, ...]
     path: str  # relative to the content folder
@@ -96,13 +96,9 @@ class PositionRecord:
     passages: tuple[PassageRecord, ...]
 
     @property
-    def is_draft(self) -> bool:
-        return self.status == "draft"
-
-    @property
     def meta(self) -> PositionMeta:
-        return PositionMeta(self.slug, self.title, self.summary, self.topics, self.status,
-                            self.updated)  # fmt: skip
+        """Only the fields a search result needs."""
+        return PositionMeta(**shallow_fields(self, PositionMeta))
 
     @classmethod
     def of(cls, position: Position) -> PositionRecord:
@@ -118,7 +114,7 @@ class PositionRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            **self.meta.to_json(),
+            **super().to_json(),
             "authors": list(self.authors), "related": list(self.related),
             "path": self.path, "html": self.html, "headings": list(self.headings),
             "passages": [p.to_json() for p in self.passages],

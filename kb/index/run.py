@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from whoosh import highlight
@@ -18,7 +18,13 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
 from kb.index.query import EVERYTHING, as_text, fold
-from kb.index.records import PassageRecord, PositionMeta, PositionRecord, count_topics
+from kb.index.records import (
+    PassageRecord,
+    PositionMeta,
+    PositionRecord,
+    count_topics,
+    shallow_fields,
+)
 
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
@@ -34,30 +40,13 @@ class PositionHit:
     score: float
 
 
-@dataclass(frozen=True)
-class PassageHit:
-    """A matching passage of a listed position, with its text as stored."""
+@dataclass(frozen=True, kw_only=True)
+class PassageHit(PassageRecord):
+    """A matching passage of a listed position: its record, score and snippet."""
 
     slug: str
-    passage: PassageRecord
     score: float
     snippet: str  # HTML: escaped text with <mark> around the matched words
-
-    @property
-    def id(self) -> str:
-        return self.passage.id
-
-    @property
-    def anchor(self) -> str:
-        return self.passage.anchor
-
-    @property
-    def heading(self) -> str:
-        return self.passage.heading
-
-    @property
-    def text(self) -> str:
-        return self.passage.text
 
 
 @dataclass(frozen=True)
@@ -246,9 +235,11 @@ def best_passages(
         if len(grouped.setdefault(slug, [])) >= per_slug:
             continue
         text = hit["passage_text"]
-        passage = replace(PassageRecord.from_json(json.loads(hit["record"])), text=text)
-        score = float(hit.score or 0.0)
-        grouped[slug].append(PassageHit(slug, passage, score, _snippet(hit, text)))
+        stored = PassageRecord.from_json({**json.loads(hit["record"]), "text": text})
+        grouped[slug].append(PassageHit(
+            **shallow_fields(stored), slug=slug, score=float(hit.score or 0.0),
+            snippet=_snippet(hit, text),
+        ))  # fmt: skip
     return grouped
 
 

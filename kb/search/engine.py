@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kb.index import Searcher
 from kb.index.query import EVERYTHING, PASSAGE_FIELDS, QueryCompiler
-from kb.index.records import PositionMeta
+from kb.index.records import PositionMeta, shallow_fields
 from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.search.grammar import ParsedQuery, parse
@@ -63,38 +63,13 @@ def _bounded_int(value, default: int, low: int, high: int) -> int:
     return max(low, min(high, number))
 
 
-@dataclass(frozen=True)
-class PositionResult:
+@dataclass(frozen=True, kw_only=True)
+class PositionResult(PositionMeta):
     """A ranked position with its best passages."""
 
-    meta: PositionMeta
     score: float
     snippet: str  # HTML: escaped text with <mark> around matches
     passages: tuple[PassageHit, ...]
-
-    @property
-    def slug(self) -> str:
-        return self.meta.slug
-
-    @property
-    def title(self) -> str:
-        return self.meta.title
-
-    @property
-    def summary(self) -> str:
-        return self.meta.summary
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return self.meta.topics
-
-    @property
-    def updated(self) -> str:
-        return self.meta.updated
-
-    @property
-    def status(self) -> str:
-        return self.meta.status
 
 
 @dataclass(frozen=True)
@@ -187,4 +162,7 @@ def _by_closeness(hits: list[PositionHit], passages: dict[str, list]) -> list[Po
 
 def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:
     snippet = passage_hits[0].snippet if passage_hits else crop(hit.meta.summary)
-    return PositionResult(hit.meta, hit.score, snippet, tuple(passage_hits))
+    return PositionResult(
+        **shallow_fields(hit.meta),
+        score=hit.score, snippet=snippet, passages=tuple(passage_hits),
+    )  # fmt: skip

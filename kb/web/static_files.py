@@ -15,6 +15,7 @@ import mimetypes
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from flask import Flask, Response, abort, current_app, request
 from werkzeug.security import safe_join
@@ -39,7 +40,9 @@ class AssetCache:
         """The file's current contents, or None when it is not a readable regular file."""
         try:
             stat = Path(path).stat()
-        except OSError:
+        except (OSError, ValueError):  # missing, a name too long, a NUL byte…
+            return None
+        if not S_ISREG(stat.st_mode):
             return None
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self.lock:
@@ -63,7 +66,7 @@ def send_static(filename: str) -> Response:
     """One static file, with ETag and Last-Modified for conditional requests."""
     folder = current_app.static_folder or ""
     path = safe_join(folder, filename)
-    asset = ASSETS.get(path) if path and Path(path).is_file() else None
+    asset = ASSETS.get(path) if path else None
     if asset is None:
         abort(404)
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
