@@ -12,10 +12,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from flask import Flask, current_app
 
 from kb.config import Settings
+from kb.content.editors import TOPICS_FILE, read_topics
 from kb.index.reader import IndexReader
 from kb.index.records import IntroRecord, PositionMeta, PositionRecord, count_topics
 from kb.index.run import (
@@ -30,7 +30,6 @@ from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
-TOPICS_FILE = "topics.yml"
 CACHE_ENTRIES = 512
 RELATED_LIMIT = 5
 EXTENSION = "positions"  # the app.extensions key holding the KnowledgeBase
@@ -82,13 +81,8 @@ class FileCache:
 
 
 def _read_topics(path: Path) -> dict[str, str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items()}
+    """Topic labels; a bad topics.yml (reported by `flask kb check`) gives none."""
+    return read_topics(path.parent).labels or {}
 
 
 def _readable(slug: str) -> str:

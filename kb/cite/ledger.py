@@ -276,7 +276,8 @@ class LedgerUpdate:
 
     def summary(self) -> str:
         return (
-            f"citation ledger: {len(self.added)} passages recorded, {len(self.retired)} "
+            f"citation ledger: {len(self.added)} "
+            f"{'passage' if len(self.added) == 1 else 'passages'} recorded, {len(self.retired)} "
             f"retired, {len(self.restored)} restored; commit {LEDGER_FILE}"
         )
 

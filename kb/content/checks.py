@@ -19,18 +19,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
-import yaml
 from flask.cli import with_appcontext
 
 from kb.cite.ledger import ledger_problems
+from kb.content.editors import TOPICS_FILE, read_topics
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
 from kb.content.links import file_link, line_links
-from kb.content.loader import LoadResult, load_file, position_files
-from kb.content.model import Problem
-from kb.content.validate import SLUG_RE, TOPIC_KEYS, once_per_key
+from kb.content.loader import (
+    ContentRefused,
+    LoadResult,
+    load_file,
+    position_files,
+    read_content,
+)
+from kb.content.model import Problem, escape_name
+from kb.content.validate import TOPIC_KEYS, once_per_key
 from kb.service import current_kb
 
-TOPICS_FILE = "topics.yml"
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
@@ -187,28 +192,8 @@ def _fence_state(fence: str, line: str) -> str:
 
 def read_topic_list(root: Path) -> tuple[set[str] | None, list[Problem]]:
     """The editors' topic list, or None when the folder has none or it cannot be read."""
-    path = root / TOPICS_FILE
-    if not path.is_file():
-        return None, []
-    fix = "write one 'slug: Label' line per topic, like 'young-people: Young people'"
-    try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return None, [Problem(TOPICS_FILE, 1, "file is not valid UTF-8; save it as UTF-8")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "unreadable"
-        line = mark.line + 1 if mark else 1
-        return None, [Problem(TOPICS_FILE, line, f"not valid YAML: {problem}; {fix}")]
-    if not isinstance(data, (dict, list)):
-        return None, [Problem(TOPICS_FILE, 1, f"the topic list is not a list; {fix}")]
-    topics = {str(key) for key in data}
-    problems = [
-        Problem(TOPICS_FILE, 1, f"'{topic}' is not a topic slug; use lower-case words "
-                "joined by hyphens, like young-people", "warning")
-        for topic in sorted(topics) if not SLUG_RE.match(topic)
-    ]  # fmt: skip
-    return topics, problems
+    topics = read_topics(root)
+    return (None if topics.labels is None else set(topics.labels)), list(topics.problems)
 
 
 def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
@@ -222,8 +207,8 @@ def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[
     for path in position_files(root):
         relative = path.relative_to(root).as_posix()
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_content(path, root)[0] or b""  # stat first: a huge file is not read
+        except (OSError, ContentRefused):
             data = b""  # load_file reports why it cannot be read
         known = cache.get(relative)
         if known is None or known.sha != hashlib.sha256(data).hexdigest():
@@ -376,7 +361,8 @@ def shown_path(root: Path, relative: str) -> str:
 def format_problem(problem: Problem, root: Path) -> str:
     """``path:line: message``, with ``warning:`` before warnings."""
     prefix = "warning: " if problem.severity == "warning" else ""
-    return f"{shown_path(root, problem.path)}:{problem.line}: {prefix}{problem.message}"
+    where = escape_name(shown_path(root, problem.path))
+    return f"{where}:{problem.line}: {prefix}{problem.message}"
 
 
 def _count(number: int, noun: str) -> str:

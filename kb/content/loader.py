@@ -5,9 +5,12 @@ I/O stays at the edge (``load_file``/``load_folder``); ``parse_position`` is pur
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import re
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from kb import limits
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
-from kb.content.model import Passage, Position, Problem, TopicIntro
+from kb.content.model import Passage, Position, Problem, TopicIntro, escape_name
 from kb.content.render import render_body
 from kb.content.slug import alias_path, file_slug, folder_topic, is_intro, readable_name
 from kb.content.validate import FieldChecker
@@ -230,7 +233,8 @@ def render_budget(seconds: float) -> Iterator[None]:
     """Raise RenderTooSlow inside the block once ``seconds`` have passed.
 
     Only a main thread can take the timer signal: `flask kb index`, `flask kb check` and
-    the indexer's worker processes load files in one; elsewhere the block runs unbounded.
+    the indexer's worker processes load files in one; ``parse_guarded`` sends files read
+    in other threads to a worker process, whose main thread renders them.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -249,7 +253,19 @@ def render_budget(seconds: float) -> Iterator[None]:
 
 
 def parse_guarded(path: str, text: str) -> LoadResult:
-    """``parse_position``, but a file too deep or too slow to render is reported, not fatal."""
+    """``parse_position``, but a file too deep or too slow to render is reported, not fatal.
+
+    Off the main thread (the preview) the timer signal cannot reach the render, so it
+    runs in a worker process that is killed when the time is up (``kb/content/deadline.py``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        from kb.content.deadline import WORKER
+
+        result = WORKER.parse(path, text)
+        if result is not None:
+            return result
+        message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
+        return LoadResult(path, None, (Problem(path, 1, message),))
     try:
         with render_budget(limits.RENDER_SECONDS):
             return parse_position(path, text)
@@ -260,41 +276,181 @@ def parse_guarded(path: str, text: str) -> LoadResult:
         return LoadResult(path, None, (Problem(path, 1, message),))
 
 
-def read_bounded(path: Path) -> tuple[bytes, int]:
-    """At most MAX_FILE_BYTES + 1 bytes of the file, and its size: a huge file is not read."""
-    with path.open("rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1), os.fstat(handle.fileno()).st_size
+class ContentRefused(Exception):
+    """A path under the content folder that must not be read; carries the message why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+OUTSIDE = (
+    "is a symbolic link to {target}, outside the content folder, so it was not read; "
+    "copy the file into the folder instead"
+)
+NOT_REGULAR = "is not a regular file (it is {kind}), so it was not read; replace it with a file"
+TOO_BIG = "file is {size:,} bytes; the limit is {limit:,} bytes: split it into several positions"
+CONFLICT = (
+    "unresolved merge conflict marker '{marker}'; keep the text you want, delete the "
+    "marker lines, and save"
+)
+CONFLICT_RE = re.compile(r"^(<{7}|>{7}|\|{7})(?:[ \t].*)?$|^(={7})[ \t]*$")
+CODE_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe", stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a device", stat.S_ISBLK: "a device", stat.S_ISLNK: "a symbolic link",
+    }  # fmt: skip
+    return next((name for test, name in kinds.items() if test(mode)), "not a file")
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def safe_source(path: Path, root: Path) -> Path:
+    """The path to open for ``path``: itself, or a symlink's target inside ``root``.
+
+    Checked with ``lstat`` and ``realpath`` before anything is opened; raises
+    ContentRefused for a symlink that leaves the folder (or points at no regular file)
+    and for anything that is not a regular file.
+    """
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISLNK(mode):
+        if not stat.S_ISREG(mode):
+            raise ContentRefused(NOT_REGULAR.format(kind=_kind(mode)))
+        return path
+    real = os.path.realpath(path)
+    if not _inside(real, os.path.realpath(root)):
+        raise ContentRefused(OUTSIDE.format(target=escape_name(os.readlink(path))))
+    try:
+        target_mode = os.stat(real).st_mode
+    except OSError as exc:
+        raise ContentRefused(f"is a symbolic link that leads nowhere ({exc.strerror})") from exc
+    if not stat.S_ISREG(target_mode):
+        raise ContentRefused(NOT_REGULAR.format(kind=_kind(target_mode)))
+    return Path(real)
+
+
+def read_bounded(path: Path, root: Path | None = None) -> tuple[bytes | None, int]:
+    """The file's bytes and size; None instead of bytes when it is over MAX_FILE_BYTES.
+
+    The size comes from ``fstat`` before any read, so a huge (or sparse) file costs
+    nothing. ``O_NOFOLLOW`` refuses a symlink swapped in after ``safe_source`` looked,
+    ``O_NONBLOCK`` keeps a named pipe from hanging the open, and with ``root`` the opened
+    file's real path is checked to be inside it (Linux), closing the check-then-open gap.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ContentRefused("became a symbolic link while being read; run again") from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ContentRefused(NOT_REGULAR.format(kind=_kind(info.st_mode)))
+        opened = Path(f"/proc/self/fd/{fd}")
+        if root is not None and opened.is_symlink():
+            real = os.readlink(opened)
+            if not _inside(real, os.path.realpath(root)):
+                raise ContentRefused(OUTSIDE.format(target=escape_name(real)))
+        if info.st_size > MAX_FILE_BYTES:
+            return None, info.st_size
+        data = handle.read(MAX_FILE_BYTES + 1)  # the file may grow between fstat and read
+        return (None if len(data) > MAX_FILE_BYTES else data), max(info.st_size, len(data))
+
+
+def read_content(path: Path, root: Path) -> tuple[bytes | None, int]:
+    """``read_bounded`` of a position file after ``safe_source`` allowed it."""
+    return read_bounded(safe_source(path, root), root)
+
+
+def content_digest(path: Path, root: Path) -> str:
+    """SHA-256 of a position file's bytes; for a file that is refused or over the limit,
+    of what ``lstat`` says about it (never its bytes), so changes are still noticed."""
+    try:
+        data, size = read_content(path, root)
+    except ContentRefused as exc:
+        info = os.lstat(path)
+        data, size = f"refused:{info.st_mtime_ns}:{exc.message}".encode(), info.st_size
+    if data is None:
+        data = f"too-big:{size}:{os.stat(path).st_mtime_ns}".encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def conflict_problems(path: str, text: str) -> tuple[Problem, ...]:
+    """Git merge conflict markers at the start of a line, outside code fences.
+
+    ``=======`` alone is also a heading underline, so it counts only between a
+    ``<<<<<<<`` and its ``>>>>>>>``.
+    """
+    problems, fence, open_block = [], "", False
+    for number, line in enumerate(text.splitlines(), start=1):
+        fence_match = CODE_FENCE_RE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            if not fence:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = ""
+            continue
+        match = None if fence else CONFLICT_RE.match(line)
+        if not match:
+            continue
+        marker = match.group(1) or match.group(2)
+        if marker.startswith("=") and not open_block:
+            continue
+        open_block = not marker.startswith(">")
+        problems.append(Problem(path, number, CONFLICT.format(marker=marker)))
+    return tuple(problems)
 
 
 def load_file(path: Path, root: Path) -> LoadResult:
-    """Read and validate one file under ``root``; never raises for bad content."""
+    """Read and validate one file under ``root``; never raises for bad content.
+
+    Only regular files inside ``root`` are read, and only when ``stat`` says they are
+    within MAX_FILE_BYTES; a file with merge conflict markers is never parsed.
+    """
     relative = path.relative_to(root).as_posix()
     try:
-        data, size = read_bounded(path)
+        data, size = read_content(path, root)
+    except ContentRefused as exc:
+        return LoadResult(relative, None, (Problem(relative, 1, exc.message),))
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         return LoadResult(relative, None, (Problem(relative, 1, message),))
-    if len(data) > MAX_FILE_BYTES:
-        message = (
-            f"file is {max(size, len(data)):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes: "
-            "split it into several positions"
-        )
+    if data is None:
+        message = TOO_BIG.format(size=size, limit=MAX_FILE_BYTES)
         return LoadResult(relative, None, (Problem(relative, 1, message),))
     text, problem = decode(relative, data)
     if problem:
         return LoadResult(relative, None, (problem,))
+    conflicts = conflict_problems(relative, text)
+    if conflicts:
+        return LoadResult(relative, None, conflicts)
     return parse_guarded(relative, text)
 
 
 def position_files(root: Path) -> list[Path]:
-    """Every position file under ``root``: ``*.md``, excluding hidden and ``_`` files."""
+    """Every position file under ``root``: ``*.md``, excluding hidden and ``_`` files.
+
+    Symlinks and other non-regular entries are listed too (never followed into folders),
+    so that loading can report why they are not read rather than skip them in silence.
+    """
 
     def visible(path: Path) -> bool:
         *folders, name = path.relative_to(root).parts
         hidden = any(part.startswith((".", "_")) for part in folders)
         return not hidden and (not name.startswith((".", "_")) or is_intro(name))  # _index.md
 
-    return sorted(p for p in root.rglob("*.md") if p.is_file() and visible(p))
+    def candidate(path: Path) -> bool:
+        return path.is_symlink() or not path.is_dir()
+
+    return sorted(p for p in root.rglob("*.md") if candidate(p) and visible(p))
 
 
 def load_folder(root: Path) -> Collection:

@@ -37,7 +37,7 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        return f"{escape_name(self.path)}:{self.line}: {prefix}{self.message}"
 
     @property
     def is_error(self) -> bool:
@@ -94,3 +94,15 @@ class TopicIntro:
     title: str
     html: str
     path: str
+
+
+def escape_name(name: str) -> str:
+    """A file name safe on one ``path:line:`` line: control characters as \\n, \\t, \\xNN."""
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in name)
+
+
+def _escape_char(ch: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(ch) or ch.encode("unicode_escape").decode("ascii")

@@ -118,9 +118,11 @@ class _Collector(Treeprocessor):
         for element in list(root):
             if element.tag in HEADING_TAGS:
                 level = int(element.tag[1])
-                text = " ".join("".join(element.itertext()).split())
+                # Inline code keeps its text pre-escaped ("&lt;b&gt;"), so the plain text
+                # comes from the serialised heading; anchors keep their old spelling.
+                text = html_to_text(self.md.serializer(element))
                 trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, text)]
-                section = anchor_slug(text)
+                section = anchor_slug(" ".join("".join(element.itertext()).split()))
                 element.set("id", _unique(section, used))
                 self.headings.append((level, text, element))
             elif element.tag in PASSAGE_TAGS:

@@ -7,7 +7,6 @@ position vanish from search.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
-from kb.content.loader import LoadResult, collect, load_file, position_files
+from kb.content.loader import LoadResult, collect, content_digest, load_file, position_files
 from kb.content.model import Position, Problem, TopicIntro
 from kb.index import store
 from kb.index.records import IntroRecord, PositionRecord
@@ -69,8 +68,9 @@ class IndexReport:
         return f" ({len(self.kept)} still {verb} last good version)"
 
 
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_hash(path: Path, root: Path) -> str:
+    """The content hash; a file over the size limit or outside ``root`` is never read."""
+    return content_digest(path, root)
 
 
 def intro_documents(intro: TopicIntro) -> Iterable[dict]:
@@ -169,7 +169,7 @@ def _scan(positions_dir: Path) -> dict[str, tuple[Path, str]]:
     files = {}
     for path in position_files(positions_dir):
         try:
-            sha = file_hash(path)
+            sha = file_hash(path, positions_dir)
         except FileNotFoundError:
             continue  # deleted (or renamed away by an editor's save) since the listing
         except OSError:
