@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from kb.config import Settings
-from kb.content.checks import explain, format_problem, json_report, summary_line
+from kb.content.checks import format_problem, json_report, summary_line
 from kb.content.loader import position_files
 from kb.content.render import slugify
 from kb.index.store import IndexBusy
@@ -89,7 +89,7 @@ def index_command(rebuild: bool, wait: float) -> None:
         raise click.ClickException(f"could not write the index: {exc}") from None
     for problem in report.problems:
         if problem.is_error:
-            click.echo(format_problem(explain(problem), root), err=True)
+            click.echo(format_problem(problem, root), err=True)
     click.echo(report.summary())
     if report.failed:
         raise SystemExit(1)

@@ -392,14 +392,12 @@ def _settle(
 def _published_before(
     run: _Run, summaries: Mapping[str, Summary], live: Mapping[str, dict]
 ) -> dict[str, str]:
-    """Path → slug of every file that was published: in the live index, else (no index)
-    named by the citation ledger."""
-    found = {path: entry["slug"] for path, entry in live.items() if path in summaries}
-    if live:
-        return found
+    """Path → slug of every file that was published: in the live index, else named by
+    the citation ledger (a fresh clone, or a file a fresh clone left off the site)."""
+    found = {}
     for path, summary in summaries.items():
-        slug = summary.slug or summary.claimed
-        if slug in run.ledger_ids:
+        slug = live[path]["slug"] if path in live else summary.slug or summary.claimed
+        if path in live or slug in run.ledger_ids:
             found[path] = slug
     return found
 
