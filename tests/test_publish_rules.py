@@ -180,15 +180,19 @@ def test_the_issue_11_position_is_not_published(tmp_path):
                     topics="[europe, jobs]", related="[nowhere]")  # fmt: skip
     (site.folder / "economy.md").write_text(text, encoding="utf-8")
     result = site.cli("index")
-    assert index_errors(result) == site.check() == {
-        "economy.md": {
-            "6: topics: 'jobs' is not in topics.yml; add it there or fix the spelling",
-            "7: related: 'nowhere' goes nowhere: no position has the slug 'nowhere'; fix the "
-            "slug or remove the reference",
-            "9: link to /positions/labour-achievments goes nowhere: no position has the slug "
-            "'labour-achievments'; fix the slug or remove the reference",
+    assert (
+        index_errors(result)
+        == site.check()
+        == {
+            "economy.md": {
+                "6: topics: 'jobs' is not in topics.yml; add it there or fix the spelling",
+                "7: related: 'nowhere' goes nowhere: no position has the slug 'nowhere'; fix the "
+                "slug or remove the reference",
+                "9: link to /positions/labour-achievments goes nowhere: no position has the slug "
+                "'labour-achievments'; fix the slug or remove the reference",
+            }
         }
-    }
+    )
     assert "index rebuilt: 3 added, 0 updated, 0 removed, 1 skipped with errors" in result.stdout
     assert "skipped economy.md (3 errors above): it is not on the site" in result.stdout
     assert "economy" not in site.published()
