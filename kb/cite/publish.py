@@ -68,6 +68,7 @@ def before_publish(positions_dir: Path, index_dir: Path, today: date | None = No
         )
         report.problems.extend(recorded.problems)
         report.notes.extend(recorded.notes)
+        report.ledger_ok = not any(problem.is_error for problem in recorded.problems)
         if recorded.blocked and not generation.live:
             raise PublishRefused(recorded.blocked)
 

@@ -110,14 +110,6 @@ class Outcome:
     publishable: frozenset[str]
     owners: Mapping[str, str]  # slug → the path that keeps it
 
-    def errors_of(self, path: str) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.path == path and p.is_error)
-
-    @property
-    def rejected(self) -> tuple[str, ...]:
-        """Paths with at least one error, sorted."""
-        return tuple(sorted({p.path for p in self.problems if p.is_error} - {TOPICS_FILE}))
-
 
 def decide(
     files: Iterable[Summary],

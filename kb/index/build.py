@@ -53,6 +53,7 @@ class IndexReport:
     # skipped files that were published (path → slug) and now are not on the site at all
     withheld: dict[str, str] = field(default_factory=dict)
     refused: str = ""  # why the new generation was not made live (before_publish said no)
+    ledger_ok: bool = True  # False when the citation ledger step reported an error
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     rebuilt: bool = False
@@ -67,8 +68,7 @@ class IndexReport:
     def failed(self) -> bool:
         """Exit non-zero: nothing was published, a published position could not be
         rebuilt, or the citation ledger has an error."""
-        ledger_errors = any(p.is_error and p.path.endswith(".jsonl") for p in self.problems)
-        return bool(self.refused or self.withheld or ledger_errors)
+        return bool(self.refused or self.withheld or not self.ledger_ok)
 
     def summary(self) -> str:
         verb = "rebuilt" if self.rebuilt else "updated"
