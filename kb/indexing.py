@@ -40,7 +40,7 @@ def reindex(
     were never published, so they must not enter the committed ledger.
     """
     ledger = read_ledger(settings.positions_dir)
-    record = before_publish(settings.positions_dir, settings.index_dir)
+    record = before_publish(settings.positions_dir, settings.index_dir, read=ledger)
     return update_index(
         settings.positions_dir,
         settings.index_dir,

@@ -333,3 +333,27 @@ def test_content_rules_import_nothing_above_content():
             or name.split(".")[0] in ("click", "flask")
         }
         assert above == set(), path.name
+
+
+def test_an_unchanged_file_with_errors_is_read_again_only_when_it_can_go_live(
+    tmp_path, monkeypatch
+):
+    from kb.index import build
+
+    site = Site(tmp_path)
+    (site.folder / "links.md").write_text(
+        position("Links", "See [later](/positions/later)."), encoding="utf-8"
+    )
+    (site.folder / "broken.md").write_text("---\ntitle: [x\n---\nBody\n", encoding="utf-8")
+    first = site.cli("index")
+    assert set(index_errors(first)) == {"links.md", "broken.md"}
+    read = []
+    real = build.inspect_path
+    monkeypatch.setattr(build, "inspect_path", lambda path, root: read.append(path.name)
+                        or real(path, root))  # fmt: skip
+    (site.folder / "later.md").write_text(position("Later", "Later words."), encoding="utf-8")
+    result = site.cli("index")
+    assert sorted(read) == ["later.md", "links.md"]  # links.md can go live now; broken.md not
+    assert set(index_errors(result)) == {"broken.md"} == set(site.check())
+    assert "index updated: 2 added" in result.stdout
+    assert {"links", "later"} <= set(site.published())

@@ -56,15 +56,21 @@ def current_ids(ledger: Ledger) -> dict[str, frozenset[str]]:
     return {slug: frozenset(ids) for slug, ids in found.items()}
 
 
-def before_publish(positions_dir: Path, index_dir: Path, today: date | None = None):
-    """The indexer's ``before_publish`` step: record, or refuse the generation."""
+def before_publish(
+    positions_dir: Path, index_dir: Path, today: date | None = None, read: Ledger | None = None
+):
+    """The indexer's ``before_publish`` step: record, or refuse the generation.
+
+    ``read`` is the ledger as read moments ago, reused when the file is unchanged since:
+    parsing a large ledger takes seconds.
+    """
 
     def record(generation: Generation) -> None:
         report = generation.report
         served = generation.records()
         held = set(report.withheld.values()) - {record["slug"] for record in served}
         recorded = record_citations(
-            positions_dir, index_dir, generation.revision, served, held, today
+            positions_dir, index_dir, generation.revision, served, held, today, read
         )
         report.problems.extend(recorded.problems)
         report.notes.extend(recorded.notes)
@@ -82,6 +88,7 @@ def record_citations(
     records: list[dict],
     held: Iterable[str] = (),
     today: date | None = None,
+    read: Ledger | None = None,
 ) -> Recorded:
     """Bring the ledger in ``positions_dir`` up to date with generation ``revision``,
     whose position records are ``records``; passages of the ``held`` slugs stay as
@@ -94,7 +101,7 @@ def record_citations(
     remove_leftovers(positions_dir, LEDGER_FILE)  # of a run killed while writing it
     if _read_stamp(index_dir) == _stamp(revision, ledger_path):
         return Recorded()
-    outcome = _record(positions_dir, records, set(held), today or date.today())
+    outcome = _record(positions_dir, records, set(held), today or date.today(), read)
     if not outcome.blocked and not any(p.is_error for p in outcome.problems):
         write_atomic(index_dir / STAMP_FILE, _stamp(revision, ledger_path))
     return outcome
@@ -124,9 +131,23 @@ def held_passages(entries: Mapping[str, Entry], slugs: set[str]) -> list[Publish
     ]
 
 
-def _record(positions_dir: Path, records: list[dict], held: set[str], today: date) -> Recorded:
+def _current_ledger(positions_dir: Path, read: Ledger | None) -> Ledger:
+    """The ledger now: ``read`` when the file still has the same bytes, else read again."""
+    if read is not None and read.exists and read.writable:
+        try:
+            data = (positions_dir / LEDGER_FILE).read_bytes()
+        except OSError:
+            data = None
+        if data is not None and hashlib.sha256(data).hexdigest() == read.digest:
+            return read
+    return read_ledger(positions_dir)
+
+
+def _record(
+    positions_dir: Path, records: list[dict], held: set[str], today: date, read: Ledger | None
+) -> Recorded:
     outcome = Recorded()
-    ledger = read_ledger(positions_dir)
+    ledger = _current_ledger(positions_dir, read)
     outcome.problems.extend(ledger.problems)
     published = published_passages(records)  # drafts' passages are never published
     published += held_passages(ledger.entries, held)

@@ -34,6 +34,7 @@ from kb.content.loader import position_files
 from kb.content.model import Passage, Position, Problem
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
+from kb.index.run import all_records
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
@@ -218,8 +219,6 @@ class Generation:
 
     def records(self) -> list[dict]:
         """Every position record in this generation, drafts included."""
-        from kb.index.run import all_records
-
         ix = whoosh_index.open_dir(str(self.folder))
         try:
             with ix.searcher() as searcher:
@@ -356,6 +355,15 @@ def _entry(sha: str, summary: Summary) -> dict:
     return {"sha": sha, "slug": summary.slug, "rules": summary.to_json()}
 
 
+def _rejected(run: _Run, files: Mapping[str, tuple[Path, str]], summaries) -> dict[str, dict]:
+    """The manifest's record of files with errors, so unchanged ones are not read again."""
+    return {
+        path: {"sha": files[path][1], "rules": summaries[path].to_json()}
+        for path in run.report.skipped
+        if files[path][1]
+    }
+
+
 def _keepable(
     outcome: Outcome, summaries: Mapping[str, Summary], live: Mapping[str, dict]
 ) -> dict[str, str]:
@@ -416,7 +424,8 @@ def _full_build(run: _Run, live_revision: str | None, live: store.Manifest | Non
     _settle(run, outcome, summaries, kept, _published_before(run, summaries, live_files))
     entries: dict[str, dict] = {path: live_files[path] for path in kept}
     publishable = [facts[path] for path in sorted(outcome.publishable)]
-    with _new_generation(run, entries) as folder:
+    rejected = _rejected(run, files, summaries)
+    with _new_generation(run, entries, rejected) as folder:
         folder.mkdir(parents=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
         procs = _workers(len(publishable))
@@ -509,7 +518,9 @@ def _abandon(writer) -> None:
 
 
 @contextmanager
-def _new_generation(run: _Run, entries: dict[str, dict]) -> Iterator[Path]:
+def _new_generation(
+    run: _Run, entries: dict[str, dict], rejected: dict[str, dict]
+) -> Iterator[Path]:
     """A fresh generation folder to write; if the block succeeds it is sealed with
     ``entries``, handed to ``before_publish``, and made live; otherwise it is removed,
     so readers only ever see complete generations, and only recorded ones."""
@@ -517,7 +528,7 @@ def _new_generation(run: _Run, entries: dict[str, dict]) -> Iterator[Path]:
     folder = run.index_dir / revision
     try:
         yield folder
-        manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION)
+        manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION, rejected)
         store.seal_generation(run.index_dir, folder, manifest)
         if run.before_publish:
             run.before_publish(Generation(folder, run.report, live=False))
@@ -534,9 +545,10 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     known = manifest.files
     summaries = {}
     for path, (_file, sha) in files.items():
-        summary = _stored_summary(path, known.get(path), sha)
-        if summary:
-            summaries[path] = summary
+        stored = _stored_summary(path, known.get(path), sha)
+        stored = stored or _stored_summary(path, manifest.rejected.get(path), sha)
+        if stored:
+            summaries[path] = stored
     changed = {path: v for path, v in files.items() if path not in summaries}
     removed = sorted(set(known) - set(files))
     report.unchanged = len(files) - len(changed)
@@ -545,7 +557,12 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     outcome = _decide(run, summaries.values(), {p: e["slug"] for p, e in known.items()})
     kept = _keepable(outcome, summaries, known)
     _settle(run, outcome, summaries, kept, _published_before(run, summaries, known))
-    fresh = [facts[path] for path in sorted(outcome.publishable) if path in changed]
+    new = [p for p in sorted(outcome.publishable) if known.get(p, {}).get("sha") != files[p][1]]
+    # A file with errors, unchanged, that another file's change made publishable.
+    facts.update(
+        _inspect_all({p: files[p] for p in new if p not in facts}, run.positions_dir, None)
+    )
+    fresh = [facts[path] for path in new if facts[path].result.position]
     # A rejected file whose address another file won: its old version must go too.
     dropped = [path for path in report.skipped if path in known and path not in kept]
     if not fresh and not removed and not dropped:
@@ -553,7 +570,7 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     entries = {path: entry for path, entry in known.items() if path in files}
     for path in dropped:
         entries.pop(path, None)
-    with _new_generation(run, entries) as folder:
+    with _new_generation(run, entries, _rejected(run, files, summaries)) as folder:
         store.link_copy(run.index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128, compound=False)
@@ -563,7 +580,7 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
             for fact in fresh:
                 for doc in documents(fact.result.position):
                     writer.add_document(**doc)
-                entries[fact.path] = _entry(changed[fact.path][1], summaries[fact.path])
+                entries[fact.path] = _entry(files[fact.path][1], summaries[fact.path])
                 (report.updated if fact.path in known else report.added).append(fact.path)
             report.removed = removed
             writer.commit()

@@ -48,6 +48,9 @@ class Manifest:
     built_at: float
     files: dict[str, dict] = field(default_factory=dict)  # path → {"sha", "slug", ...}
     schema_version: int = 1
+    # files with errors, as they stood at this build: path → {"sha", "rules"}; they are
+    # not read again until they change
+    rejected: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=1, sort_keys=True)
@@ -55,7 +58,8 @@ class Manifest:
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
-        return cls(**{k: data[k] for k in ("revision", "built_at", "files", "schema_version")})
+        fields = {k: data[k] for k in ("revision", "built_at", "files", "schema_version")}
+        return cls(**fields, rejected=data.get("rejected", {}))
 
 
 def new_revision() -> str:
