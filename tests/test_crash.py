@@ -112,7 +112,7 @@ def assert_healthy(folder: Path, index_dir: Path) -> None:
                 pytest.fail(f"{ledger.name}:{number} is not a whole JSON line: {line!r}")
     served = Generation(index_dir / revision, IndexReport(), live=True).records()
     recorded = read_ledger(folder).entries
-    unrecorded = [p["id"] for r in served for p in r["passages"] if p["id"] not in recorded]
+    unrecorded = [p.id for r in served for p in r.passages if p.id not in recorded]
     assert unrecorded == [], f"{len(unrecorded)} served passages are not in the ledger"
 
 

@@ -122,7 +122,7 @@ def test_the_ledger_is_written_before_current_changes(folders, monkeypatch):
 
     def publish(where: Path, revision: str) -> None:
         generation = Generation(where / revision, IndexReport(), live=False)
-        ids = {p["id"] for record in generation.records() for p in record["passages"]}
+        ids = {p.id for record in generation.records() for p in record.passages}
         recorded = set(read_ledger(folder).entries)
         seen.append((ids <= recorded, ids))
         real_publish(where, revision)

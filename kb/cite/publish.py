@@ -33,6 +33,7 @@ from kb.cite.ledger import (
 )
 from kb.content.model import Problem
 from kb.index.build import Generation, PublishRefused
+from kb.index.records import PositionRecord
 from kb.index.store import remove_leftovers, write_atomic
 
 STAMP_FILE = "ledger.stamp"  # in the index folder: the revision the ledger last matched
@@ -68,7 +69,7 @@ def before_publish(
     def record(generation: Generation) -> None:
         report = generation.report
         served = generation.records()
-        held = set(report.withheld.values()) - {record["slug"] for record in served}
+        held = set(report.withheld.values()) - {record.slug for record in served}
         recorded = record_citations(
             positions_dir, index_dir, generation.revision, served, held, today, read
         )
@@ -85,7 +86,7 @@ def record_citations(
     positions_dir: Path,
     index_dir: Path,
     revision: str,
-    records: list[dict],
+    records: list[PositionRecord],
     held: Iterable[str] = (),
     today: date | None = None,
     read: Ledger | None = None,
@@ -144,7 +145,11 @@ def _current_ledger(positions_dir: Path, read: Ledger | None) -> Ledger:
 
 
 def _record(
-    positions_dir: Path, records: list[dict], held: set[str], today: date, read: Ledger | None
+    positions_dir: Path,
+    records: list[PositionRecord],
+    held: set[str],
+    today: date,
+    read: Ledger | None,
 ) -> Recorded:
     outcome = Recorded()
     ledger = _current_ledger(positions_dir, read)

@@ -34,6 +34,7 @@ from kb.content.loader import position_files
 from kb.content.model import Passage, Position, Problem
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
+from kb.index.records import PositionRecord
 from kb.index.run import all_records
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
@@ -118,56 +119,28 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def position_record(position: Position) -> dict:
-    """What the pages need about a position, stored in the index."""
-    return {
-        "slug": position.slug,
-        "title": position.title,
-        "summary": position.summary,
-        "topics": list(position.topics),
-        "status": position.status,
-        "updated": position.updated.isoformat() if position.updated else "",
-        "authors": list(position.authors),
-        "related": list(position.related),
-        "path": position.path,
-        "html": position.html,
-        "headings": list(position.headings),
-        "passages": [
-            {"id": p.id, "anchor": p.anchor, "ordinal": p.ordinal, "heading": p.heading,
-             "text": p.text, "html": p.html}
-            for p in position.passages
-        ],
-    }  # fmt: skip
-
-
-def position_from_record(record: dict) -> Position:
-    """The inverse of ``position_record`` (without the Markdown body, which the index
-    does not keep): how a full build carries a broken file's last good version over."""
-    slug = record["slug"]
+def position_from_record(record: PositionRecord) -> Position:
+    """A position rebuilt from its stored record (without the Markdown body, which the
+    index does not keep): how a full build carries a broken file's last good version."""
     passages = tuple(
-        Passage(p["id"], slug, p["anchor"], p["ordinal"], p["heading"], p["text"], p["html"])
-        for p in record["passages"]
+        Passage(p.id, record.slug, p.anchor, p.ordinal, p.heading, p.text, p.html)
+        for p in record.passages
     )
-    updated = date.fromisoformat(record["updated"]) if record["updated"] else None
+    updated = date.fromisoformat(record.updated) if record.updated else None
     return Position(
-        slug=slug, title=record["title"], summary=record["summary"],
-        topics=tuple(record["topics"]), status=record["status"], updated=updated,
-        authors=tuple(record["authors"]), body="", path=record["path"],
-        related=tuple(record["related"]), html=record["html"],
-        headings=tuple(record["headings"]), passages=passages,
+        slug=record.slug, title=record.title, summary=record.summary,
+        topics=tuple(record.topics), status=record.status, updated=updated,
+        authors=tuple(record.authors), body="", path=record.path,
+        related=tuple(record.related), html=record.html,
+        headings=tuple(record.headings), passages=passages,
     )  # fmt: skip
-
-
-def result_meta(position: Position) -> dict:
-    """The little a search result needs, so ranking never parses whole records."""
-    record = position_record(position)
-    return {key: record[key] for key in ("slug", "title", "summary", "topics", "status", "updated")}
 
 
 def documents(position: Position) -> Iterable[dict]:
     """The position document followed by one document per passage."""
     # Passages carry only what scopes and deletes them; filters act on positions.
     shared = {"slug": position.slug, "path": position.path}
+    record = PositionRecord.of(position)
     body = "\n\n".join(p.text for p in position.passages)
     yield {
         **shared,
@@ -182,21 +155,18 @@ def documents(position: Position) -> Iterable[dict]:
         "headings": "\n".join(position.headings),
         "body": body,
         "words": f"{position.title}\n{position.summary}\n{body}",
-        "record": json.dumps(position_record(position)),
-        "meta": json.dumps(result_meta(position)),
+        "record": json.dumps(record.to_json()),
+        "meta": json.dumps(record.meta.to_json()),
     }
-    for passage in position.passages:
+    for passage in record.passages:
         yield {
             **shared,
             "key": f"passage:{passage.id}",
             "kind": "passage",
             "passage_heading": passage.heading,
             "passage_text": passage.text,
-            "record": json.dumps(
-                {"id": passage.id, "anchor": passage.anchor, "ordinal": passage.ordinal,
-                 "heading": passage.heading}
-            ),
-        }  # fmt: skip
+            "record": json.dumps(passage.to_ref_json()),
+        }
 
 
 class PublishRefused(Exception):
@@ -217,7 +187,7 @@ class Generation:
     def revision(self) -> str:
         return self.folder.name
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[PositionRecord]:
         """Every position record in this generation, drafts included."""
         ix = whoosh_index.open_dir(str(self.folder))
         try:
@@ -476,7 +446,8 @@ def _carry_over(index_dir: Path, revision: str | None, kept: Mapping[str, str]) 
             for path in kept:
                 fields = searcher.document(kind="position", path=path)
                 try:
-                    carried[path] = position_from_record(json.loads(fields["record"]))
+                    record = PositionRecord.from_json(json.loads(fields["record"]))
+                    carried[path] = position_from_record(record)
                 except (TypeError, KeyError, ValueError):
                     continue  # written by another version: not carried over
     finally:
