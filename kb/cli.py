@@ -12,11 +12,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from kb.config import Settings
-from kb.content.checks import explain, format_problem
+from kb.content.checks import advice, format_problem, json_report, summary_line
+from kb.content.loader import position_files
 from kb.content.slug import slugify
-from kb.content.validate import once_per_key
 from kb.index.store import IndexBusy
-from kb.indexing import reindex
+from kb.indexing import check_all, reindex
 from kb.service import current_kb, knowledge_base_of
 
 LONG_RUN_FILES = 50  # fewer files take well under a second: no progress bar
@@ -89,9 +89,34 @@ def index_command(rebuild: bool, wait: float) -> None:
         raise click.ClickException(busy_message(config.index_dir, wait)) from None
     except OSError as exc:
         raise click.ClickException(f"could not write the index: {exc}") from None
-    for problem in once_per_key(report.problems):
-        click.echo(format_problem(explain(problem), root), err=True)
+    for problem in report.problems:
+        if problem.is_error:
+            click.echo(format_problem(problem, root), err=True)
     click.echo(report.summary())
+    if report.failed:
+        raise SystemExit(1)
+
+
+@kb_cli.command("check")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              help="text (path:line: message) or json for tools.")  # fmt: skip
+def check_command(output: str) -> None:
+    """Check every position file; exit 1 if any has an error (warnings alone pass)."""
+    root = settings().positions_dir
+    if not root.is_dir():
+        raise click.ClickException(f"content folder not found: {root}")
+    problems = check_all(settings())
+    files = len(position_files(root))
+    if output == "json":
+        click.echo(json_report(root, files, problems))
+    else:
+        for problem in problems:
+            click.echo(format_problem(problem, root))
+        click.echo(summary_line(files, problems))
+        for line in advice(problems):
+            click.echo(line)
+    if any(p.is_error for p in problems):
+        raise SystemExit(1)
 
 
 @kb_cli.command("serve")
@@ -176,7 +201,4 @@ def scaffold(title: str, topics: list[str]) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from kb.content.checks import check_command
-
-    kb_cli.add_command(check_command)
     app.cli.add_command(kb_cli)

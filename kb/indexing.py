@@ -1,14 +1,29 @@
-"""One entry point for bringing everything derived from the content up to date.
+"""One entry point for bringing everything derived from the content up to date, and one
+for checking it.
 
 The CLI (`flask kb index`) and the live preview both call ``reindex``, so they can
-never disagree about what an update involves.
+never disagree about what an update involves; `flask kb check` and the preview's
+problem list both call ``check_all``. Both apply the content rules of
+``kb.content.rules`` with the same view of who publishes what now (``incumbents``).
 """
 
 from __future__ import annotations
 
-from kb.cite.publish import record_citations
+from dataclasses import replace
+
+from kb.cite.ledger import ledger_problems, read_ledger
+from kb.cite.publish import before_publish, current_ids
 from kb.config import Settings
-from kb.index.build import IndexReport, Progress, update_index
+from kb.content.checks import FileFacts, check
+from kb.content.model import Problem
+from kb.content.rules import Incumbents
+from kb.index.build import IndexReport, Progress, live_slugs, update_index
+
+
+def incumbents(settings: Settings) -> Incumbents:
+    """Who publishes what now: the live index's manifest, and the citation ledger."""
+    ledger = read_ledger(settings.positions_dir)
+    return Incumbents(by_path=live_slugs(settings.index_dir), ledger=current_ids(ledger))
 
 
 def reindex(
@@ -18,22 +33,34 @@ def reindex(
     lock_wait: float = 0.0,
     record_citations_too: bool = True,
 ) -> IndexReport:
-    """Update the search index, then the citation ledger, under one indexer lock.
+    """Update the search index and the citation ledger under one indexer lock; the
+    ledger is written before the new generation goes live.
 
     The preview passes ``record_citations_too=False``: wordings saved while editing
     were never published, so they must not enter the committed ledger.
     """
-
-    def record(report: IndexReport) -> None:
-        recorded = record_citations(settings.positions_dir, settings.index_dir, report.revision)
-        report.problems.extend(recorded.problems)
-        report.notes.extend(recorded.notes)
-
+    ledger = read_ledger(settings.positions_dir)
+    record = before_publish(settings.positions_dir, settings.index_dir, read=ledger)
     return update_index(
         settings.positions_dir,
         settings.index_dir,
         rebuild=rebuild,
         progress=progress,
         lock_wait=lock_wait,
-        after=record if record_citations_too else None,
+        before_publish=record if record_citations_too else None,
+        ledger_ids=current_ids(ledger),
     )
+
+
+def check_all(settings: Settings, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
+    """What `flask kb check` reports: every content problem, then the ledger's, sorted."""
+    cache = {} if cache is None else cache
+    root = settings.positions_dir
+    outcome = check(root, cache, incumbents(settings))
+    # Only what may be published counts as published for the ledger's freshness check.
+    results = [
+        fact.result if path in outcome.publishable else replace(fact.result, position=None)
+        for path, fact in sorted(cache.items())
+    ]
+    problems = list(outcome.problems) + ledger_problems(root, results)
+    return sorted(problems, key=lambda p: (p.path, p.line, not p.is_error, p.message))

@@ -30,10 +30,11 @@ from watchdog.observers import Observer
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from kb.config import Settings
-from kb.content.checks import TOPICS_FILE, FileFacts, check_folder
+from kb.content.checks import FileFacts
+from kb.content.editors import TOPICS_FILE
 from kb.content.model import Problem
 from kb.index.store import IndexBusy
-from kb.indexing import reindex
+from kb.indexing import check_all, reindex
 from kb.service import knowledge_base_of
 
 STATE_KEY = "kb_preview"
@@ -199,7 +200,7 @@ class LiveIndexer:
         except OSError as exc:
             failure = f"could not update the search index: {exc}"
             return replace(previous, failure=failure, checked_at=time.time())
-        problems = check_folder(self.settings.positions_dir, self._cache)
+        problems = check_all(self.settings, self._cache)
         return Snapshot(
             problems=tuple(problems),
             kept=frozenset(report.kept),

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+from kb.cite.ledger import read_ledger
 from kb.index import store
+from kb.index.build import Generation, IndexReport
 from kb.search.engine import SearchRequest, search
 from kb.search.synonyms import build_synonyms
 
@@ -96,9 +98,11 @@ def search_slugs(index_dir: Path, words: str) -> list[str]:
 
 
 def assert_healthy(folder: Path, index_dir: Path) -> None:
-    """The index opens and answers; the manifest and every ledger line parse."""
+    """The index opens and answers; the manifest and every ledger line parse; every
+    passage the live index serves is in the ledger (it is recorded before going live)."""
     assert search_slugs(index_dir, KNOWN_WORD), "the known word is not searchable"
-    manifest = store.read_manifest(index_dir, store.current_revision(index_dir))
+    revision = store.current_revision(index_dir)
+    manifest = store.read_manifest(index_dir, revision)
     assert manifest.files
     for ledger in folder.glob("*.jsonl"):
         for number, line in enumerate(ledger.read_text(encoding="utf-8").splitlines(), 1):
@@ -106,6 +110,10 @@ def assert_healthy(folder: Path, index_dir: Path) -> None:
                 json.loads(line)
             except ValueError:
                 pytest.fail(f"{ledger.name}:{number} is not a whole JSON line: {line!r}")
+    served = Generation(index_dir / revision, IndexReport(), live=True).records()
+    recorded = read_ledger(folder).entries
+    unrecorded = [p.id for r in served for p in r.passages if p.id not in recorded]
+    assert unrecorded == [], f"{len(unrecorded)} served passages are not in the ledger"
 
 
 @pytest.mark.slow

@@ -344,14 +344,17 @@ def test_a_corrupted_ledger_line_is_named_and_nothing_else_is_lost(
     assert "Traceback" not in check.output
     bulk(positions_dir, 1)
     result = index(site)
+    assert result.exit_code == 1
     assert f"{LEDGER_FILE}:{victim + 1}: {message}" in result.output
     assert "citation ledger not updated: fix the problem above" in result.output
+    assert "index not updated: 0 added" in result.output
     assert (positions_dir / LEDGER_FILE).read_bytes() == damaged  # never rewritten
     kept = read_ledger(positions_dir).entries
     assert len(kept) == len(entries) - 1 and set(kept) < set(entries)
     for pid in entries:
         assert client.get(f"/cite/{pid}").status_code == 200, pid  # current: from the index
-    assert search_total(client, word(0)) == 1  # the site took the new content meanwhile
+    # The ledger could not record the new passages, so they are not served either.
+    assert search_total(client, word(0)) == 0
 
 
 # Unreadable content ----------------------------------------------------------------------

@@ -1,19 +1,30 @@
-"""After indexing: record in the ledger every passage the live index publishes.
+"""Record in the ledger every passage a generation publishes, before it goes live.
 
-Runs inside the indexer lock, right after a generation goes live, and reads the full
-set of current passages from that generation's stored records, so an incremental run
-that loaded only a few files still records (and retires) correctly.
+Runs inside the indexer lock as the indexer's ``before_publish`` step, on the finished
+generation, and reads the full set of its passages from its stored records, so an
+incremental run that loaded only a few files still records (and retires) correctly.
+When the ledger cannot be brought up to date (a damaged line, a full disk, no
+permission), the generation is refused: the site never serves a passage the ledger
+does not know.
+
+Passages of a position that was published, and now fails validation with no last good
+version to show (a fresh clone), stay current in the ledger: a typo never withdraws a
+citation.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from kb.cite.ledger import (
     LEDGER_FILE,
+    Entry,
+    Ledger,
+    Published,
     position_dates,
     published_passages,
     read_ledger,
@@ -21,9 +32,9 @@ from kb.cite.ledger import (
     update_entries,
 )
 from kb.content.model import Problem
-from kb.index.reader import IndexReader
-from kb.index.run import all_records
-from kb.index.store import write_atomic
+from kb.index.build import Generation, PublishRefused
+from kb.index.records import PositionRecord
+from kb.index.store import remove_leftovers, write_atomic
 
 STAMP_FILE = "ledger.stamp"  # in the index folder: the revision the ledger last matched
 
@@ -34,30 +45,65 @@ class Recorded:
 
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    blocked: str = ""  # why the ledger could not be brought up to date, when it could not
 
 
-def live_records(index_dir: Path) -> list[dict]:
-    """Every position record of the live generation, drafts included."""
-    reader = IndexReader(index_dir)
-    try:
-        return all_records(reader.searcher(), include_drafts=True)
-    finally:
-        reader.close()
+def current_ids(ledger: Ledger) -> dict[str, frozenset[str]]:
+    """Slug → ids of the passages the ledger records as current."""
+    found: dict[str, set[str]] = {}
+    for entry in ledger.entries.values():
+        if entry.is_current:
+            found.setdefault(entry.slug, set()).add(entry.id)
+    return {slug: frozenset(ids) for slug, ids in found.items()}
+
+
+def before_publish(
+    positions_dir: Path, index_dir: Path, today: date | None = None, read: Ledger | None = None
+):
+    """The indexer's ``before_publish`` step: record, or refuse the generation.
+
+    ``read`` is the ledger as read moments ago, reused when the file is unchanged since:
+    parsing a large ledger takes seconds.
+    """
+
+    def record(generation: Generation) -> None:
+        report = generation.report
+        served = generation.records()
+        held = set(report.withheld.values()) - {record.slug for record in served}
+        recorded = record_citations(
+            positions_dir, index_dir, generation.revision, served, held, today, read
+        )
+        report.problems.extend(recorded.problems)
+        report.notes.extend(recorded.notes)
+        report.ledger_ok = not any(problem.is_error for problem in recorded.problems)
+        if recorded.blocked and not generation.live:
+            raise PublishRefused(recorded.blocked)
+
+    return record
 
 
 def record_citations(
-    positions_dir: Path, index_dir: Path, revision: str, today: date | None = None
+    positions_dir: Path,
+    index_dir: Path,
+    revision: str,
+    records: list[PositionRecord],
+    held: Iterable[str] = (),
+    today: date | None = None,
+    read: Ledger | None = None,
 ) -> Recorded:
-    """Bring the ledger in ``positions_dir`` up to date with the live index ``revision``.
+    """Bring the ledger in ``positions_dir`` up to date with generation ``revision``,
+    whose position records are ``records``; passages of the ``held`` slugs stay as
+    recorded.
 
     Skipped when this revision was already recorded and the ledger file is untouched
     since (a stamp in the index folder says so): a large ledger takes seconds to check.
     """
     ledger_path = positions_dir / LEDGER_FILE
+    remove_leftovers(positions_dir, LEDGER_FILE)  # of a run killed while writing it
     if _read_stamp(index_dir) == _stamp(revision, ledger_path):
         return Recorded()
-    outcome = _record(positions_dir, index_dir, today or date.today())
-    if not any(problem.is_error for problem in outcome.problems):
+    outcome = _record(positions_dir, records, set(held), today or date.today(), read)
+    if not outcome.blocked and not any(p.is_error for p in outcome.problems):
         write_atomic(index_dir / STAMP_FILE, _stamp(revision, ledger_path))
     return outcome
 
@@ -77,18 +123,49 @@ def _read_stamp(index_dir: Path) -> str | None:
         return None
 
 
-def _record(positions_dir: Path, index_dir: Path, today: date) -> Recorded:
+def held_passages(entries: Mapping[str, Entry], slugs: set[str]) -> list[Published]:
+    """The current passages of ``slugs`` as recorded, so recording keeps them current."""
+    return [
+        Published(e.id, e.slug, e.title, e.heading, e.anchor, e.ordinal, e.text, e.html, "")
+        for e in entries.values()
+        if e.slug in slugs and e.is_current
+    ]
+
+
+def _current_ledger(positions_dir: Path, read: Ledger | None) -> Ledger:
+    """The ledger now: ``read`` when the file still has the same bytes, else read again."""
+    if read is not None and read.exists and read.writable:
+        try:
+            data = (positions_dir / LEDGER_FILE).read_bytes()
+        except OSError:
+            data = None
+        if data is not None and hashlib.sha256(data).hexdigest() == read.digest:
+            return read
+    return read_ledger(positions_dir)
+
+
+def _record(
+    positions_dir: Path,
+    records: list[PositionRecord],
+    held: set[str],
+    today: date,
+    read: Ledger | None,
+) -> Recorded:
     outcome = Recorded()
-    ledger = read_ledger(positions_dir)
+    ledger = _current_ledger(positions_dir, read)
     outcome.problems.extend(ledger.problems)
-    if not ledger.writable:
-        message = "citation ledger not updated: fix the problem above, then run flask kb index"
-        line = ledger.problems[0].line if ledger.problems else 1
-        outcome.problems.append(Problem(LEDGER_FILE, line, message))
-        return outcome
-    records = live_records(index_dir)
     published = published_passages(records)  # drafts' passages are never published
+    published += held_passages(ledger.entries, held)
     update = update_entries(ledger.entries, published, today, position_dates(records))
+    if not ledger.writable:
+        if update.entries == dict(ledger.entries):
+            return outcome  # nothing to record: the damaged line is reported, nothing lost
+        outcome.blocked = (
+            "citation ledger not updated: fix the problem above, then run flask kb index"
+        )
+        line = ledger.problems[0].line if ledger.problems else 1
+        outcome.problems.append(Problem(LEDGER_FILE, line, outcome.blocked))
+        return outcome
     text = render_ledger(update.entries.values())
     unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == ledger.digest
     if unchanged or (not ledger.exists and not update.entries):
@@ -96,9 +173,8 @@ def _record(positions_dir: Path, index_dir: Path, today: date) -> Recorded:
     try:
         write_atomic(positions_dir / LEDGER_FILE, text)
     except OSError as exc:
-        message = (
-            f"cannot write the citation ledger: {exc.strerror}; check the folder's permissions"
-        )
+        outcome.blocked = f"cannot write the citation ledger: {exc.strerror or exc}"
+        message = f"{outcome.blocked}; free some space or check the folder's permissions"
         outcome.problems.append(Problem(LEDGER_FILE, 1, message))
         return outcome
     if ledger.conflicted:

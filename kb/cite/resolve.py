@@ -140,6 +140,8 @@ def resolve(passage_id: str, ledger: Ledger, current: CurrentPassages) -> Resolu
     if entry is None:
         return None
     position = current.records.get(entry.slug)
+    if entry.is_current and position is None:
+        return _unavailable(entry)
     successor = find_successor(entry, current.by_slug.get(entry.slug, []), ledger)
     changed_on = entry.last_seen or (successor.first_seen if successor else None)
     return Resolution(
@@ -159,4 +161,15 @@ def _current(live: LivePassage, entry: Entry | None) -> Resolution:
         first_seen=entry.first_seen if entry else None, last_seen=None,
         revision=entry.revision if entry else None, changed_on=None, successor=None,
         position=record,
+    )  # fmt: skip
+
+
+def _unavailable(entry: Entry) -> Resolution:
+    """Still current, but its position is off the site for now: a file that fails
+    validation on a fresh build with no last good version. Never called withdrawn."""
+    return Resolution(
+        id=entry.id, status="current", slug=entry.slug, title=entry.title,
+        heading=entry.heading, anchor=entry.anchor, text=entry.text,
+        first_seen=entry.first_seen, last_seen=None, revision=entry.revision,
+        changed_on=None, successor=None, position=None,
     )  # fmt: skip

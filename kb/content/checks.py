@@ -1,9 +1,10 @@
-"""`flask kb check`: every problem in the content folder, in plain words, with the fix.
+"""Per-file facts for the content rules, and how problems are shown to editors.
 
 Loading finds what is wrong inside one file's front matter (YAML, required fields, types,
-dates, statuses, UTF-8). This module adds the rest: heading levels and empty bodies in
-each file, then what needs the whole folder — duplicate slugs and titles, links and
-``related:`` entries that lead nowhere, topics missing from the editors' topic list.
+dates, statuses, UTF-8). This module adds what else one file shows on its own — heading
+levels, an empty body, a missing summary — and collects what the folder-wide rules in
+``kb.content.rules`` need: the file's slug, links, ``related:`` entries and topics with
+their lines. ``check_folder`` runs those rules over the whole folder.
 
 ``check_folder`` accepts a cache keyed by content hash, so the live preview re-reads
 only the files that changed.
@@ -11,20 +12,15 @@ only the files that changed.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import click
-from flask.cli import with_appcontext
-
-from kb.cite.ledger import ledger_problems
-from kb.content.editors import TOPICS_FILE, read_topics
+from kb.content.editors import read_topics
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
-from kb.content.links import file_link, line_links
+from kb.content.links import line_links
 from kb.content.loader import (
     ContentRefused,
     LoadResult,
@@ -33,8 +29,10 @@ from kb.content.loader import (
     read_content,
 )
 from kb.content.model import Problem, escape_name
-from kb.content.validate import TOPIC_KEYS, once_per_key
-from kb.service import current_kb
+from kb.content.rules import Incumbents, Outcome, Summary, decide
+from kb.content.slug import file_slug
+from kb.content.validate import SLUG_RE, TOPIC_KEYS, once_per_key
+from kb.limits import MAX_FILE_BYTES
 
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
@@ -83,6 +81,7 @@ class FileFacts:
     links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...") in the body
     body_line: int = 1  # the file line on which the body starts
     file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
+    declared_slug: str = ""  # 'slug:' when readable, else the file name: for broken files
 
     @property
     def path(self) -> str:
@@ -109,11 +108,14 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     result = load_file(path, root)
     sha = hashlib.sha256(data).hexdigest()
     local = [explain(p) for p in result.problems]
+    stem = file_slug(Path(result.path).name)
     try:
+        if len(data) > MAX_FILE_BYTES:
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, "too large to inspect")
         text = data.decode("utf-8-sig")
         front = parse_front_matter(text)
     except (UnicodeDecodeError, FrontMatterError):
-        return FileFacts(sha, result, local=tuple(local))
+        return FileFacts(sha, result, local=tuple(local), declared_slug=stem)
     first = front.body_line
     body = front.body.splitlines()
     lines = tuple(text.splitlines())
@@ -121,7 +123,46 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     local += _position_problems(result, min(first, max(len(lines), 1)))
     links = body_links(body, first)
     files = body_links(body, first, line_links)
-    return FileFacts(sha, result, lines, dict(front.lines), tuple(local), links, first, files)
+    declared = front.values.get("slug")
+    declared = declared.strip() if isinstance(declared, str) and SLUG_RE.match(declared) else stem
+    return FileFacts(
+        sha, result, lines, dict(front.lines), tuple(local), links, first, files, declared
+    )
+
+
+def read_for_check(path: Path, root: Path) -> bytes:
+    """The file's bytes as the loader would take them; b"" when it cannot or must not be
+    read (``load_file`` reports why). Size is checked first: a huge file is never read."""
+    try:
+        return read_content(path, root)[0] or b""
+    except (OSError, ContentRefused):
+        return b""
+
+
+def inspect_path(path: Path, root: Path) -> FileFacts:
+    """``inspect_file`` on a file read here."""
+    return inspect_file(root, path, read_for_check(path, root))
+
+
+def summarize(fact: FileFacts) -> Summary:
+    """What the folder-wide rules need of one freshly read file."""
+    position = fact.result.position
+    if fact.result.intro is not None:
+        return Summary(fact.path, None, local=fact.local, file_links=fact.file_links, intro=True)
+    if position is None:
+        return Summary(
+            fact.path, None, claimed=fact.declared_slug, local=fact.local,
+            file_links=fact.file_links,
+        )  # fmt: skip
+    topic_key = next((k for k in ("topics", *TOPIC_KEYS) if k in fact.keys), "topics")
+    return Summary(
+        path=fact.path, slug=position.slug, public=position.is_public, title=position.title,
+        title_line=_title_line(fact), slug_line=fact.key_line("slug"),
+        topics=tuple((t, fact.item_line(topic_key, t)) for t in position.topics),
+        related=tuple((s, fact.item_line("related", s)) for s in position.related),
+        links=fact.links, file_links=fact.file_links, local=fact.local,
+        passage_ids=frozenset(p.id for p in position.passages if position.is_public),
+    )  # fmt: skip
 
 
 def _position_problems(result: LoadResult, body_line: int) -> list[Problem]:
@@ -196,99 +237,40 @@ def read_topic_list(root: Path) -> tuple[set[str] | None, list[Problem]]:
     return (None if topics.labels is None else set(topics.labels)), list(topics.problems)
 
 
-def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
-    """Every problem in the content folder, sorted by file and line.
+def check_folder(
+    root: Path,
+    cache: dict[str, FileFacts] | None = None,
+    incumbents: Incumbents | None = None,
+) -> list[Problem]:
+    """Every content problem in the folder, sorted by file and line (see ``check``)."""
+    return list(check(root, cache, incumbents).problems)
+
+
+def check(
+    root: Path,
+    cache: dict[str, FileFacts] | None = None,
+    incumbents: Incumbents | None = None,
+) -> Outcome:
+    """The content rules applied to the whole folder: problems and what may go live.
 
     ``cache`` (path → FileFacts) is read and refreshed: files whose content hash is
-    unchanged are not loaded again.
+    unchanged are not loaded again. ``incumbents`` says who publishes what now (see
+    ``kb.content.rules.Incumbents``); without it a duplicate slug goes by name and path.
     """
     cache = {} if cache is None else cache
     facts = []
     for path in position_files(root):
         relative = path.relative_to(root).as_posix()
-        try:
-            data = read_content(path, root)[0] or b""  # stat first: a huge file is not read
-        except (OSError, ContentRefused):
-            data = b""  # load_file reports why it cannot be read
+        data = read_for_check(path, root)
         known = cache.get(relative)
         if known is None or known.sha != hashlib.sha256(data).hexdigest():
             known = inspect_file(root, path, data)
         facts.append(known)
     cache.clear()
     cache.update({f.path: f for f in facts})
-    topics, problems = read_topic_list(root)
-    problems += ledger_problems(root, [fact.result for fact in facts])
-    return once_per_key(sorted(problems + folder_problems(facts, topics), key=_order))
-
-
-def _order(problem: Problem) -> tuple:
-    return (problem.path, problem.line, problem.severity != "error", problem.message)
-
-
-def folder_problems(facts: list[FileFacts], topics: set[str] | None) -> list[Problem]:
-    """Problems of each file plus those that need the whole folder to see."""
-    problems = [problem for fact in facts for problem in fact.local]
-    loaded = [fact for fact in facts if fact.result.position]
-    problems += duplicate_problems(loaded)
-    owners: dict[str, FileFacts] = {}
-    for fact in loaded:
-        owners.setdefault(fact.result.position.slug, fact)
-    broken = {Path(f.path).stem for f in facts if f.result.position is None}
-    for fact in facts:
-        problems += _reference_problems(fact, owners, broken, topics)
-    problems += file_link_problems(facts)
-    return problems
-
-
-def file_link_problems(facts: list[FileFacts]) -> list[Problem]:
-    """Relative links to Markdown files (``./Other%20File.md``) whose file is not there."""
-    paths = {fact.path.lower(): fact.path for fact in facts}
-    problems = []
-    for fact in facts:
-        for line, href in fact.file_links:
-            link = file_link(fact.path, href)
-            if link is None or link.path.lower() in paths:
-                continue
-            if link.outside:
-                message = (
-                    f"link to {href} leads out of the content folder; link to the page on "
-                    "the web instead, or copy the file into the folder"
-                )
-            else:
-                hint = _did_you_mean(link.path, paths.values()) or (
-                    "fix the file name in the link or remove the link"
-                )
-                message = f"link to {href} goes nowhere: there is no file {link.path}; {hint}"
-            problems.append(Problem(fact.path, line, message))
-    return problems
-
-
-def duplicate_problems(loaded: list[FileFacts]) -> list[Problem]:
-    """Slugs two files share (an error, in each file) and repeated titles (a warning)."""
-    problems = []
-    by_slug: dict[str, list[FileFacts]] = {}
-    for fact in loaded:
-        by_slug.setdefault(fact.result.position.slug, []).append(fact)
-    for slug, group in by_slug.items():
-        for fact in group if len(group) > 1 else ():
-            others = " and ".join(f.path for f in group if f is not fact)
-            problems.append(Problem(
-                fact.path, fact.key_line("slug"),
-                f"slug '{slug}' is also used by {others}; each position needs its own: "
-                "rename one file or give it its own 'slug: ...'",
-            ))  # fmt: skip
-    titles: dict[str, str] = {}
-    for fact in loaded:
-        title = fact.result.position.title
-        key = " ".join(title.lower().split())
-        if key in titles:
-            problems.append(Problem(
-                fact.path, _title_line(fact),
-                f"title '{title}' is also used by {titles[key]}; give each position its "
-                "own title", "warning",
-            ))  # fmt: skip
-        titles.setdefault(key, fact.path)
-    return problems
+    topics, topic_problems = read_topic_list(root)
+    outcome = decide([summarize(f) for f in facts], topics, topic_problems, incumbents)
+    return replace(outcome, problems=tuple(once_per_key(outcome.problems)))
 
 
 def _title_line(fact: FileFacts) -> int:
@@ -296,57 +278,6 @@ def _title_line(fact: FileFacts) -> int:
         return fact.keys["title"]
     numbered = enumerate(fact.lines[fact.body_line - 1 :], start=fact.body_line)
     return next((number for number, line in numbered if line.startswith("# ")), 1)
-
-
-def _reference_problems(
-    fact: FileFacts, owners: dict[str, FileFacts], broken: set[str], topics: set[str] | None
-) -> list[Problem]:
-    """Links, related entries and topics of one file that point at nothing."""
-    problems = []
-    position = fact.result.position
-    public = position is None or position.is_public
-    for line, target in fact.links:
-        slug = target[len("/positions/") :].strip("/")
-        if slug and slug not in broken:
-            message = _target_problem(f"link to {target}", slug, owners, public)
-            if message:
-                problems.append(Problem(fact.path, line, *message))
-    for slug in position.related if position else ():
-        if slug not in broken:
-            message = _target_problem(f"related: '{slug}'", slug, owners, public)
-            if message:
-                problems.append(Problem(fact.path, fact.item_line("related", slug), *message))
-    for topic in position.topics if position and topics is not None else ():
-        if topic not in topics:
-            hint = _did_you_mean(topic, topics) or "add it there or fix the spelling"
-            key = next((k for k in ("topics", *TOPIC_KEYS) if k in fact.keys), "topics")
-            problems.append(Problem(
-                fact.path, fact.item_line(key, topic),
-                f"topics: '{topic}' is not in {TOPICS_FILE}; {hint}",
-            ))  # fmt: skip
-    return problems
-
-
-def _target_problem(
-    what: str, slug: str, owners: dict[str, FileFacts], public: bool
-) -> tuple[str, str] | None:
-    """(message, severity) for a reference to ``slug``, or None when it is fine."""
-    target = owners.get(slug)
-    if target is None:
-        hint = _did_you_mean(slug, owners) or "fix the slug or remove the reference"
-        return f"{what} goes nowhere: no position has the slug '{slug}'; {hint}", "error"
-    if public and not target.result.position.is_public:
-        return (
-            f"{what} points to a draft, which the public site does not show; adopt "
-            f"{target.path} first or remove the reference",
-            "warning",
-        )
-    return None
-
-
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
-    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def shown_path(root: Path, relative: str) -> str:
@@ -419,26 +350,3 @@ def json_report(root: Path, files: int, problems: list[Problem]) -> str:
         ],
     }  # fmt: skip
     return json.dumps(body, indent=2, ensure_ascii=False)
-
-
-@click.command("check")
-@with_appcontext
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
-              help="text (path:line: message) or json for tools.")  # fmt: skip
-def check_command(output: str) -> None:
-    """Check every position file; exit 1 if any has an error (warnings alone pass)."""
-    root = current_kb().settings.positions_dir
-    if not root.is_dir():
-        raise click.ClickException(f"content folder not found: {root}")
-    problems = check_folder(root)
-    files = len(position_files(root))
-    if output == "json":
-        click.echo(json_report(root, files, problems))
-    else:
-        for problem in problems:
-            click.echo(format_problem(problem, root))
-        click.echo(summary_line(files, problems))
-        for line in advice(problems):
-            click.echo(line)
-    if any(p.is_error for p in problems):
-        raise SystemExit(1)

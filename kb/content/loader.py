@@ -14,7 +14,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kb import limits
@@ -50,6 +50,11 @@ class LoadResult:
     position: Position | None
     problems: tuple[Problem, ...]
     intro: TopicIntro | None = None  # a folder's README.md or index.md
+
+    @property
+    def publishable(self) -> bool:
+        """Loaded without errors, as a position or as a folder introduction."""
+        return self.position is not None or self.intro is not None
 
 
 @dataclass(frozen=True)
@@ -454,24 +459,17 @@ def position_files(root: Path) -> list[Path]:
 
 
 def load_folder(root: Path) -> Collection:
-    """Load every position file; files with errors are skipped, duplicates named."""
+    """Load every position file; files with errors are skipped.
+
+    Each file on its own: what needs the whole folder (duplicate slugs, links, topics)
+    is decided by ``kb.content.rules``, the one place for those rules.
+    """
     results = [load_file(path, root) for path in position_files(root)]
     return collect(results)
 
 
 def collect(results: list[LoadResult]) -> Collection:
-    """Combine per-file results, rejecting the later file of any duplicate slug."""
-    owners: dict[str, str] = {}
-    final: list[LoadResult] = []
-    for result in results:
-        position = result.position
-        if position and position.slug in owners:
-            message = f"slug '{position.slug}' is already used by {owners[position.slug]}"
-            problem = Problem(result.path, 1, message)
-            result = replace(result, position=None, problems=result.problems + (problem,))
-        elif position:
-            owners[position.slug] = result.path
-        final.append(result)
-    positions = tuple(r.position for r in final if r.position)
-    problems = tuple(p for r in final for p in r.problems)
-    return Collection(positions=positions, problems=problems, results=tuple(final))
+    """Combine per-file results."""
+    positions = tuple(r.position for r in results if r.position)
+    problems = tuple(p for r in results for p in r.problems)
+    return Collection(positions=positions, problems=problems, results=tuple(results))

@@ -1,8 +1,14 @@
 """Build or update the index: full rebuilds and incremental updates, both atomic.
 
-Only files whose content hash changed are re-read. A file that turns invalid keeps
-its last good version in the index (and is reported), so a typo never makes a
-position vanish from search.
+Every run applies the content rules (``kb.content.rules``) to the whole folder, the
+same rules as `flask kb check`: a file with an error is not published. It keeps its
+last good version instead — left in place by an incremental run, copied from the live
+generation by a full one — so a typo never makes a position vanish from search. Only
+files whose content hash changed are re-read: the manifest keeps what the rules need
+to know of every published file.
+
+``before_publish`` (the citation ledger) runs on the finished generation before it is
+made live, and can refuse it: what is served is always recorded first.
 """
 
 from __future__ import annotations
@@ -11,20 +17,24 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
-from kb.content.loader import LoadResult, collect, content_digest, load_file, position_files
-from kb.content.model import Position, Problem, TopicIntro
+from kb.content.checks import FileFacts, inspect_path, read_topic_list, summarize
+from kb.content.loader import content_digest, position_files
+from kb.content.model import Passage, Position, Problem, TopicIntro
+from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
 from kb.index.records import IntroRecord, PositionRecord
+from kb.index.run import all_records
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
@@ -41,6 +51,10 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files with errors
     kept: list[str] = field(default_factory=list)  # skipped, last good version still live
+    # skipped files that were published (path → slug) and now are not on the site at all
+    withheld: dict[str, str] = field(default_factory=dict)
+    refused: str = ""  # why the new generation was not made live (before_publish said no)
+    ledger_ok: bool = True  # False when the citation ledger step reported an error
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     rebuilt: bool = False
@@ -51,21 +65,53 @@ class IndexReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed) or self.rebuilt
 
+    @property
+    def failed(self) -> bool:
+        """Exit non-zero: nothing was published, a published position could not be
+        rebuilt, or the citation ledger has an error."""
+        return bool(self.refused or self.withheld or not self.ledger_ok)
+
     def summary(self) -> str:
         verb = "rebuilt" if self.rebuilt else "updated"
         if not self.changed:
             verb = "up to date"
-        return (
+        if self.refused:
+            verb = "not updated"
+        lines = [
             f"index {verb}: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.removed)} removed, {len(self.skipped)} skipped with errors"
             f"{self._kept_note()}, {self.unchanged} unchanged ({self.seconds:.2f}s)"
-        ) + "".join(f"\n{note}" for note in self.notes)
+        ]
+        lines += [self._skipped_line(path) for path in self.skipped]
+        warnings = sum(not p.is_error for p in self.problems)
+        if warnings:
+            lines.append(f"{_count(warnings, 'warning')}: flask kb check lists them")
+        if self.refused:
+            lines.append(f"{self.refused}; the site still serves the previous index")
+        return "\n".join(lines + self.notes)
+
+    def _skipped_line(self, path: str) -> str:
+        errors = sum(p.is_error and p.path == path for p in self.problems)
+        if path in self.kept:
+            fate = "its last good version stays on the site"
+        elif path in self.withheld:
+            fate = (
+                f"it was published as /positions/{self.withheld[path]} and is now off the "
+                "site; its citations stay current until it is fixed"
+            )
+        else:
+            fate = "it is not on the site"
+        return f"skipped {path} ({_count(errors, 'error')} above): {fate}"
 
     def _kept_note(self) -> str:
         if not self.kept:
             return ""
         verb = "shows its" if len(self.kept) == 1 else "show their"
         return f" ({len(self.kept)} still {verb} last good version)"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def file_hash(path: Path, root: Path) -> str:
@@ -78,6 +124,23 @@ def intro_documents(intro: TopicIntro) -> Iterable[dict]:
     record = IntroRecord.of(intro)
     yield {"key": f"intro:{intro.path}", "kind": "intro", "path": intro.path,
            "record": json.dumps(record.to_json())}  # fmt: skip
+
+
+def position_from_record(record: PositionRecord) -> Position:
+    """A position rebuilt from its stored record (without the Markdown body, which the
+    index does not keep): how a full build carries a broken file's last good version."""
+    passages = tuple(
+        Passage(p.id, record.slug, p.anchor, p.ordinal, p.heading, p.text, p.html)
+        for p in record.passages
+    )
+    updated = date.fromisoformat(record.updated) if record.updated else None
+    return Position(
+        slug=record.slug, title=record.title, summary=record.summary,
+        topics=tuple(record.topics), status=record.status, updated=updated,
+        authors=tuple(record.authors), body="", path=record.path,
+        related=tuple(record.related), html=record.html,
+        headings=tuple(record.headings), passages=passages,
+    )  # fmt: skip
 
 
 def documents(position: Position) -> Iterable[dict]:
@@ -113,31 +176,82 @@ def documents(position: Position) -> Iterable[dict]:
         }
 
 
+class PublishRefused(Exception):
+    """Raised by a ``before_publish`` step that could not record a generation: it is
+    removed, never made live, and the message says why."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A complete generation handed to ``before_publish``: about to go live, or (when
+    nothing changed) the one already live."""
+
+    folder: Path
+    report: IndexReport
+    live: bool
+
+    @property
+    def revision(self) -> str:
+        return self.folder.name
+
+    def records(self) -> list[PositionRecord]:
+        """Every position record in this generation, drafts included."""
+        ix = whoosh_index.open_dir(str(self.folder))
+        try:
+            with ix.searcher() as searcher:
+                return all_records(searcher, include_drafts=True)
+        finally:
+            ix.close()
+
+
+BeforePublish = Callable[[Generation], None]
+
+
+@dataclass
+class _Run:
+    """What one indexing run works with."""
+
+    positions_dir: Path
+    index_dir: Path
+    report: IndexReport
+    progress: Progress | None
+    ledger_ids: Mapping[str, frozenset[str]]
+    before_publish: BeforePublish | None
+
+
 def update_index(
     positions_dir: Path,
     index_dir: Path,
     rebuild: bool = False,
     progress: Progress | None = None,
     lock_wait: float = 0.0,
-    after: Callable[[IndexReport], None] | None = None,
+    before_publish: BeforePublish | None = None,
+    ledger_ids: Mapping[str, frozenset[str]] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the content folder; atomic, one indexer at a time.
 
-    ``after`` runs inside the lock once the index is up to date (e.g. the citation ledger).
+    ``before_publish`` runs inside the lock on the finished generation before it goes
+    live (or on the live one when nothing changed) and may raise PublishRefused.
+    ``ledger_ids`` (slug → passage ids the citation ledger records as current) settles
+    duplicate slugs and marks broken files that were published, when there is no index.
     """
     started = time.monotonic()
+    report = IndexReport()
     with store.indexer_lock(index_dir, wait=lock_wait):
         revision = store.current_revision(index_dir)
         _recover(index_dir, revision)
         manifest = _manifest(index_dir, revision)
-        if manifest is None or manifest.schema_version != SCHEMA_VERSION:
-            rebuild = True
-        if rebuild:
-            report = _full_build(positions_dir, index_dir, progress)
-        else:
-            report = _incremental(positions_dir, index_dir, revision, manifest, progress)
-        if after and report.revision:
-            after(report)
+        run = _Run(positions_dir, index_dir, report, progress, ledger_ids or {}, before_publish)
+        try:
+            if rebuild or manifest is None or manifest.schema_version != SCHEMA_VERSION:
+                _full_build(run, revision, manifest)
+            else:
+                _incremental(run, revision, manifest)
+        except PublishRefused as exc:
+            report.refused, report.revision = str(exc), revision
+            report.added, report.updated, report.removed = [], [], []
+        if before_publish and report.revision and not report.refused and not report.changed:
+            before_publish(Generation(index_dir / report.revision, report, live=True))
     report.seconds = time.monotonic() - started
     return report
 
@@ -183,38 +297,115 @@ def _workers(jobs: int) -> int:
     return min(os.cpu_count() or 1, 4) if jobs >= PARALLEL_FROM else 1
 
 
-def _load_all(
+def _inspect_all(
     files: dict[str, tuple[Path, str]], positions_dir: Path, progress: Progress | None
-) -> list[LoadResult]:
-    """Load files in order; large folders are parsed by several processes."""
+) -> dict[str, FileFacts]:
+    """Read files in order; large folders are parsed by several processes."""
     paths = [path for path, _sha in files.values()]
     workers = _workers(len(paths))
-    load = partial(load_file, root=positions_dir)
+    inspect = partial(inspect_path, root=positions_dir)
     if workers == 1:
-        loaded = map(load, paths)
-        return _with_progress(loaded, len(paths), progress)
+        return _with_progress(map(inspect, paths), len(paths), progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return _with_progress(pool.map(load, paths, chunksize=8), len(paths), progress)
+        return _with_progress(pool.map(inspect, paths, chunksize=8), len(paths), progress)
 
 
-def _with_progress(loaded, total: int, progress: Progress | None) -> list[LoadResult]:
-    results = []
-    for done, result in enumerate(loaded, start=1):
-        results.append(result)
+def _with_progress(loaded, total: int, progress: Progress | None) -> dict[str, FileFacts]:
+    results = {}
+    for done, facts in enumerate(loaded, start=1):
+        results[facts.path] = facts
         if progress:
             progress(done, total)
     return results
 
 
-def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None) -> IndexReport:
-    files = _scan(positions_dir)
-    collection = collect(_load_all(files, positions_dir, progress))
-    report = IndexReport(rebuilt=True, problems=list(collection.problems))
-    entries: dict[str, dict] = {}
-    with _new_generation(index_dir, entries) as folder:
+def _decide(run: _Run, summaries: Iterable[Summary], by_path: Mapping[str, str]) -> Outcome:
+    """The content rules over the whole folder, exactly as `flask kb check` applies them."""
+    topics, topic_problems = read_topic_list(run.positions_dir)
+    incumbents = Incumbents(by_path=by_path, ledger=run.ledger_ids)
+    outcome = decide(summaries, topics, topic_problems, incumbents)
+    run.report.problems = list(outcome.problems)
+    return outcome
+
+
+def _entry(sha: str, summary: Summary) -> dict:
+    return {"sha": sha, "slug": summary.slug, "rules": summary.to_json()}
+
+
+def _rejected(run: _Run, files: Mapping[str, tuple[Path, str]], summaries) -> dict[str, dict]:
+    """The manifest's record of files with errors, so unchanged ones are not read again."""
+    return {
+        path: {"sha": files[path][1], "rules": summaries[path].to_json()}
+        for path in run.report.skipped
+        if files[path][1]
+    }
+
+
+def _keepable(
+    outcome: Outcome, summaries: Mapping[str, Summary], live: Mapping[str, dict]
+) -> dict[str, str]:
+    """Rejected files whose last good version stays live: path → its slug.
+
+    Not when a publishable file now takes that slug (it won the address).
+    """
+    taken = {summaries[path].slug for path in outcome.publishable}
+    return {
+        path: live[path]["slug"]
+        for path in sorted(summaries)
+        if path not in outcome.publishable and path in live and live[path]["slug"] not in taken
+    }
+
+
+def _settle(
+    run: _Run,
+    outcome: Outcome,
+    summaries: Mapping[str, Summary],
+    kept: Mapping[str, str],
+    published_before: Mapping[str, str],
+) -> None:
+    """Fill the report's skipped, kept and withheld lists."""
+    report = run.report
+    report.skipped = [path for path in sorted(summaries) if path not in outcome.publishable]
+    report.kept = [path for path in report.skipped if path in kept]
+    served = {summaries[path].slug for path in outcome.publishable} | set(kept.values())
+    for path in report.skipped:
+        slug = published_before.get(path)
+        if path not in kept and slug and slug not in served:
+            report.withheld[path] = slug
+
+
+def _published_before(
+    run: _Run, summaries: Mapping[str, Summary], live: Mapping[str, dict]
+) -> dict[str, str]:
+    """Path → slug of every file that was published: in the live index, else named by
+    the citation ledger (a fresh clone, or a file a fresh clone left off the site)."""
+    found = {}
+    for path, summary in summaries.items():
+        slug = live[path]["slug"] if path in live else summary.slug or summary.claimed
+        if path in live or slug in run.ledger_ids:
+            found[path] = slug
+    return found
+
+
+def _full_build(run: _Run, live_revision: str | None, live: store.Manifest | None) -> None:
+    report, index_dir = run.report, run.index_dir
+    report.rebuilt = True
+    files = _scan(run.positions_dir)
+    facts = _inspect_all(files, run.positions_dir, run.progress)
+    summaries = {path: summarize(fact) for path, fact in facts.items()}
+    live_files = live.files if live else {}
+    outcome = _decide(run, summaries.values(), {p: e["slug"] for p, e in live_files.items()})
+    kept = _keepable(outcome, summaries, live_files)
+    carried = _carry_over(index_dir, live_revision, kept)
+    kept = {path: slug for path, slug in kept.items() if path in carried}
+    _settle(run, outcome, summaries, kept, _published_before(run, summaries, live_files))
+    entries: dict[str, dict] = {path: live_files[path] for path in kept}
+    publishable = [facts[path] for path in sorted(outcome.publishable)]
+    rejected = _rejected(run, files, summaries)
+    with _new_generation(run, entries, rejected) as folder:
         folder.mkdir(parents=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
-        procs = _workers(len(collection.positions))
+        procs = _workers(len(publishable))
         # Whoosh's multi-process writer analyses documents in parallel sub-writers.
         # Segments are written as separate files, not one compound file: Whoosh copies a
         # compound file's parts into memory for every searcher (≈190 MB each on 4,000
@@ -226,18 +417,16 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
             writer = ix.writer(limitmb=256, compound=False)
         expected = 0
         try:
-            for result in collection.results:
-                if result.intro is not None:
-                    expected += _add_intro(writer, result, entries, files[result.path][1])
-                    continue
-                if result.position is None:
-                    report.skipped.append(result.path)
-                    continue
-                for doc in documents(result.position):
+            for fact in publishable:
+                for doc in file_documents(fact):
                     writer.add_document(**doc)
                     expected += 1
-                entries[result.path] = {"sha": files[result.path][1], "slug": result.position.slug}
-                report.added.append(result.path)
+                entries[fact.path] = _entry(files[fact.path][1], summaries[fact.path])
+                report.added.append(fact.path)
+            for position in carried.values():
+                for doc in documents(position):
+                    writer.add_document(**doc)
+                    expected += 1
             writer.commit()
         except BaseException:
             _abandon(writer)
@@ -245,17 +434,39 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
         _check_complete(ix, expected)
         ix.close()
     report.revision = folder.name
-    return report
 
 
-def _add_intro(writer, result: LoadResult, entries: dict[str, dict], sha: str) -> int:
-    """Write a folder introduction; returns the number of documents written."""
-    count = 0
-    for doc in intro_documents(result.intro):
-        writer.add_document(**doc)
-        count += 1
-    entries[result.path] = {"sha": sha, "slug": ""}
-    return count
+def _carry_over(index_dir: Path, revision: str | None, kept: Mapping[str, str]) -> dict:
+    """Path → last good Position of each kept file, read from the live generation.
+
+    A generation that cannot be read gives nothing: those files stay off the site.
+    """
+    if not kept or revision is None:
+        return {}
+    try:
+        ix = whoosh_index.open_dir(str(index_dir / revision))
+    except (OSError, ValueError, whoosh_index.IndexError):
+        return {}
+    carried = {}
+    try:
+        with ix.searcher() as searcher:
+            for path in kept:
+                fields = searcher.document(kind="position", path=path)
+                try:
+                    record = PositionRecord.from_json(json.loads(fields["record"]))
+                    carried[path] = position_from_record(record)
+                except (TypeError, KeyError, ValueError):
+                    continue  # written by another version: not carried over
+    finally:
+        ix.close()
+    return carried
+
+
+def file_documents(fact: FileFacts) -> Iterable[dict]:
+    """The documents of one publishable file: a position's, or a folder introduction's."""
+    if fact.result.intro is not None:
+        return intro_documents(fact.result.intro)
+    return documents(fact.result.position)
 
 
 class IncompleteIndex(OSError):
@@ -292,57 +503,70 @@ def _abandon(writer) -> None:
 
 
 @contextmanager
-def _new_generation(index_dir: Path, entries: dict[str, dict]) -> Iterator[Path]:
-    """A fresh generation folder to write; published with ``entries`` if the block
-    succeeds, removed if it fails, so readers only ever see complete generations."""
+def _new_generation(
+    run: _Run, entries: dict[str, dict], rejected: dict[str, dict]
+) -> Iterator[Path]:
+    """A fresh generation folder to write; if the block succeeds it is sealed with
+    ``entries``, handed to ``before_publish``, and made live; otherwise it is removed,
+    so readers only ever see complete generations, and only recorded ones."""
     revision = store.new_revision()
-    folder = index_dir / revision
+    folder = run.index_dir / revision
     try:
         yield folder
-        manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION)
-        store.seal_generation(index_dir, folder, manifest)
-        store.publish(index_dir, revision)
+        manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION, rejected)
+        store.seal_generation(run.index_dir, folder, manifest)
+        if run.before_publish:
+            run.before_publish(Generation(folder, run.report, live=False))
+        store.publish(run.index_dir, revision)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
-def _incremental(
-    positions_dir: Path,
-    index_dir: Path,
-    revision: str,
-    manifest: store.Manifest,
-    progress: Progress | None,
-) -> IndexReport:
-    files = _scan(positions_dir)
+def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
+    report = run.report
+    report.revision = revision
+    files = _scan(run.positions_dir)
     known = manifest.files
-    changed = {path: v for path, v in files.items() if known.get(path, {}).get("sha") != v[1]}
+    summaries = {}
+    for path, (_file, sha) in files.items():
+        stored = _stored_summary(path, known.get(path), sha)
+        stored = stored or _stored_summary(path, manifest.rejected.get(path), sha)
+        if stored:
+            summaries[path] = stored
+    changed = {path: v for path, v in files.items() if path not in summaries}
     removed = sorted(set(known) - set(files))
-    report = IndexReport(revision=revision, unchanged=len(files) - len(changed))
-    if not changed and not removed:
-        return report
-    results = _load_all(changed, positions_dir, progress)
-    intros = [result for result in results if result.intro is not None]
-    results = [result for result in results if result.intro is None]
-    entries = {path: entry for path, entry in known.items() if path not in removed}
-    valid, taken = _accept(results, entries, report)
-    report.kept = [path for path in report.skipped if path in entries]
-    if not valid and not removed and not intros:
-        return report  # only broken files changed: the last good versions stay live
-    with _new_generation(index_dir, entries) as folder:
-        store.link_copy(index_dir / revision, folder)
+    report.unchanged = len(files) - len(changed)
+    facts = _inspect_all(changed, run.positions_dir, run.progress)
+    summaries.update({path: summarize(fact) for path, fact in facts.items()})
+    outcome = _decide(run, summaries.values(), {p: e["slug"] for p, e in known.items()})
+    kept = _keepable(outcome, summaries, known)
+    _settle(run, outcome, summaries, kept, _published_before(run, summaries, known))
+    new = [p for p in sorted(outcome.publishable) if known.get(p, {}).get("sha") != files[p][1]]
+    # A file with errors, unchanged, that another file's change made publishable.
+    facts.update(
+        _inspect_all({p: files[p] for p in new if p not in facts}, run.positions_dir, None)
+    )
+    fresh = [facts[path] for path in new if facts[path].result.publishable]
+    # A rejected file whose address another file won: its old version must go too.
+    dropped = [path for path in report.skipped if path in known and path not in kept]
+    if not fresh and not removed and not dropped:
+        return  # nothing to publish: the live generation already shows the right versions
+    entries = {path: entry for path, entry in known.items() if path in files}
+    for path in dropped:
+        entries.pop(path, None)
+    with _new_generation(run, entries, _rejected(run, files, summaries)) as folder:
+        store.link_copy(run.index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128, compound=False)
         try:
-            for path in removed + [r.path for r in valid + intros]:
+            for path in removed + dropped + [fact.path for fact in fresh]:
                 writer.delete_by_term("path", path)
-            for result in intros:
-                _add_intro(writer, result, entries, changed[result.path][1])
-            for result in valid:
-                for doc in documents(result.position):
+            for fact in fresh:
+                for doc in file_documents(fact):
                     writer.add_document(**doc)
-                entries[result.path] = {"sha": changed[result.path][1], "slug": taken[result.path]}
-                (report.updated if result.path in known else report.added).append(result.path)
+                entries[fact.path] = _entry(files[fact.path][1], summaries[fact.path])
+                (report.updated if fact.path in known else report.added).append(fact.path)
             report.removed = removed
             writer.commit()
         except BaseException:
@@ -350,42 +574,22 @@ def _incremental(
             raise
         ix.close()
     report.revision = folder.name
-    return report
 
 
-def _accept(
-    results: list[LoadResult], entries: dict[str, dict], report: IndexReport
-) -> tuple[list[LoadResult], dict[str, str]]:
-    """Split changed files into valid ones and skipped ones, checking slug clashes.
+def _stored_summary(path: str, entry: dict | None, sha: str) -> Summary | None:
+    """What the rules need of an unchanged published file, from its manifest entry;
+    None when the file changed (or the entry predates these summaries): read it."""
+    if not entry or entry.get("sha") != sha or not sha or "rules" not in entry:
+        return None
+    try:
+        return Summary.from_json(path, entry["rules"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
-    A slug stays taken by every file that keeps its indexed version (unchanged, or
-    changed but invalid or refused); changed valid files claim theirs in path order.
-    A refused file keeps its old slug, which may refuse another: repeat until stable.
-    """
-    fresh = {}
-    for result in results:
-        report.problems.extend(result.problems)
-        if result.position is None:
-            report.skipped.append(result.path)
-        else:
-            fresh[result.path] = result
-    refused: dict[str, str] = {}
-    while True:
-        owners = {e["slug"]: path for path, e in entries.items() if path not in fresh}
-        owners.update({entries[p]["slug"]: p for p in refused if p in entries})
-        taken = {}
-        for path, result in fresh.items():
-            slug = result.position.slug
-            owner = owners.get(slug)
-            if path not in refused and owner and owner != path:
-                refused[path] = owner
-                break
-            if path not in refused:
-                owners[slug], taken[path] = path, slug
-        else:
-            break
-    for path, owner in refused.items():
-        message = f"slug '{fresh[path].position.slug}' is already used by {owner}"
-        report.problems.append(Problem(path, 1, message))
-        report.skipped.append(path)
-    return [r for p, r in fresh.items() if p not in refused], taken
+
+def live_slugs(index_dir: Path) -> dict[str, str]:
+    """Path → slug of every file the live generation publishes; {} without an index."""
+    manifest = _manifest(index_dir, store.current_revision(index_dir))
+    if manifest is None:
+        return {}
+    return {path: entry.get("slug", "") for path, entry in manifest.files.items()}

@@ -14,6 +14,7 @@ never a half-written one, and a crash mid-build leaves the old one serving.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -47,6 +48,9 @@ class Manifest:
     built_at: float
     files: dict[str, dict] = field(default_factory=dict)  # path → {"sha", "slug", ...}
     schema_version: int = 1
+    # files with errors, as they stood at this build: path → {"sha", "rules"}; they are
+    # not read again until they change
+    rejected: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=1, sort_keys=True)
@@ -54,7 +58,8 @@ class Manifest:
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
-        return cls(**{k: data[k] for k in ("revision", "built_at", "files", "schema_version")})
+        fields = {k: data[k] for k in ("revision", "built_at", "files", "schema_version")}
+        return cls(**fields, rejected=data.get("rejected", {}))
 
 
 def new_revision() -> str:
@@ -89,12 +94,23 @@ def _fsync_dir(path: Path) -> None:
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old or new file, whole."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # a full disk or a refused write leaves no litter
+            tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(path.parent)
+
+
+def remove_leftovers(folder: Path, name: str) -> None:
+    """Delete ``write_atomic``'s temporary files for ``name`` left by a killed process."""
+    for leftover in folder.glob(f".{name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def seal_generation(index_dir: Path, folder: Path, manifest: Manifest) -> None:

@@ -66,7 +66,7 @@ class Links:
 
 def links_for(r: Resolution) -> Links:
     context = None
-    if r.is_current:
+    if r.is_current and r.position:  # without it the position is off the site for now
         context = passage_url(r.slug, r.anchor)
     elif r.successor:
         context = passage_url(r.slug, r.successor.anchor)
