@@ -65,7 +65,7 @@ BROKEN = {
     ),
     "status-typo": broken_europe(position("Europe", "Europe broken words.", status="adoptedd")),
     "empty-body": broken_europe(position("Europe", "")),
-    "no-title": broken_europe("---\nsummary: S.\n---\nEurope broken words.\n"),
+    "empty-title": broken_europe("---\ntitle: ''\nsummary: S.\n---\nEurope broken words.\n"),
     "not-utf8": not_utf8,
     "duplicate-slug": new_file("dup-slug.md", position("Dup", "Dup broken words.", slug="europe")),
     "new-file-unknown-topic": new_file(
