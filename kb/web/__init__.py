@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, caching, cite, discovery, errors, pages, preview, security, urls
+from kb.web import api, caching, cite, discovery, errors, insights, pages, preview, security, urls
 
 
 def init_app(app: Flask) -> None:
@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
     caching.init_app(app)
     urls.init_app(app)
     preview.init_app(app)  # preview mode only
+    insights.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from kb.search.engine import SearchResults
+from kb.web.insights import count_search
 from kb.web.urls import cite_url, passage_url, position_url
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
@@ -77,7 +78,9 @@ def position_json(record: dict) -> dict:
 @bp.get("/search")
 def search():
     """Ranked positions with their best passages."""
-    return jsonify(search_json(knowledge_base().search(search_request())))
+    found = knowledge_base().search(search_request())
+    count_search(found)
+    return jsonify(search_json(found))
 
 
 @bp.get("/positions/<path:slug>")

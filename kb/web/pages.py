@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 
 from kb.web.cite import position_as_of
+from kb.web.insights import count_search
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("pages", __name__)
@@ -30,6 +31,7 @@ def search():
     """Server-rendered results: works fully without JavaScript."""
     req = search_request()
     found = knowledge_base().search(req) if (req.q.strip() or req.topics) else None
+    count_search(found)
     html = render_template("search.html", req=req, found=found)
     return with_json_twin(html, url_for("api.search", **request.args.to_dict(flat=False)))
 
