@@ -53,6 +53,8 @@ class SearchCounter:
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        # Held while writing, so that a flush at exit waits for a timer's write under way.
+        self._writing = threading.Lock()
         self._searches: dict[tuple[str, str], Tally] = {}
         self._opened: dict[tuple[str, str], int] = {}
         self._timer: threading.Timer | None = None
@@ -96,12 +98,20 @@ class SearchCounter:
             self._timer.start()
 
     def flush(self) -> None:
-        """Write everything buffered now; on failure log it and drop those counts."""
+        """Write everything buffered now; on failure log it and drop those counts.
+
+        Returns once every count buffered before the call is written (or dropped).
+        """
         with self._locked():
-            searches, opened = self._searches, self._opened
-            self._searches, self._opened, self._timer = {}, {}, None
-        if not searches and not opened:
-            return
+            writing = self._writing
+        with writing:
+            with self._locked():
+                searches, opened = self._searches, self._opened
+                self._searches, self._opened, self._timer = {}, {}, None
+            if searches or opened:
+                self._write(searches, opened)
+
+    def _write(self, searches: dict, opened: dict) -> None:
         today = self.today()
         forget = None if self._forgot_on == today else oldest_kept_day(today, self.keep_months)
         try:

@@ -15,6 +15,7 @@ makes concurrent writers queue instead of failing. One row per day and query:
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from pathlib import Path
 DB_FILE = "searches.sqlite3"
 BUSY_TIMEOUT_MS = 5000  # writers wait in the background thread, never in a request
 MAX_QUERIES_PER_DAY = 20_000  # new queries beyond this on one day are not stored
+WAL_ATTEMPTS = 50
+WAL_RETRY_SECONDS = 0.02
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS search_counts (
@@ -99,7 +102,7 @@ class InsightsStore:
                                      isolation_level=None)) as conn:  # fmt: skip
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if create:
-                conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(conn)
                 conn.execute(SCHEMA)
             yield conn
 
@@ -168,6 +171,25 @@ class InsightsStore:
                 (since.isoformat(), until.isoformat(), min_count),
             ).fetchall()
         return [QueryTotals(*row[:5]) for row in rows]
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new file to WAL mode (it stays so); a no-op for a file already in it.
+
+    Switching needs the file to itself and SQLite does not wait for it, so when several
+    workers create the file at once, the losers retry for a moment.
+    """
+    for _attempt in range(WAL_ATTEMPTS):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+    conn.execute("PRAGMA journal_mode = WAL")
 
 
 def _add_day(conn: sqlite3.Connection, day: str, batch: list[dict]) -> None:
