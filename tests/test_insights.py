@@ -197,6 +197,7 @@ def test_the_preview_counts_nothing_and_links_each_row(make_app, site, insights_
     assert "data-opened-url" not in preview_client.get("/search?q=x").get_data(as_text=True)
     page = preview_client.get("/preview/searches").get_data(as_text=True)
     assert '<a href="/search?q=housing">housing</a>' in page
+    assert '<a href="/preview/searches">What visitors search for</a>' in page  # the banner
     assert '<a href="/preview/searches/new?q=housing">Write a position' in page
     preview.extensions[EXTENSION].flush()
     assert [row[1] for row in rows(insights_dir)] == ["housing"]
