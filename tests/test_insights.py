@@ -334,9 +334,10 @@ def test_a_database_error_never_breaks_a_search(site, monkeypatch, caplog):
     assert caplog.text.rstrip().endswith("database or disk is full")
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A real, full 64 KB tmpfs (root only); skipped where mounting is refused."""
+@pytest.fixture(params=["full", "read-only"])
+def tiny_disk(request, tmp_path):
+    """A real 64 KB tmpfs (root only), full or mounted read-only; skipped where mounting
+    is refused. Its ``insights`` folder exists; the counts file cannot be written."""
     folder = tmp_path / "tiny_disk"
     folder.mkdir()
     mount = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)]
@@ -346,25 +347,37 @@ def tiny_disk(tmp_path):
         pytest.skip(f"cannot mount a tmpfs ({exc}); the simulated errors cover this")
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs ({done.stderr.strip()}); simulated errors cover it")
-    (folder / "insights").mkdir()  # the folder fits; the counts file does not
     try:
-        with open(folder / "filler", "wb") as filler:
+        (folder / "insights").mkdir()
+        if request.param == "read-only":
+            remount = ["mount", "-o", "remount,ro", str(folder)]
+            subprocess.run(remount, check=True, capture_output=True, timeout=10)
+        else:
+            fill(folder / "filler")
+        yield folder, request.param
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=10)
+
+
+def fill(path: Path) -> None:
+    try:
+        with open(path, "wb") as filler:
             while True:
                 filler.write(b"x" * 4096)
                 filler.flush()
     except OSError as exc:
         assert exc.errno == errno.ENOSPC
-    yield folder
-    subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=10)
 
 
-def test_a_real_full_disk_never_breaks_a_search(site, tiny_disk, caplog):
-    site.extensions[EXTENSION].store = InsightsStore(tiny_disk / "insights")
+def test_a_real_full_or_read_only_disk_never_breaks_a_search(site, tiny_disk, caplog):
+    folder, kind = tiny_disk
+    site.extensions[EXTENSION].store = InsightsStore(folder / "insights")
     assert_searches_still_work(site)
     with caplog.at_level(logging.WARNING):
         flush(site)
-    assert f"{WRITE_FAILED} 2 counts to {tiny_disk}/insights/{DB_FILE}" in caplog.text
-    assert "No space left on device" in caplog.text or "disk is full" in caplog.text
+    assert f"{WRITE_FAILED} 2 counts to {folder}/insights/{DB_FILE}" in caplog.text
+    reason = "unable to open database file" if kind == "read-only" else "disk is full"
+    assert caplog.text.rstrip().endswith(reason)
 
 
 # A replay -----------------------------------------------------------------------------------
