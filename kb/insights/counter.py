@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from kb.insights.store import InsightsStore, Tally
 
 FLUSH_SECONDS = 1.0
 MAX_BUFFERED = 10_000  # distinct queries waiting to be written; more are dropped
+WARN_EVERY_SECONDS = 300.0  # a disk that stays unwritable is logged now and then, not each second
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[SearchCounter] = weakref.WeakSet()
@@ -45,6 +47,7 @@ class SearchCounter:
         self.store = store
         self.keep_months = keep_months
         self._forgot_on: date | None = None  # old counts are deleted once a day
+        self._warned_at: float | None = None
         self.flush_seconds = flush_seconds
         self.today = today
         self._reset()
@@ -118,7 +121,12 @@ class SearchCounter:
             self.store.write(searches, opened, forget_before=forget)
             self._forgot_on = today
         except (sqlite3.Error, OSError) as exc:
-            log.warning(
+            now = time.monotonic()
+            quiet = self._warned_at is not None and now - self._warned_at < WARN_EVERY_SECONDS
+            if not quiet:
+                self._warned_at = now
+            log.log(
+                logging.DEBUG if quiet else logging.WARNING,
                 "search insights: could not write %d counts to %s: %s",
                 len(searches) + len(opened), self.store.path, exc,
             )  # fmt: skip
