@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, current_app, request, url_for
+from flask import Flask, current_app, request, url_for
 
 from kb.insights.counter import SearchCounter
 from kb.insights.store import InsightsStore
@@ -19,8 +19,8 @@ from kb.search.engine import SearchResults
 from kb.web.views import knowledge_base
 
 EXTENSION = "kb_insights"
+OPENED_ENDPOINT = "search_opened"
 
-bp = Blueprint("insights", __name__)
 log = logging.getLogger(__name__)
 
 
@@ -50,7 +50,6 @@ def count_search(found: SearchResults | None) -> None:
         log.exception("search insights: could not count a search")
 
 
-@bp.post("/search/opened")
 def opened():
     """A result of a search was opened; the body is the search text (``q``) only."""
     active = counter()
@@ -61,14 +60,18 @@ def opened():
 
 def opened_url() -> str:
     """Where site.js reports an opened result, or "" when nothing is counted."""
-    return url_for("insights.opened") if counter() is not None else ""
+    return url_for(OPENED_ENDPOINT) if counter() is not None else ""
 
 
 def init_app(app: Flask) -> None:
-    """Create this process's counter (when counting is on) and the beacon endpoint."""
+    """Create this process's counter (when counting is on) and the beacon endpoint.
+
+    The endpoint is a plain app rule, not a blueprint, so the search blueprints can call
+    ``count_search`` from here without one blueprint importing another.
+    """
     settings = app.config["KB"].settings
     if settings.insights:
         store = InsightsStore(settings.insights_folder)
         app.extensions[EXTENSION] = SearchCounter(store, settings.insights_keep_months)
-    app.register_blueprint(bp)
+    app.add_url_rule("/search/opened", OPENED_ENDPOINT, opened, methods=["POST"])
     app.add_template_global(opened_url, "insights_opened_url")
