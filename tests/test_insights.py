@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.config import Settings
 from kb.insights import normalise_query, oldest_kept_day
 from kb.insights.counter import SearchCounter, utc_today
 from kb.insights.report import new_position_command, read_report
@@ -131,11 +132,11 @@ def test_a_query_below_the_threshold_is_never_shown(site, make_app, insights_dir
     assert data["min_count"] == 3
 
 
-def test_the_threshold_applies_to_the_period_shown(site, insights_dir):
+def test_the_threshold_applies_to_the_period_shown(insights_dir):
     store = InsightsStore(insights_dir)
     for day in ("2026-11-01", "2026-11-20", "2026-11-29"):
         store.write({(day, "rent controls"): Tally(1, 0, 2)}, {})
-    settings = site.config["KB"].settings
+    settings = Settings.from_mapping({"KB_INSIGHTS_DIR": str(insights_dir)})
     assert [t.query for t in read_report(settings, days=30, today=TODAY).top] == ["rent controls"]
     assert read_report(settings, days=10, today=TODAY).top == ()
 
