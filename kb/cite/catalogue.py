@@ -10,38 +10,42 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
-from kb.cite.ledger import Entry, Ledger
+from kb.cite.ledger import LEDGER_FILE, Entry, Ledger, read_ledger_file
 from kb.cite.quote import QuoteIndex, Source, excerpt_in
-from kb.cite.resolve import PASSAGE_ID_RE, CurrentPassages, Resolution, resolve
+from kb.cite.resolve import CurrentPassages, Resolution, resolve
 from kb.content.render import TRAIL_SEPARATOR, sanitise
+from kb.index.records import PassageRecord, PositionRecord
 from kb.service import KnowledgeBase
+
+
+def ledger_of(kb: KnowledgeBase) -> Ledger:
+    """The citation ledger of ``kb``'s content folder, re-read when it changes; never raises."""
+    return kb.side_file(LEDGER_FILE, read_ledger_file)
 
 
 def current_passages(kb: KnowledgeBase) -> CurrentPassages:
     """The visible positions' passages, cached per index revision."""
-    return kb.cache.get(kb.revision(), ("cite:current",), lambda: CurrentPassages(kb.records()))
+    return kb.cached(("cite:current",), lambda: CurrentPassages(kb.records()))
 
 
 def resolve_id(kb: KnowledgeBase, passage_id: str) -> Resolution | None:
-    """What a citation id points to now; None for malformed or never-published ids."""
-    if not PASSAGE_ID_RE.match(passage_id):
-        return None
-    return resolve(passage_id, kb.ledger(), current_passages(kb))
+    """What a citation id points to now; None for ids never published."""
+    return resolve(passage_id, ledger_of(kb), current_passages(kb))
 
 
 def quote_index(kb: KnowledgeBase) -> QuoteIndex:
     """Current passages and archived wordings, cached per revision and ledger."""
-    ledger = kb.ledger()
+    ledger = ledger_of(kb)
 
     def build() -> QuoteIndex:
         current = current_passages(kb)
-        sources = [Source(pid, live.passage["text"], True) for pid, live in current.by_id.items()]
+        sources = [Source(pid, live.passage.text, True) for pid, live in current.by_id.items()]
         # Archived wordings were all published once, whatever their file says now.
         sources += [Source(e.id, e.text, False) for e in ledger.entries.values()
                     if e.id not in current.by_id]  # fmt: skip
         return QuoteIndex(sources)
 
-    return kb.cache.get(kb.revision(), ("cite:quotes", ledger.digest), build)
+    return kb.cached(("cite:quotes", ledger.digest), build)
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def lookup_quote(kb: KnowledgeBase, text: str) -> QuoteLookup | None:
     found = quote_index(kb).find(text)
     if found is None:
         return None
-    resolution = resolve(found.source.id, kb.ledger(), current_passages(kb))
+    resolution = resolve(found.source.id, ledger_of(kb), current_passages(kb))
     if resolution is None:
         return None
     current_text = current_excerpt = None
@@ -84,12 +88,8 @@ def lookup_quote(kb: KnowledgeBase, text: str) -> QuoteLookup | None:
 class PastVersion:
     """A position rebuilt from the ledger as it stood on one date."""
 
-    slug: str
-    title: str
     as_of: str
-    updated: str  # the last change on or before ``as_of``
-    html: str
-    passages: tuple[dict, ...]
+    record: PositionRecord  # its ``updated`` is the last change on or before ``as_of``
 
 
 def entries_as_of(ledger: Ledger, slug: str, day: date) -> list[Entry]:
@@ -123,7 +123,11 @@ def past_version(ledger: Ledger, slug: str, day: date) -> PastVersion | None:
             parts.append(f"<{tag}>{html.escape(text, quote=False)}</{tag}>\n")
         trail = heading
         parts.append(entry.html)
-    passages = tuple({"id": e.id, "anchor": e.anchor, "heading": e.heading, "text": e.text}
+    passages = tuple(PassageRecord(e.id, e.anchor, e.ordinal, e.heading, e.text, e.html)
                      for e in entries)  # fmt: skip
-    return PastVersion(slug, latest.title, day.isoformat(), max(changes), sanitise("".join(parts)),
-                       passages)  # fmt: skip
+    record = PositionRecord(
+        slug=slug, title=latest.title, summary="", topics=(), status="", updated=max(changes),
+        authors=(), related=(), path="", html=sanitise("".join(parts)), headings=(),
+        passages=passages,
+    )  # fmt: skip
+    return PastVersion(day.isoformat(), record)

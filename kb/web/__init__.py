@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, caching, cite, discovery, errors, insights, pages, preview, security, urls
+from kb.web import (
+    api,
+    caching,
+    cite,
+    discovery,
+    errors,
+    insights,
+    pages,
+    preview,
+    security,
+    static_files,
+    urls,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -17,5 +29,6 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     caching.init_app(app)
     urls.init_app(app)
+    static_files.init_app(app)
     preview.init_app(app)  # preview mode only
     insights.init_app(app)

@@ -7,7 +7,6 @@ Each view computes one value and renders it as HTML or JSON.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,10 +14,12 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kb.cite import formats
 from kb.cite.blocks import Block, split_blocks
-from kb.cite.catalogue import QuoteLookup, first_recorded, lookup_quote, past_version, resolve_id
+from kb.cite.catalogue import QuoteLookup, lookup_quote, resolve_id
 from kb.cite.formats import FORMATS, CitationRecord, human_date
 from kb.cite.quote import MAX_CHARS, MIN_WORDS, word_count
-from kb.cite.resolve import PASSAGE_ID_RE, Resolution
+from kb.cite.resolve import Resolution
+from kb.content.model import is_passage_id
+from kb.index.records import PositionRecord
 from kb.web.urls import (
     cite_api_url,
     cite_url,
@@ -26,12 +27,11 @@ from kb.web.urls import (
     position_as_of_url,
     position_url,
 )
-from kb.web.views import get_position_or_404, knowledge_base
+from kb.web.views import knowledge_base
 
 bp = Blueprint("cite", __name__)
 MALFORMED = "That is not a citation address: a passage id is 12 characters, 0-9 and a-f."
 UNKNOWN = "No passage has ever been published with that id."
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FORMAT_CHOICES = ", ".join(FORMATS)
 
 
@@ -41,7 +41,7 @@ def today() -> str:
 
 def get_resolution_or_404(passage_id: str) -> Resolution:
     """What a citation id points to now, or a 404 (malformed or never published)."""
-    if not PASSAGE_ID_RE.match(passage_id):
+    if not is_passage_id(passage_id):
         abort(404, MALFORMED)
     found = resolve_id(knowledge_base(), passage_id)
     if found is None:
@@ -198,42 +198,6 @@ def quote_api():
     return jsonify(quote_json(check))
 
 
-def parse_day(raw: str) -> date | None:
-    """A YYYY-MM-DD date, or None."""
-    if not DATE_RE.match(raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-def position_as_of(slug: str, raw: str):
-    """The position as it stood at the end of ``raw`` (a date), rebuilt from the ledger."""
-    day = parse_day(raw.strip())
-    if day is None:
-        notice = f"“{raw[:40]}” is not a date like 2026-11-26, so this is the current version."
-        return render_template("position.html", position=get_position_or_404(slug),
-                               as_of_notice=notice)  # fmt: skip
-    kb = knowledge_base()
-    ledger = kb.ledger()
-    version = past_version(ledger, slug, day) if len(slug) <= 200 else None
-    if version is None:
-        first = first_recorded(ledger, slug) if len(slug) <= 200 else None
-        if first is None:
-            abort(404, "No versions of this position are recorded in the citation ledger.")
-        abort(404, f"This position did not exist on {human_date(day.isoformat())}; "
-                   f"its first recorded version is from {human_date(first)}.")  # fmt: skip
-    current = kb.position(slug)
-    position = {
-        "slug": slug, "title": version.title, "summary": "", "topics": [], "status": "",
-        "updated": version.updated, "authors": [], "path": "", "html": version.html,
-        "headings": [], "passages": list(version.passages),
-    }  # fmt: skip
-    return render_template("position.html", position=position, as_of=version.as_of,
-                           as_of_current=current is not None)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Controls:
     """What a passage's Cite control shows and copies."""
@@ -253,10 +217,10 @@ def cite_controls(passage_id: str) -> Controls | None:
     return Controls(r.id, cite_url(r.id), formats.as_text(citation), formats.as_markdown(citation))
 
 
-def passage_blocks(position: dict) -> list[Block]:
+def passage_blocks(position: PositionRecord) -> list[Block]:
     """The position's HTML cut after each passage, for placing Cite controls."""
-    anchors = {p["anchor"]: p["id"] for p in position.get("passages", [])}
-    return split_blocks(position["html"], anchors)
+    anchors = {p.anchor: p.id for p in position.passages}
+    return split_blocks(position.html, anchors)
 
 
 @dataclass(frozen=True)
@@ -267,15 +231,14 @@ class PageMetadata:
     json_ld: str
 
 
-def position_metadata(position: dict) -> PageMetadata:
+def position_metadata(position: PositionRecord) -> PageMetadata:
     """Machine-readable metadata of a position page, for reference managers."""
     kb = knowledge_base()
     record = CitationRecord(
-        id="", slug=position["slug"], title=position["title"], section="", quote="",
-        date=position["updated"], url=position_url(position["slug"], external=True),
-        site=kb.settings.site_name, authors=tuple(position["authors"]), accessed=today(),
-        summary=position["summary"],
-        keywords=tuple(kb.topic_label(t) for t in position["topics"]),
+        id="", slug=position.slug, title=position.title, section="", quote="",
+        date=position.updated, url=position_url(position.slug, external=True),
+        site=kb.settings.site_name, authors=position.authors, accessed=today(),
+        summary=position.summary, keywords=tuple(kb.topic_label(t) for t in position.topics),
     )  # fmt: skip
     return PageMetadata(formats.highwire_tags(record), formats.script_json(formats.json_ld(record)))
 

@@ -16,6 +16,7 @@ from flask import Flask, current_app, request, url_for
 from kb.insights.counter import SearchCounter
 from kb.insights.store import InsightsStore
 from kb.search.engine import SearchResults
+from kb.service import knowledge_base_of
 from kb.web.views import knowledge_base
 
 EXTENSION = "kb_insights"
@@ -69,7 +70,7 @@ def init_app(app: Flask) -> None:
     The endpoint is a plain app rule, not a blueprint, so the search blueprints can call
     ``count_search`` from here without one blueprint importing another.
     """
-    settings = app.config["KB"].settings
+    settings = knowledge_base_of(app).settings
     if settings.insights:
         store = InsightsStore(settings.insights_folder)
         app.extensions[EXTENSION] = SearchCounter(store, settings.insights_keep_months)
