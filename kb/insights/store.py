@@ -101,6 +101,9 @@ class InsightsStore:
         with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                      isolation_level=None)) as conn:  # fmt: skip
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # In WAL mode NORMAL never corrupts the file; a power cut may lose the last
+            # second's counts, which is worth not waiting for the disk on every write.
+            conn.execute("PRAGMA synchronous = NORMAL")
             if create:
                 _use_wal(conn)
                 conn.execute(SCHEMA)
