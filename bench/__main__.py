@@ -5,7 +5,7 @@
     python -m bench --only build,query   # chosen sections
     python -m bench --corpora digitalgov --only http --http-seconds 5
 
-Sections: build, query, update, cold, http. Prints a table and the issue's target
+Sections: build, query, update, cold, http, insights. Prints a table and the issue's target
 verdicts, and writes bench/results/latest.json.
 """
 
@@ -19,12 +19,12 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import http_load, report, sections
+from bench import http_load, insights_http, report, sections
 from bench.queries import query_sets
 from bench.system import REPO, code_version, machine_info
 from bench.workspace import SOURCES, Corpus, corpora
 
-SECTIONS = ("build", "query", "update", "cold", "http")
+SECTIONS = ("build", "query", "update", "cold", "http", "insights")
 HTTP_LEVELS = [1, 8, 32]
 
 
@@ -89,6 +89,9 @@ def run_corpus(corpus: Corpus, args: argparse.Namespace) -> dict:
         mixes = {"distinct": queries["distinct"], "zipf": queries["zipf"]}
         attempt(data, "http", lambda: http_load.http_section(
             corpus, mixes, queries["warm"], HTTP_LEVELS, args.http_seconds))  # fmt: skip
+    if "insights" in args.only and corpus.name in args.http_corpora:
+        attempt(data, "insights", lambda: insights_http.insights_section(
+            corpus, queries["distinct"], queries["warm"], args.http_seconds))  # fmt: skip
     # Updates last: they leave the index with more segments and deleted documents,
     # which the query measurement then repeats on, to show what edits cost searches.
     if "update" in args.only:
@@ -145,6 +148,7 @@ def print_summary(results: dict) -> None:
     print("ratio = Positions ÷ FTS5 (above 1: slower, bigger — or, for req/s and rates, more)")
     print(report.render_table(results))
     print(report.render_targets(results["targets"]))
+    print(insights_http.render(results))
     for name, data in results["corpora"].items():
         for key, message in data.get("errors", {}).items():
             print(f"\n{name} {key} failed: {message}")

@@ -74,21 +74,24 @@ def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
 
 
 @contextmanager
-def gunicorn(engine: str, corpus: Corpus) -> Iterator[Server]:
-    """Run gunicorn (gthread, WORKERS × THREADS) for one engine; always stopped after."""
+def gunicorn(engine: str, corpus: Corpus, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run gunicorn (gthread, WORKERS × THREADS) for one engine; always stopped after.
+
+    ``env`` adds to the corpus's environment (``bench.insights_http`` switches counting).
+    """
     port = free_port()
     WORK.mkdir(parents=True, exist_ok=True)
     config = WORK / "gunicorn.bench.py"  # explicit and empty: no gunicorn.conf.py applies
     config.write_text("# settings are on the command line\n", encoding="utf-8")
-    log = WORK / f"gunicorn-{engine}-{corpus.name}.log"
+    log = WORK / f"gunicorn-{engine}-{corpus.name}-{port}.log"
     command = [
         str(Path(PYTHON).parent / "gunicorn"), "-c", str(config),
         "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
         "-b", f"127.0.0.1:{port}", "--log-level", "warning", APPS[engine],
     ]  # fmt: skip
     with open(log, "w") as log_file:
-        env = {**os.environ, **corpus.env}
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file, stderr=log_file)
+        full_env = {**os.environ, **corpus.env, **(env or {})}
+        proc = subprocess.Popen(command, cwd=REPO, env=full_env, stdout=log_file, stderr=log_file)
         try:
             _wait_ready(proc, port, log)
             yield Server(port, proc.pid)

@@ -200,5 +200,34 @@ def scaffold(title: str, topics: list[str]) -> str:
     )
 
 
+@kb_cli.command("searches")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
+              help="The period: this many days up to today (UTC).")  # fmt: skip
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Rows in each list.")  # fmt: skip
+@click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="How to print the report.")  # fmt: skip
+def searches_command(days: int, limit: int, output: str) -> None:
+    """What visitors searched for: top searches, no results, results nobody opened."""
+    import json
+    import sqlite3
+
+    from kb.insights.report import read_report, render_csv, render_table
+
+    config = settings()
+    try:
+        report = read_report(config, days=days, limit=limit)
+    except (sqlite3.Error, OSError) as exc:
+        raise click.ClickException(
+            f"could not read the search counts in {config.insights_folder}: {exc}"
+        ) from None
+    if output == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    elif output == "csv":
+        click.echo(render_csv(report), nl=False)
+    else:
+        click.echo(render_table(report))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(kb_cli)

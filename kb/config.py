@@ -14,7 +14,12 @@ DEFAULTS = {
     "KB_BASE_URL": "http://127.0.0.1:5000",
     "KB_PREVIEW": "",
     "KB_TRUST_PROXY": "",  # "1": believe one proxy's X-Forwarded-For/-Proto headers
+    "KB_INSIGHTS": "on",  # "off": count no searches (kb/insights/)
+    "KB_INSIGHTS_DIR": "",  # empty: search_insights/ beside the index folder
+    "KB_INSIGHTS_MIN_COUNT": "3",  # a query is shown once searched this many times
+    "KB_INSIGHTS_KEEP_MONTHS": "12",  # counts older than this are deleted
 }
+OFF = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,15 @@ class Settings:
     base_url: str
     preview: bool = False
     trust_proxy: bool = False
+    insights: bool = True
+    insights_dir: Path | None = None  # None: search_insights/ beside index_dir
+    insights_min_count: int = 3
+    insights_keep_months: int = 12
+
+    @property
+    def insights_folder(self) -> Path:
+        """Where search counts are kept (``KB_INSIGHTS_DIR``)."""
+        return self.insights_dir or self.index_dir.parent / "search_insights"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object] | None = None) -> Settings:
@@ -43,4 +57,21 @@ class Settings:
             base_url=get("KB_BASE_URL").rstrip("/"),
             preview=get("KB_PREVIEW").lower() in ("1", "true", "yes", "on"),
             trust_proxy=get("KB_TRUST_PROXY").lower() in ("1", "true", "yes", "on"),
+            insights=get("KB_INSIGHTS").lower() not in OFF,
+            insights_dir=Path(get("KB_INSIGHTS_DIR")).resolve() if get("KB_INSIGHTS_DIR") else None,
+            insights_min_count=_positive_int(get("KB_INSIGHTS_MIN_COUNT"), "KB_INSIGHTS_MIN_COUNT"),
+            insights_keep_months=_positive_int(
+                get("KB_INSIGHTS_KEEP_MONTHS"), "KB_INSIGHTS_KEEP_MONTHS"
+            ),
         )
+
+
+def _positive_int(text: str, name: str) -> int:
+    """A whole number of at least 1, or a ValueError naming the setting."""
+    try:
+        number = int(text.strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {text!r}")
+    return number

@@ -63,12 +63,14 @@ class FileAudit:
 
 def allowed_roots(app) -> list[Path]:
     """Where serving may read: content, index, the package's code, templates and static
-    files, and Python's own installation (the virtualenv and the standard library)."""
+    files, and Python's own installation (the virtualenv and the standard library); and
+    the one folder it writes, where search insights are counted."""
     settings = knowledge_base_of(app).settings
     package = Path(__file__).resolve().parent.parent / "kb"
     return [
         settings.positions_dir,
         settings.index_dir,
+        settings.insights_folder,
         package,
         Path(sys.prefix),
         Path(sys.base_prefix),

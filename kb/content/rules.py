@@ -150,9 +150,7 @@ def decide(
         problems += _reference_problems(f, loaded, broken, topics)
     problems += _file_link_problems(files)
     failed = {p.path for p in problems if p.is_error}
-    publishable = frozenset(
-        f.path for f in files if (f.loaded or f.intro) and f.path not in failed
-    )
+    publishable = frozenset(f.path for f in files if (f.loaded or f.intro) and f.path not in failed)
     return Outcome(tuple(sorted(problems, key=_order)), publishable, owners)
 
 

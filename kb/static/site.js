@@ -3,6 +3,8 @@
 // 2. As-you-type suggestions: the ARIA 1.2 combobox pattern (input role=combobox controlling a
 //    listbox; aria-activedescendant follows the arrow keys; a polite live region gives the count).
 // 3. Copy-to-clipboard buttons: <button class="copy-button" data-copy-target="ID" hidden>.
+// 4. Search insights: the first result opened from a results page is reported with
+//    navigator.sendBeacon, whose body is the search text alone (kb/web/insights.py).
 (function () {
   "use strict";
 
@@ -352,10 +354,33 @@
     });
   }
 
+  // Once per results page: the count is "searches whose results were opened", not clicks.
+  // Links stay plain links; the beacon does not delay them and carries no identifier.
+  function reportOpenedResult() {
+    var results = document.querySelector("[data-opened-url]");
+    if (!results || !navigator.sendBeacon || !window.URLSearchParams) {
+      return;
+    }
+    var sent = false;
+    function opened(event) {
+      var link = event.target.closest ? event.target.closest("a.result-link") : null;
+      if (!link || sent) {
+        return;
+      }
+      sent = true;
+      var body = new URLSearchParams();
+      body.set("q", results.getAttribute("data-query") || "");
+      navigator.sendBeacon(results.getAttribute("data-opened-url"), body);
+    }
+    results.addEventListener("click", opened);
+    results.addEventListener("auxclick", opened);
+  }
+
   focusSearchOnSlash();
   var search = document.querySelector("input[data-suggest-url]");
   if (search && window.fetch) {
     new Combobox(search);
   }
   wireCopyButtons();
+  reportOpenedResult();
 })();

@@ -10,6 +10,7 @@ from kb.web import (
     cite,
     discovery,
     errors,
+    insights,
     pages,
     preview,
     redirects,
@@ -32,3 +33,4 @@ def init_app(app: Flask) -> None:
     urls.init_app(app)
     static_files.init_app(app)
     preview.init_app(app)  # preview mode only
+    insights.init_app(app)

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from kb.index.records import PositionMeta, PositionRecord
 from kb.search.engine import SearchResults
+from kb.web.insights import count_search
 from kb.web.urls import cite_url, passage_url, position_url
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
@@ -90,7 +91,9 @@ def listing_json(meta: PositionMeta) -> dict:
 @bp.get("/search")
 def search():
     """Ranked positions with their best passages."""
-    return jsonify(search_json(knowledge_base().search(search_request())))
+    found = knowledge_base().search(search_request())
+    count_search(found)
+    return jsonify(search_json(found))
 
 
 @bp.get("/positions/<path:slug>")

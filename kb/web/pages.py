@@ -9,6 +9,7 @@ from flask import Blueprint, abort, make_response, render_template, request, url
 from kb.search.engine import SearchRequest, SearchResults
 from kb.search.topics import closest_topics
 from kb.web.as_of import position_as_of
+from kb.web.insights import count_search
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("pages", __name__)
@@ -60,6 +61,7 @@ def search():
     """Server-rendered results: works fully without JavaScript."""
     req = search_request()
     found = knowledge_base().search(req) if (req.q.strip() or req.topics) else None
+    count_search(found)
     ways = way_on(req, found) if found is not None and not found.total else None
     html = render_template("search.html", req=req, found=found, way_on=ways)
     return with_json_twin(html, url_for("api.search", **request.args.to_dict(flat=False)))

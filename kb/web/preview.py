@@ -7,19 +7,23 @@ site never shows editors' errors. The problems come from the live indexer's last
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import replace
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, current_app, render_template, request
 
 from kb.content.model import Problem
 from kb.index.store import IndexMissing
+from kb.insights import normalise_query
+from kb.insights.report import DEFAULT_DAYS, new_position_command, read_report
 from kb.preview import STATE_KEY, PreviewState, Snapshot
 from kb.service import KnowledgeBase, knowledge_base_of
 from kb.service import init_app as init_kb
 from kb.web.views import knowledge_base
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
+MAX_DAYS = 3660  # ?days= of the searches report; counts are kept far less long anyway
 
 
 def snapshot() -> Snapshot:
@@ -40,6 +44,32 @@ def problems():
     checked = time.strftime("%H:%M:%S", time.localtime(current.checked_at or 0))
     return render_template(
         "preview_problems.html", snapshot=current, groups=groups, slugs=slugs, checked=checked
+    )
+
+
+@bp.get("/searches")
+def searches():
+    """What visitors searched for (``flask kb searches``), each row linking to its search."""
+    config = knowledge_base().settings
+    days = request.args.get("days", "").strip()
+    days = int(days) if days.isdigit() and 0 < int(days) <= MAX_DAYS else DEFAULT_DAYS
+    try:
+        report, failure = read_report(config, days=days), None
+    except (sqlite3.Error, OSError) as exc:
+        report, failure = (
+            None,
+            f"Could not read the search counts in {config.insights_folder}: {exc}",
+        )
+    return render_template("preview_searches.html", report=report, failure=failure, days=days,
+                           counting=config.insights)  # fmt: skip
+
+
+@bp.get("/searches/new")
+def new_position():
+    """How to start a position that answers a search: the ``flask kb new`` command."""
+    query = normalise_query(request.args.get("q", ""))
+    return render_template(
+        "preview_new_position.html", query=query, command=new_position_command(query)
     )
 
 
