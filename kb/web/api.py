@@ -23,6 +23,9 @@ def search_json(found: SearchResults) -> dict:
         "topics": list(req.topics),
         "matched": found.matched,
         "did_you_mean": found.did_you_mean,
+        "corrected": found.corrected,
+        "original": found.original,
+        "answer_confident": found.answer_confident,
         "facets": {"topics": found.facets},
         "results": [
             {
