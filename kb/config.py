@@ -14,6 +14,7 @@ DEFAULTS = {
     "KB_BASE_URL": "http://127.0.0.1:5000",
     "KB_PREVIEW": "",
     "KB_TRUST_PROXY": "",  # "1": believe one proxy's X-Forwarded-For/-Proto headers
+    "KB_MEANING": "1",  # "0": search the words only, without related meanings
 }
 
 
@@ -27,6 +28,7 @@ class Settings:
     base_url: str
     preview: bool = False
     trust_proxy: bool = False
+    meaning: bool = True  # words related in meaning also match (kb/search/meaning.py)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object] | None = None) -> Settings:
@@ -43,4 +45,5 @@ class Settings:
             base_url=get("KB_BASE_URL").rstrip("/"),
             preview=get("KB_PREVIEW").lower() in ("1", "true", "yes", "on"),
             trust_proxy=get("KB_TRUST_PROXY").lower() in ("1", "true", "yes", "on"),
+            meaning=get("KB_MEANING").lower() not in ("0", "false", "no", "off"),
         )

@@ -14,9 +14,11 @@ import yaml
 
 from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger_file
 from kb.config import Settings
+from kb.index.query import stem
 from kb.index.reader import IndexReader
-from kb.index.run import all_records, get_record, suggest_words
+from kb.index.run import all_records, get_record, suggest_phrases, suggest_words
 from kb.search.engine import SearchRequest, SearchResults, search
+from kb.search.meaning import load_related
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
 TOPICS_FILE = "topics.yml"
@@ -78,6 +80,18 @@ def _read_topics(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+def _one_form_each(phrases: list[str], words: list[str]) -> list[str]:
+    """Phrases in order, without two forms of one word or a word already offered."""
+    seen = {stem(w) for w in words}
+    kept = []
+    for phrase in phrases:
+        key = " ".join(stem(w) for w in phrase.split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(phrase)
+    return kept
+
+
 class KnowledgeBase:
     """Read-only access to the live index for one app process."""
 
@@ -113,11 +127,12 @@ class KnowledgeBase:
 
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()
+        related = load_related() if self.settings.meaning else None
         key = ("search", request, id(synonyms))
         return self.cache.get(
             self.revision(),
             key,
-            lambda: search(self.reader.searcher(), synonyms, request, self.include_drafts),
+            lambda: search(self.reader.searcher(), synonyms, request, self.include_drafts, related),
         )
 
     def position(self, slug: str) -> dict | None:
@@ -147,10 +162,15 @@ class KnowledgeBase:
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def suggest(self, text: str, limit: int = 8) -> dict:
-        """Title and word completions for the last word typed."""
+        """Title, phrase and word completions for what is being typed.
+
+        ``phrases`` are whole queries: the phrase being typed completed ("clim ch" →
+        "climate change") and synonyms or acronyms that start with it ("brex" →
+        "brexit"); ``words`` complete the last word, one form per word.
+        """
         text = " ".join(str(text or "").split())[:100].lower()
         if not text:
-            return {"query": "", "titles": [], "words": []}
+            return {"query": "", "titles": [], "phrases": [], "words": []}
 
         def compute() -> dict:
             titles = [
@@ -158,8 +178,25 @@ class KnowledgeBase:
                 for r in self.records()
                 if text in r["title"].lower()
             ][:limit]
-            last = text.split()[-1]
-            words = suggest_words(self.reader.searcher(), last, limit) if len(last) >= 2 else []
-            return {"query": text, "titles": titles, "words": words}
+            searcher = self.reader.searcher()
+            *before, last = text.split()
+            words = suggest_words(searcher, last, limit) if len(last) >= 2 else []
+            phrases = suggest_phrases(searcher, before, last, limit)
+            phrases = _one_form_each(phrases + self._synonym_completions(text), words)
+            return {"query": text, "titles": titles, "phrases": phrases[:limit], "words": words}
 
         return self.cache.get(self.revision(), ("suggest", text, limit), compute)
+
+    def _synonym_completions(self, text: str) -> list[str]:
+        """Synonyms and acronyms starting with ``text`` whose group the index knows."""
+        if len(text) < 2:
+            return []
+        searcher = self.reader.searcher()
+        found = []
+        for key, group in self.synonyms().groups.items():
+            entry = " ".join(key)
+            if entry.startswith(text) and any(
+                suggest_words(searcher, words[-1], 1) for words in group
+            ):
+                found.append(entry)
+        return sorted(found, key=lambda e: (len(e), e))[:4]

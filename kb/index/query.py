@@ -60,9 +60,12 @@ def text_stems(text: str) -> set[str]:
     return stems
 
 
-def covers(clause: Clause, stems: set[str]) -> bool:
-    """Whether any alternative of ``clause`` is among ``stems`` (all words of a phrase)."""
+def covers(clause: Clause, stems: set[str], min_weight: float = 1.0) -> bool:
+    """Whether any alternative of ``clause`` is among ``stems`` (all words of a phrase);
+    alternatives weighing less than ``min_weight`` (related meanings) do not count."""
     for alternative in clause.alternatives:
+        if alternative.weight < min_weight:
+            continue
         if isinstance(alternative, Phrase):
             if all(stem(w) in stems for w in alternative.words):
                 return True
@@ -157,6 +160,8 @@ class QueryCompiler:
         return wq.Or([stem_query([stem(w)], fields) for w in words])
 
     def alternative_query(self, alternative: Term | Phrase, fields: Fields) -> wq.Query:
+        if alternative.weight != 1.0:
+            fields = {f: b * alternative.weight for f, b in fields.items()}
         if isinstance(alternative, Phrase):
             return stem_query([stem(w) for w in alternative.words], fields)
         if alternative.prefix:

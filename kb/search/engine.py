@@ -14,6 +14,7 @@ from kb.index.query import EVERYTHING, PASSAGE_FIELDS, QueryCompiler, covers, te
 from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.search.grammar import Clause, ParsedQuery, parse
+from kb.search.meaning import Related
 from kb.search.spelling import is_english
 from kb.search.synonyms import Synonyms
 
@@ -140,13 +141,23 @@ def understand(
 
 
 def search(
-    searcher: Searcher, synonyms: Synonyms, request: SearchRequest, include_drafts: bool = False
+    searcher: Searcher,
+    synonyms: Synonyms,
+    request: SearchRequest,
+    include_drafts: bool = False,
+    related: Related | None = None,
 ) -> SearchResults:
-    """Run ``request`` against ``searcher``; never raises for any query text."""
+    """Run ``request`` against ``searcher``; never raises for any query text.
+
+    With ``related`` (the meaning route), each word also finds a few words related to
+    it in meaning, weighing less than the word itself.
+    """
     parsed = parse(request.q)
     topics = sorted(set(request.topics) | set(parsed.topics))
     compiler = QueryCompiler(searcher, is_word=is_english)
     parsed.clauses = understand(compiler, synonyms, parsed, request.correct)
+    if related is not None:
+        parsed.clauses = related.expand(parsed.clauses, compiler.known)
     if parsed.is_empty and not topics:
         return SearchResults(request=request, matched="none")
     by_date = request.sort == "updated"
@@ -194,7 +205,7 @@ def _answers(results: tuple[PositionResult, ...], clauses: list[Clause]) -> bool
     if first is None or not clauses:
         return False
     stems = text_stems(first.heading + " " + first.text)
-    found = sum(1 for clause in clauses if covers(clause, stems))
+    found = sum(1 for clause in clauses if covers(clause, stems, min_weight=0.0))
     return found * 2 > len(clauses)
 
 

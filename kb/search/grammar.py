@@ -57,6 +57,7 @@ class Term:
 
     word: str
     prefix: bool = False
+    weight: float = 1.0  # below 1 for a word related in meaning, not typed
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Phrase:
     """Words that must appear together, in order."""
 
     words: tuple[str, ...]
+    weight: float = 1.0
 
 
 Alternative = Term | Phrase
