@@ -49,18 +49,19 @@ def fold(word: str) -> str:
     return tokens[-1] if tokens else word.lower()
 
 
-def text_stems(text: str) -> set[str]:
-    """The indexed forms of every word of ``text``, parts of hyphenated words included."""
-    stems = set()
+@lru_cache(maxsize=4096)
+def text_stems(text: str) -> frozenset[str]:
+    """The indexed forms of every word of ``text`` (a title), hyphenated parts included."""
+    stems: set[str] = set()
     for word in WORD_RE.findall(text):
         parts = [p for p in SPLIT_RE.split(word) if p]
         stems.update(stem(p) for p in parts)
         if len(parts) > 1:
             stems.add(stem("".join(parts)))
-    return stems
+    return frozenset(stems)
 
 
-def covers(clause: Clause, stems: set[str], min_weight: float = 1.0) -> bool:
+def covers(clause: Clause, stems: frozenset[str], min_weight: float = 1.0) -> bool:
     """Whether any alternative of ``clause`` is among ``stems`` (all words of a phrase);
     alternatives weighing less than ``min_weight`` (related meanings) do not count."""
     for alternative in clause.alternatives:

@@ -47,6 +47,7 @@ class PassageHit:
     score: float
     snippet: str  # HTML: escaped text with <mark> around the matched words
     text: str
+    terms: frozenset[str] = frozenset()  # the indexed forms (stems) that matched it
 
 
 @dataclass(frozen=True)
@@ -254,13 +255,16 @@ def best_passages(
     _highlighter(results, surround=110)
     candidates: dict[str, list] = {}
     for hit in results:
-        candidates.setdefault(hit["slug"], []).append((_answer_score(hit), hit))
+        # Only the best few of each position can be shown, so only they are judged.
+        found = candidates.setdefault(hit["slug"], [])
+        if len(found) < per_slug + 2:
+            found.append((_answer_score(hit), hit))
     grouped: dict[str, list[PassageHit]] = {}
     for slug, scored in candidates.items():
         scored.sort(key=lambda pair: -pair[0])
         grouped[slug] = [
             PassageHit(slug, json.loads(hit["record"]), score, _snippet(hit, hit["passage_text"]),
-                       hit["passage_text"])
+                       hit["passage_text"], frozenset(as_text(t) for _, t in hit.matched_terms()))
             for score, hit in scored[:per_slug]
         ]  # fmt: skip
     return grouped

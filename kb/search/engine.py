@@ -194,18 +194,17 @@ def search(
         matched=matched if ranking.total else "none",
         corrected=corrected,
         original=parsed.text if corrected else None,
-        answer_confident=_answers(results, parsed.clauses),
+        answer_confident=_answers(hits, passages, parsed.clauses),
     )
 
 
-def _answers(results: tuple[PositionResult, ...], clauses: list[Clause]) -> bool:
+def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]) -> bool:
     """True when the first passage shown holds most of the meaningful words: more than
     half of them (so one word of two is not enough), and the only one when there is one."""
-    first = next((r.passages[0] for r in results if r.passages), None)
+    first = next((passages[h.meta["slug"]][0] for h in hits if passages.get(h.meta["slug"])), None)
     if first is None or not clauses:
         return False
-    stems = text_stems(first.heading + " " + first.text)
-    found = sum(1 for clause in clauses if covers(clause, stems, min_weight=0.0))
+    found = sum(1 for clause in clauses if covers(clause, first.terms, min_weight=0.0))
     return found * 2 > len(clauses)
 
 
