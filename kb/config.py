@@ -18,6 +18,7 @@ DEFAULTS = {
     "KB_INSIGHTS_DIR": "",  # empty: search_insights/ beside the index folder
     "KB_INSIGHTS_MIN_COUNT": "3",  # a query is shown once searched this many times
     "KB_INSIGHTS_KEEP_MONTHS": "12",  # counts older than this are deleted
+    "KB_MEANING": "1",  # "0": search the words only, without related meanings
 }
 OFF = ("0", "false", "no", "off")
 
@@ -42,6 +43,8 @@ class Settings:
         """Where search counts are kept (``KB_INSIGHTS_DIR``)."""
         return self.insights_dir or self.index_dir.parent / "search_insights"
 
+    meaning: bool = True  # words related in meaning also match (kb/search/meaning.py)
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, object] | None = None) -> Settings:
         """Settings from ``values``, then the environment, then the defaults."""
@@ -63,6 +66,7 @@ class Settings:
             insights_keep_months=_positive_int(
                 get("KB_INSIGHTS_KEEP_MONTHS"), "KB_INSIGHTS_KEEP_MONTHS"
             ),
+            meaning=get("KB_MEANING").lower() not in ("0", "false", "no", "off"),
         )
 
 

@@ -15,6 +15,7 @@ class Term:
 
     word: str
     prefix: bool = False
+    weight: float = 1.0  # below 1 for a word related in meaning, not typed
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Phrase:
     """Words that must appear together, in order."""
 
     words: tuple[str, ...]
+    weight: float = 1.0
 
 
 Alternative = Term | Phrase
@@ -33,6 +35,9 @@ class Clause:
 
     alternatives: list[Alternative]
     quoted: bool = False
+    # Set once synonyms (or related meanings) were added: the alternatives are no longer
+    # what was typed, so spelling correction leaves them alone.
+    expanded: bool = False
 
     @property
     def label(self) -> str:

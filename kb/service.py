@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from kb.config import Settings
 from kb.content.editors import TOPICS_FILE, read_topics
+from kb.index.query import stem
 from kb.index.reader import IndexReader
 from kb.index.records import IntroRecord, PositionMeta, PositionRecord, count_topics
 from kb.index.run import (
@@ -23,11 +24,13 @@ from kb.index.run import (
     get_record,
     intro_records,
     similar_positions,
+    suggest_phrases,
     suggest_words,
 )
 from kb.index.store import read_manifest
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
+from kb.search.meaning import load_related
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
 CACHE_ENTRIES = 512
@@ -87,6 +90,18 @@ def _read_topics(path: Path) -> dict[str, str]:
 
 def _readable(slug: str) -> str:
     return slug.replace("-", " ").capitalize()
+
+
+def _one_form_each(phrases: list[str], words: list[str]) -> list[str]:
+    """Phrases in order, without two forms of one word or a word already offered."""
+    seen = {stem(w) for w in words}
+    kept = []
+    for phrase in phrases:
+        key = " ".join(stem(w) for w in phrase.split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(phrase)
+    return kept
 
 
 class KnowledgeBase:
@@ -177,11 +192,12 @@ class KnowledgeBase:
 
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()
+        related = load_related() if self.settings.meaning else None
         key = ("search", request, id(synonyms))
         return self.cache.get(
             self.revision(),
             key,
-            lambda: search(self.reader.searcher(), synonyms, request, self.include_drafts),
+            lambda: search(self.reader.searcher(), synonyms, request, self.include_drafts, related),
         )
 
     def position(self, slug: str) -> PositionRecord | None:
@@ -224,18 +240,40 @@ class KnowledgeBase:
         return count_topics(record.topics for record in self.records())
 
     def suggest(self, text: str, limit: int = 8) -> Suggestions:
-        """Title and word completions for the last word typed."""
+        """Title, phrase and word completions for what is being typed.
+
+        ``phrases`` are whole queries: the phrase being typed completed ("clim ch" →
+        "climate change") and synonyms or acronyms that start with it ("brex" →
+        "brexit"); ``words`` complete the last word, one form per word.
+        """
         text = " ".join(str(text or "").split())[:MAX_SUGGEST_CHARS].lower()
         if not text:
-            return Suggestions("", (), ())
+            return Suggestions("", (), (), ())
 
         def compute() -> Suggestions:
             titles = tuple(r.meta for r in self.records() if text in r.title.lower())[:limit]
-            last = text.split()[-1]
-            words = suggest_words(self.reader.searcher(), last, limit) if len(last) >= 2 else []
-            return Suggestions(text, titles, tuple(words))
+            searcher = self.reader.searcher()
+            *before, last = text.split()
+            words = suggest_words(searcher, last, limit) if len(last) >= 2 else []
+            phrases = suggest_phrases(searcher, before, last, limit)
+            phrases = _one_form_each(phrases + self._synonym_completions(text), words)
+            return Suggestions(text, titles, tuple(phrases[:limit]), tuple(words))
 
         return self.cached(("suggest", text, limit), compute)
+
+    def _synonym_completions(self, text: str) -> list[str]:
+        """Synonyms and acronyms starting with ``text`` whose group the index knows."""
+        if len(text) < 2:
+            return []
+        searcher = self.reader.searcher()
+        found = []
+        for key, group in self.synonyms().groups.items():
+            entry = " ".join(key)
+            if entry.startswith(text) and any(
+                suggest_words(searcher, words[-1], 1) for words in group
+            ):
+                found.append(entry)
+        return sorted(found, key=lambda e: (len(e), e))[:4]
 
 
 @dataclass(frozen=True)
@@ -244,7 +282,8 @@ class Suggestions:
 
     query: str
     titles: tuple[PositionMeta, ...]
-    words: tuple[str, ...]
+    phrases: tuple[str, ...]  # whole queries: the phrase completed, or a synonym
+    words: tuple[str, ...]  # the last word completed
 
 
 def init_app(app: Flask, knowledge_base: KnowledgeBase) -> None:

@@ -8,6 +8,7 @@ here and bounded: a prefix expands to at most MAX_EXPANSIONS words.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from whoosh import query as wq
@@ -23,6 +24,7 @@ POSITION_FIELDS: Fields = {"title": 4.0, "summary": 2.0, "headings": 1.5, "body"
 PASSAGE_FIELDS: Fields = {"passage_heading": 1.5, "passage_text": 1.0}
 MAX_EXPANSIONS = 40
 SPLIT_RE = re.compile(r"[-'’.]")
+WORD_RE = re.compile(r"\w+(?:[-'’.]\w+)*")
 
 _stemmer = stemming_analyzer()
 _plain = plain_analyzer()
@@ -47,6 +49,36 @@ def fold(word: str) -> str:
     return tokens[-1] if tokens else word.lower()
 
 
+@lru_cache(maxsize=4096)
+def text_stems(text: str) -> frozenset[str]:
+    """The indexed forms of every word of ``text`` (a title), hyphenated parts included."""
+    stems: set[str] = set()
+    for word in WORD_RE.findall(text):
+        parts = [p for p in SPLIT_RE.split(word) if p]
+        stems.update(stem(p) for p in parts)
+        if len(parts) > 1:
+            stems.add(stem("".join(parts)))
+    return frozenset(stems)
+
+
+def covers(clause: Clause, stems: frozenset[str], min_weight: float = 1.0) -> bool:
+    """Whether any alternative of ``clause`` is among ``stems`` (all words of a phrase);
+    alternatives weighing less than ``min_weight`` (related meanings) do not count."""
+    for alternative in clause.alternatives:
+        if alternative.weight < min_weight:
+            continue
+        if isinstance(alternative, Phrase):
+            if all(stem(w) in stems for w in alternative.words):
+                return True
+        elif alternative.prefix:
+            folded = fold(alternative.word)
+            if any(s.startswith(folded) or folded.startswith(s) for s in stems):
+                return True
+        elif all(stem(p) in stems for p in SPLIT_RE.split(alternative.word) if p):
+            return True
+    return False
+
+
 def stem_query(stems: list[str], fields: Fields) -> wq.Query:
     """Match stems as one word or, for several, as a phrase, in any of ``fields``."""
     if len(stems) == 1:
@@ -57,8 +89,10 @@ def stem_query(stems: list[str], fields: Fields) -> wq.Query:
 class QueryCompiler:
     """Builds Whoosh queries against one searcher, noting spelling corrections."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, is_word: Callable[[str], bool] = lambda _w: False):
+        """``is_word`` says which words are real words, never to be corrected."""
         self.searcher = searcher
+        self.is_word = is_word
         self.reader = searcher.reader()
         self.corrections: dict[str, str] = {}
 
@@ -70,7 +104,7 @@ class QueryCompiler:
         )
 
     def correct(self, word: str) -> str | None:
-        """The closest indexed spelling of an unknown word: fewest edits, then most common."""
+        """The closest indexed spelling of a non-word: fewest edits, then most common."""
         folded = fold(word)
         if len(folded) < 4 or folded.isdigit():
             return None
@@ -84,18 +118,22 @@ class QueryCompiler:
         return None
 
     def correct_clauses(self, clauses: list[Clause]) -> list[Clause]:
-        """Replace each typed word the index does not know by its closest spelling."""
+        """Replace each typed word that is neither a real English word nor in the index by
+        its closest indexed spelling. Quoted words and synonym expansions are left alone."""
         corrected = []
         for clause in clauses:
+            if clause.quoted or clause.expanded:
+                corrected.append(clause)
+                continue
             alternatives = [self._corrected(a) for a in clause.alternatives]
-            corrected.append(Clause(alternatives, quoted=clause.quoted))
+            corrected.append(Clause(alternatives))
         return corrected
 
     def _corrected(self, alternative: Term | Phrase) -> Term | Phrase:
         if not isinstance(alternative, Term) or alternative.prefix:
             return alternative
         word = alternative.word
-        if SPLIT_RE.search(word) or self.known(word):
+        if SPLIT_RE.search(word) or self.is_word(word) or self.known(word):
             return alternative
         correction = self.correct(word)
         if not correction:
@@ -123,6 +161,8 @@ class QueryCompiler:
         return wq.Or([stem_query([stem(w)], fields) for w in words])
 
     def alternative_query(self, alternative: Term | Phrase, fields: Fields) -> wq.Query:
+        if alternative.weight != 1.0:
+            fields = {f: b * alternative.weight for f, b in fields.items()}
         if isinstance(alternative, Phrase):
             return stem_query([stem(w) for w in alternative.words], fields)
         if alternative.prefix:

@@ -19,7 +19,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.query import EVERYTHING, as_text, fold
+from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
     PassageRecord,
@@ -34,6 +34,13 @@ CHAR_LIMIT = 20_000
 SNIPPET_CHARS = 240
 KEY_TERMS = 12  # terms a more-like-this searches for
 KEY_CANDIDATES = 80  # of a position's words, the most repeated are weighed for that
+PHRASE_SCAN = 200  # passages read to complete a phrase; suggestions must stay instant
+SENTENCE_REACH = 60  # how far back a snippet may reach for the start of its sentence
+# Sections that cite or point elsewhere: they hold the query's words without answering.
+BOILERPLATE_HEADINGS = frozenset(
+    ["source", "sources", "references", "notes", "footnotes", "bibliography", "links",
+     "see also", "further reading"]
+)  # fmt: skip
 TAG_RE = re.compile(r"<[^>]+>")
 
 
@@ -52,6 +59,7 @@ class PassageHit(PassageRecord):
     slug: str
     score: float
     snippet: str  # HTML: escaped text with <mark> around the matched words
+    terms: frozenset[str] = frozenset()  # the indexed forms (stems) that matched it
 
 
 @dataclass(frozen=True)
@@ -85,16 +93,38 @@ def _highlighter(results: Results, surround: int) -> None:
 
 
 def _snippet(hit, text: str) -> str:
-    """The highlighted fragment, with an ellipsis wherever the text was cut."""
+    """The highlighted fragment, widened back to the start of its sentence (or at least
+    of its first word), with an ellipsis wherever the text was cut."""
     fragment = hit.highlights("passage_text", top=1)
     if not fragment:
         return crop(text)
-    plain = html.unescape(TAG_RE.sub("", fragment)).strip()
-    if not text.startswith(plain[:20]):
-        fragment = "… " + fragment
-    if not text.rstrip().endswith(plain[-20:]):
-        fragment += " …"
+    plain = html.unescape(TAG_RE.sub("", fragment))
+    start = text.find(plain)
+    if start > 0:
+        lead = _lead_in(text, start)
+        fragment = html.escape(text[start - lead : start]) + fragment
+        plain = text[start - lead : start] + plain
+    if not text.lstrip().startswith(plain.strip()[:20]):
+        fragment = "… " + fragment.lstrip()
+    if not text.rstrip().endswith(plain.strip()[-20:]):
+        fragment = fragment.rstrip() + " …"
     return fragment
+
+
+def _lead_in(text: str, start: int) -> int:
+    """How many characters before ``start`` to add so a snippet starts a sentence, or,
+    when the sentence began too far back, the word cut at ``start``."""
+    window = text[max(0, start - SENTENCE_REACH) : start]
+    sentence = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
+    if sentence >= 0:
+        return len(window) - sentence - 2
+    if start <= SENTENCE_REACH:
+        return start
+    word = len(window) - len(window.rstrip()) if window[-1:].isspace() else 0
+    if not word:
+        cut = max(window.rfind(" "), window.rfind("\n"))
+        word = len(window) - cut - 1 if cut >= 0 else 0
+    return word
 
 
 def crop(text: str, width: int = SNIPPET_CHARS) -> str:
@@ -295,18 +325,42 @@ def best_passages(
     _run(searcher, scoped, collector)
     results = collector.results()
     _highlighter(results, surround=110)
-    grouped: dict[str, list[PassageHit]] = {}
+    candidates: dict[str, list] = {}
     for hit in results:
-        slug = hit["slug"]
-        if len(grouped.setdefault(slug, [])) >= per_slug:
-            continue
-        text = hit["passage_text"]
-        stored = PassageRecord.from_json({**json.loads(hit["record"]), "text": text})
-        grouped[slug].append(PassageHit(
-            **shallow_fields(stored), slug=slug, score=float(hit.score or 0.0),
-            snippet=_snippet(hit, text),
-        ))  # fmt: skip
+        # Only the best few of each position can be shown, so only they are judged.
+        found = candidates.setdefault(hit["slug"], [])
+        if len(found) < per_slug + 2:
+            found.append((_answer_score(hit), hit))
+    grouped: dict[str, list[PassageHit]] = {}
+    for slug, scored in candidates.items():
+        scored.sort(key=lambda pair: -pair[0])
+        grouped[slug] = [_passage_hit(slug, hit, score) for score, hit in scored[:per_slug]]
     return grouped
+
+
+def _answer_score(hit) -> float:
+    """A passage's score as an answer: a "Source" section, a lead-in ending in a colon,
+    or a passage whose own text matched nothing (only its heading) is never the answer
+    while a passage that holds the words is there."""
+    score = float(hit.score or 0.0)
+    heading = PassageRecord.from_json(json.loads(hit["record"])).heading
+    text = hit["passage_text"].strip()
+    if heading.strip().lower() in BOILERPLATE_HEADINGS:
+        return score * 0.1
+    if not any(field == "passage_text" for field, _ in hit.matched_terms()):
+        return score * 0.3
+    if text.endswith(":") and len(text) < 160:
+        return score * 0.3
+    return score
+
+
+def _passage_hit(slug: str, hit, score: float) -> PassageHit:
+    text = hit["passage_text"]
+    stored = PassageRecord.from_json({**json.loads(hit["record"]), "text": text})
+    return PassageHit(
+        **shallow_fields(stored), slug=slug, score=score, snippet=_snippet(hit, text),
+        terms=frozenset(as_text(t) for _, t in hit.matched_terms()),
+    )  # fmt: skip
 
 
 def _record(fields: dict) -> PositionRecord:
@@ -326,7 +380,8 @@ def all_records(searcher: Searcher, include_drafts: bool = False) -> list[Positi
 
 
 def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
-    """Indexed words starting with ``prefix``, most common first."""
+    """Indexed words starting with ``prefix``, most common first, one form per word
+    ("democracy", not also "democracies" and "democratic" … when they share a stem)."""
     reader = searcher.reader()
     words = []
     for term in reader.expand_prefix("words", fold(prefix)):
@@ -334,7 +389,45 @@ def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
         words.append((reader.doc_frequency("words", word), word))
         if len(words) >= 200:
             break
-    return [w for _, w in sorted(words, key=lambda x: (-x[0], x[1]))[:limit]]
+    forms: dict[str, tuple[int, str]] = {}
+    for count, word in words:
+        key = stem(word)
+        if key not in forms or (count, -len(word)) > (forms[key][0], -len(forms[key][1])):
+            forms[key] = (count, word)
+    ranked = sorted(forms.values(), key=lambda x: (-x[0], x[1]))
+    return [w for _, w in ranked[:limit]]
+
+
+def complete_word(searcher: Searcher, prefix: str) -> str:
+    """``prefix`` itself when the index has it as a word, else its most common completion."""
+    reader = searcher.reader()
+    folded = fold(prefix)
+    if reader.doc_frequency("words", folded):
+        return folded
+    best = suggest_words(searcher, folded, 1)
+    return best[0] if best else folded
+
+
+def suggest_phrases(searcher: Searcher, before: list[str], last: str, limit: int) -> list[str]:
+    """Complete a phrase being typed ("clim ch" → "climate change"): each earlier word is
+    completed on its own, then the last from the words that follow it in the passages."""
+    if not before or not last:
+        return []
+    words = [complete_word(searcher, w) for w in before]
+    reader = searcher.reader()
+    anchor = stem(words[-1])
+    if not reader.doc_frequency("passage_text", anchor):
+        return []
+    follows = re.compile(rf"\b{re.escape(words[-1])}\s+({re.escape(fold(last))}\w*)", re.I)
+    counts: dict[str, int] = {}
+    for scanned, docnum in enumerate(reader.postings("passage_text", anchor).all_ids()):
+        if scanned >= PHRASE_SCAN:
+            break
+        for match in follows.finditer(searcher.stored_fields(docnum).get("passage_text", "")):
+            word = match.group(1).lower()
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))[:limit]
+    return [" ".join([*words, w]) for w in ranked]
 
 
 def intro_records(searcher: Searcher) -> list[IntroRecord]:

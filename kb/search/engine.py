@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.index import Searcher
-from kb.index.query import EVERYTHING, PASSAGE_FIELDS, POSITION_FIELDS, QueryCompiler
+from kb.index.query import (
+    EVERYTHING,
+    PASSAGE_FIELDS,
+    POSITION_FIELDS,
+    QueryCompiler,
+    covers,
+    text_stems,
+)
 from kb.index.records import PositionMeta, shallow_fields
 from kb.index.run import (
     PassageHit,
@@ -20,7 +27,9 @@ from kb.index.run import (
     rank_positions,
 )
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
-from kb.search.grammar import ParsedQuery, parse
+from kb.search.grammar import Clause, ParsedQuery, parse
+from kb.search.meaning import Related
+from kb.search.spelling import is_english
 from kb.search.synonyms import Synonyms
 
 PASSAGES_PER_RESULT = 3
@@ -38,9 +47,10 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     sort: str = "relevance"
+    correct: bool = True  # False: "Search instead for" the words exactly as typed
 
     @classmethod
-    def from_args(cls, q, topics, page, per_page, sort) -> SearchRequest:
+    def from_args(cls, q, topics, page, per_page, sort, spell=None) -> SearchRequest:
         """Build from untrusted strings; anything odd falls back to a default."""
         return cls(
             q=clip_query(q),
@@ -48,6 +58,7 @@ class SearchRequest:
             page=_bounded_int(page, 1, 1, MAX_PAGE),
             per_page=_bounded_int(per_page, 10, 1, MAX_PER_PAGE),
             sort=sort if sort in SORTS else "relevance",
+            correct=str(spell or "").lower() != "off",
         )
 
 
@@ -83,15 +94,21 @@ class PositionResult(PositionMeta):
 class SearchResults:
     request: SearchRequest
     total: int = 0
-    did_you_mean: str | None = None
+    did_you_mean: str | None = None  # the corrected query (kept for API clients)
     facets: dict[str, int] = field(default_factory=dict)
     results: tuple[PositionResult, ...] = ()
     matched: str = "all"  # "all" terms, "any" term, or "none"
     unmatched: tuple[str, ...] = ()  # when matched == "any": the words no position holds
+    corrected: str | None = None  # "Showing results for …", when a non-word was corrected
+    original: str | None = None  # "… Search instead for …": the query as typed
+    answer_confident: bool = False  # the answer passage holds most of the meaningful words
 
     @property
     def answer(self) -> PassageHit | None:
-        """The passage that best answers the query: the first result's best passage."""
+        """The passage that best answers the query: the first result's best passage,
+        offered only when it holds most of the meaningful words."""
+        if not self.answer_confident:
+            return None
         for result in self.results:
             if result.passages:
                 return result.passages[0]
@@ -111,14 +128,36 @@ def corrected_text(parsed: ParsedQuery, corrections: dict[str, str]) -> str | No
     return " ".join(fixed) if fixed != words else None
 
 
+def understand(
+    compiler: QueryCompiler, synonyms: Synonyms, parsed: ParsedQuery, correct: bool
+) -> list[Clause]:
+    """The clauses to search for: synonyms and phrases first ("global warming" reaches
+    its group before any word is judged), then spelling, then synonyms of the corrected
+    words ("climat change" → "climate change" → its group)."""
+    clauses = synonyms.expand(parsed.clauses)
+    if not correct:
+        return clauses
+    return synonyms.expand(compiler.correct_clauses(clauses))
+
+
 def search(
-    searcher: Searcher, synonyms: Synonyms, request: SearchRequest, include_drafts: bool = False
+    searcher: Searcher,
+    synonyms: Synonyms,
+    request: SearchRequest,
+    include_drafts: bool = False,
+    related: Related | None = None,
 ) -> SearchResults:
-    """Run ``request`` against ``searcher``; never raises for any query text."""
+    """Run ``request`` against ``searcher``; never raises for any query text.
+
+    With ``related`` (the meaning route), each word also finds a few words related to
+    it in meaning, weighing less than the word itself.
+    """
     parsed = parse(request.q)
     topics = sorted(set(request.topics) | set(parsed.topics))
-    compiler = QueryCompiler(searcher)
-    parsed.clauses = synonyms.expand(compiler.correct_clauses(parsed.clauses))
+    compiler = QueryCompiler(searcher, is_word=is_english)
+    parsed.clauses = understand(compiler, synonyms, parsed, request.correct)
+    if related is not None:
+        parsed.clauses = related.expand(parsed.clauses, compiler.known)
     if parsed.is_empty and not topics:
         return SearchResults(request=request, matched="none")
     by_date = request.sort == "updated"
@@ -143,17 +182,22 @@ def search(
     slugs = [hit.meta.slug for hit in hits]
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     if reranked:
-        hits = _by_closeness(hits, passages)[end - request.per_page : end]
+        hits = _by_closeness(hits, passages, parsed.clauses)[end - request.per_page : end]
+    results = tuple(_position_result(hit, passages.get(hit.meta.slug, [])) for hit in hits)
+    corrected = corrected_text(parsed, compiler.corrections)
     return SearchResults(
         request=request,
         total=ranking.total,
-        did_you_mean=corrected_text(parsed, compiler.corrections),
+        did_you_mean=corrected,
         facets=ranking.facets,
-        results=tuple(_position_result(hit, passages.get(hit.meta.slug, [])) for hit in hits),
+        results=results,
         matched=matched if ranking.total else "none",
         unmatched=_unmatched(searcher, compiler, parsed, topics, include_drafts)
         if matched == "any" and ranking.total
         else (),
+        corrected=corrected,
+        original=parsed.text if corrected else None,
+        answer_confident=_answers(hits, passages, parsed.clauses),
     )
 
 
@@ -174,16 +218,30 @@ def _unmatched(
     )
 
 
-def _by_closeness(hits: list[PositionHit], passages: dict[str, list]) -> list[PositionHit]:
-    """Re-rank: a position whose best paragraph holds more of the words comes first.
+def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]) -> bool:
+    """True when the first passage shown holds most of the meaningful words: more than
+    half of them (so one word of two is not enough), and the only one when there is one."""
+    first = next((passages[h.meta.slug][0] for h in hits if passages.get(h.meta.slug)), None)
+    if first is None or not clauses:
+        return False
+    found = sum(1 for clause in clauses if covers(clause, first.terms, min_weight=0.0))
+    return found * 2 > len(clauses)
+
+
+def _by_closeness(
+    hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]
+) -> list[PositionHit]:
+    """Re-rank: a position titled with every word of the query comes first; then a
+    position whose best paragraph holds more of the words.
 
     Words in one paragraph stand close together, so the best passage's score is the
     nearness signal; it is added to the position's own (title-weighted) score.
     """
 
-    def combined(hit: PositionHit) -> float:
+    def combined(hit: PositionHit) -> tuple[bool, float]:
         best = passages.get(hit.meta.slug)
-        return hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
+        titled = bool(clauses) and all(covers(c, text_stems(hit.meta.title)) for c in clauses)
+        return titled, hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
 
     return sorted(hits, key=combined, reverse=True)
 

@@ -25,6 +25,31 @@ STOP_WORDS = frozenset(
     with would you your yours""".split()
 )
 
+# How people open a question to a party. A frame is dropped from the front of the
+# query before it is read, so "do you support the EU" searches for "the EU" and
+# "what do you think about brexit" for "brexit": verbs such as "support" or "think"
+# are content words elsewhere ("support for carers"), so they are only dropped here.
+_WHO = r"(?:your party|the party|your|you|labour|progress|we|i)"
+_VERB = (
+    r"(?:think|feel|believe|say|do|plan|propose|intend|want|support|back|oppose|stand|"
+    r"offer|promise|mean)"
+)
+_STANCE = r"(?:position|stance|view|views|policy|policies|plan|plans|opinion|thoughts|line|take)"
+QUESTION_FRAMES = re.compile(
+    rf"""^(?:
+        (?:what|how|why|where|when)(?:'s|s|\s+(?:is|are|do|does|did|will|would|should|can))?
+            \s+{_WHO}(?:'s)?\s+(?:{_STANCE}|{_VERB}(?:\s+(?:to\s+do|of|about|on|for|in|with))?)
+            (?:\s+(?:about|on|of|for|to|regarding|towards?))?
+      | (?:what|how)\s+about
+      | (?:do|does|did|will|would|can|could|should|are|is)\s+{_WHO}
+            (?:\s+(?:going\s+to|plan\s+to|want\s+to|intend\s+to))?
+            (?:\s+(?:{_VERB}|agree\s+with|believe\s+in|care\s+about|in\s+favou?r\s+of|for|against))?
+      | (?:tell|show)\s+me\s+(?:about|more\s+about)?
+      | (?:i\s+want\s+to\s+know|i'm\s+interested\s+in|i\s+am\s+interested\s+in)(?:\s+about)?
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
 
 def clean(text: str) -> str:
     """Normalise Unicode, drop control and format characters, cap the length."""
@@ -48,11 +73,18 @@ def _term(raw: str) -> Term | None:
     return Term(word)
 
 
+def strip_question_frame(text: str) -> str:
+    """``text`` without a leading question frame ("what is your position on …"), unless
+    nothing would be left."""
+    rest = QUESTION_FRAMES.sub("", text, count=1).strip(" ,:;-")
+    return rest if re.search(r"\w", rest) else text
+
+
 def parse(text: str) -> ParsedQuery:
     """Parse anything a person might type; never raises."""
     query = ParsedQuery(text=clean(text))
     join_next = negate_next = False
-    for negate, quoted, bare in TOKEN_RE.findall(query.text):
+    for negate, quoted, bare in TOKEN_RE.findall(strip_question_frame(query.text)):
         if bare in ("OR", "|", "||"):
             join_next = bool(query.clauses)
             continue

@@ -41,7 +41,8 @@ class Synonyms:
             run = self._longest_match(clauses, index)
             if run:
                 words = tuple(_plain(c) for c in clauses[index : index + run])
-                result.append(Clause([_alternative(e) for e in self.groups[words]]))
+                alternatives = [_alternative(e) for e in self.groups[words]]
+                result.append(Clause(alternatives, expanded=True))
                 index += run
             else:
                 result.append(clauses[index])
@@ -59,7 +60,7 @@ class Synonyms:
 
 def _plain(clause: Clause) -> str | None:
     """The word of a clause that is one plain, unquoted word; else None."""
-    if clause.quoted or len(clause.alternatives) != 1:
+    if clause.quoted or clause.expanded or len(clause.alternatives) != 1:
         return None
     alternative = clause.alternatives[0]
     if isinstance(alternative, Term) and not alternative.prefix:

@@ -49,13 +49,20 @@
     return region;
   }
 
-  // Words complete the last word typed; titles go straight to the position.
+  // Phrases are whole queries; words complete the last word typed; titles go straight
+  // to the position.
   function buildOptions(typed, data) {
     var options = [];
     var seen = {};
     var stem = typed.indexOf(" ") >= 0 ? typed.slice(0, typed.lastIndexOf(" ") + 1) : "";
     (data.titles || []).forEach(function (title) {
       options.push({ kind: "position", label: title.title, url: title.url });
+    });
+    (data.phrases || []).forEach(function (phrase) {
+      if (phrase.toLowerCase() !== typed.toLowerCase() && !seen[phrase]) {
+        seen[phrase] = true;
+        options.push({ kind: "search", label: phrase });
+      }
     });
     (data.words || []).forEach(function (word) {
       var query = stem + word;

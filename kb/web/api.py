@@ -26,6 +26,9 @@ def search_json(found: SearchResults) -> dict:
         "matched": found.matched,
         "did_you_mean": found.did_you_mean,
         "unmatched": list(found.unmatched),
+        "corrected": found.corrected,
+        "original": found.original,
+        "answer_confident": found.answer_confident,
         "facets": {"topics": found.facets},
         "results": [
             {
@@ -117,7 +120,8 @@ def positions():
 
 @bp.get("/suggest")
 def suggest():
-    """Title and word completions for as-you-type search."""
+    """Title, phrase and word completions for as-you-type search."""
     found = knowledge_base().suggest(request.args.get("q", ""))
     titles = [{"slug": m.slug, "title": m.title, "url": position_url(m.slug)} for m in found.titles]
-    return jsonify({"query": found.query, "titles": titles, "words": list(found.words)})
+    return jsonify({"query": found.query, "titles": titles, "phrases": list(found.phrases),
+                    "words": list(found.words)})  # fmt: skip

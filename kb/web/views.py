@@ -20,7 +20,7 @@ def search_request() -> SearchRequest:
     topics = args.getlist("topic")
     return SearchRequest.from_args(
         args.get("q", ""), topics, args.get("page", 1), args.get("per_page", 10),
-        args.get("sort", "relevance"),
+        args.get("sort", "relevance"), args.get("spell"),
     )  # fmt: skip
 
 

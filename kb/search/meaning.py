@@ -1,0 +1,140 @@
+"""Related meanings: "fossil fuels" also finds climate, "brexit" the EU.
+
+A table of related words and two-word phrases (``related.txt.gz``) was prepared once
+from the all-MiniLM-L6-v2 sentence model by ``scripts/prepare_related.py`` and ships
+with the app: serving it is a dictionary look-up, with no model, no NumPy and nothing
+downloaded. Each typed word (or pair of words) gains the few related entries that the
+index actually holds, as extra alternatives weighing less than the word itself, so
+exact matches still come first. ``KB_MEANING=0`` turns the route off.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from kb.search.grammar import STOP_WORDS, Clause, Phrase, Term
+
+RELATED_FILE = Path(__file__).with_name("related.txt.gz")
+PER_CLAUSE = 5  # related entries added to one typed word or phrase
+MIN_SIMILARITY = 0.5  # cosine similarity of the two entries' vectors
+WEIGHT = 0.5  # a related entry's weight, times its similarity
+HOPS = 2  # neighbours, and neighbours of neighbours
+ONLY_UNKNOWN = True  # only words (or pairs) the index does not hold are expanded
+
+
+@dataclass(frozen=True)
+class Related:
+    """Entry (one word or two) → its related entries, both ways, kept as the file's text
+    and read only for the words a query uses (parsing all 420,000 pairs at start-up
+    would cost seconds and over 100 MB per process)."""
+
+    rows: dict[str, str]  # entry → "neighbours<TAB>entries listing it", each "e:0.87|…"
+
+    def neighbours(self, entry: str) -> list[tuple[str, float]]:
+        """The entries related to ``entry`` either way, each with its similarity."""
+        found = []
+        for item in self.rows.get(entry, "").replace("\t", "|").split("|"):
+            other, _, similarity = item.rpartition(":")
+            if other:
+                found.append((other, float(similarity)))
+        return found
+
+    def expand(self, clauses: list[Clause], known: Callable[[str], bool]) -> list[Clause]:
+        """Add related entries the index knows (``known``) to each plain clause; a pair of
+        plain words with an entry of its own ("fossil fuels") becomes one clause."""
+        result: list[Clause] = []
+        index = 0
+        while index < len(clauses):
+            pair = _words(clauses[index : index + 2])
+            if len(pair) == 2 and " ".join(pair) in self.rows:
+                extra = self._related(" ".join(pair), known)
+                if extra:
+                    result.append(Clause([Phrase(tuple(pair)), *extra], expanded=True))
+                    index += 2
+                    continue
+            clause = clauses[index]
+            result.append(self._expanded(clause, known))
+            index += 1
+        return result
+
+    def _expanded(self, clause: Clause, known: Callable[[str], bool]) -> Clause:
+        if clause.quoted:
+            return clause
+        typed = [_entry(a) for a in clause.alternatives if a.weight == 1.0]
+        if ONLY_UNKNOWN and any(e and all(known(w) for w in e.split()) for e in typed):
+            return clause  # the words are there: exact matches only, so they come first
+        extra: list[Term | Phrase] = []
+        have = set(typed)
+        for entry in typed:
+            for alternative in self._related(entry, known) if entry else ():
+                if _entry(alternative) not in have:
+                    have.add(_entry(alternative))
+                    extra.append(alternative)
+        if not extra:
+            return clause
+        return Clause(clause.alternatives + extra[:PER_CLAUSE], expanded=True)
+
+    def _related(self, entry: str, known: Callable[[str], bool]) -> list[Term | Phrase]:
+        """The most similar entries the index knows, looked for among the entry's
+        neighbours and, a step further, theirs (similarities multiplied): a small index
+        rarely holds the nearest neighbours themselves ("students" → "school students")."""
+        scores: dict[str, float] = {}
+        for other, similarity in self.neighbours(entry):
+            scores[other] = max(scores.get(other, 0.0), similarity)
+            for further, onward in self.neighbours(other) if HOPS > 1 else ():
+                scores[further] = max(scores.get(further, 0.0), similarity * onward)
+        own = set(entry.split())
+        found: list[Term | Phrase] = []
+        for other, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+            if score < MIN_SIMILARITY or len(found) >= PER_CLAUSE:
+                break
+            words = tuple(other.split())
+            if own & set(words) or other == entry:
+                continue  # a phrase holding the word itself adds nothing the word misses
+            if all(w not in STOP_WORDS and known(w) for w in words):
+                weight = round(WEIGHT * score, 3)
+                found.append(Term(words[0], weight=weight) if len(words) == 1 else
+                             Phrase(words, weight=weight))  # fmt: skip
+        return found
+
+
+def _entry(alternative: Term | Phrase) -> str | None:
+    if isinstance(alternative, Phrase):
+        return " ".join(alternative.words)
+    return None if alternative.prefix else alternative.word
+
+
+def _words(clauses: list[Clause]) -> list[str]:
+    """The words of clauses that are each one plain, typed, unexpanded word."""
+    words = []
+    for clause in clauses:
+        if clause.quoted or clause.expanded or len(clause.alternatives) != 1:
+            return []
+        word = _entry(clause.alternatives[0])
+        if not word or " " in word or word in STOP_WORDS:
+            return []
+        words.append(word)
+    return words
+
+
+def parse_rows(lines) -> dict[str, str]:
+    """Read ``entry<TAB>neighbours<TAB>entries listing it`` lines (the last optional)."""
+    rows = {}
+    for line in lines:
+        entry, _, rest = line.rstrip("\n").partition("\t")
+        if entry and rest.strip("\t"):
+            rows[entry] = rest
+    return rows
+
+
+@cache
+def load_related(path: Path = RELATED_FILE) -> Related:
+    """The shipped table, read once per process; empty if the file is missing."""
+    if not path.is_file():
+        return Related({})
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return Related(parse_rows(handle))
