@@ -128,12 +128,13 @@ def positions_first(positions_dir: Path, index_dir: Path) -> Callable[[str], str
     from app import create_app
     from kb.index.build import update_index
     from kb.search.engine import SearchRequest
+    from kb.service import knowledge_base_of
 
     update_index(positions_dir, index_dir)
     app = create_app(
         {"TESTING": True, "KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
     )
-    kb = app.config["KB"]
+    kb = knowledge_base_of(app)
 
     def first(question: str) -> str | None:
         found = kb.search(SearchRequest(q=question))

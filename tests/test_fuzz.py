@@ -245,6 +245,9 @@ def test_citations_and_quotes_with_any_input(client, known, data):
 )
 def test_any_raw_path(client, prefix, raw):
     path = prefix + quote(raw, safe="/%\\:")  # '%' kept: pre-encoded input stays encoded
+    # The test client reads "//x" as a link to host "x" (and fails on some host names
+    # before any request is made); on the wire it is a path, as Werkzeug serves it.
+    path = "/" + path.lstrip("/") if path.startswith("//") else path
     check(client.get(path), path)
 
 

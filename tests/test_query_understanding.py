@@ -12,6 +12,7 @@ from kb.search.engine import SearchRequest
 from kb.search.grammar import parse
 from kb.search.meaning import Related, load_related, parse_rows
 from kb.search.spelling import is_english
+from kb.service import knowledge_base_of
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def search(make_app, write_position):
     def run(q: str = "", correct: bool = True, meaning: bool = True):
         if meaning not in apps:
             apps[meaning] = make_app(KB_MEANING="1" if meaning else "0")
-        kb = apps[meaning].config["KB"]
+        kb = knowledge_base_of(apps[meaning])
         return kb.search(SearchRequest(q=q, correct=correct))
 
     return run

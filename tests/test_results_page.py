@@ -120,7 +120,8 @@ def test_sort_links_only_when_there_is_something_to_sort(site):
 
 def test_did_you_mean_keeps_the_filters(site):
     html = site.get("/search?q=enrgy&topic=climate&sort=updated").get_data(as_text=True)
-    assert 'href="/search?q=energy&amp;topic=climate&amp;sort=updated">energy</a>?' in html
+    assert 'href="/search?q=energy&amp;topic=climate&amp;sort=updated"><strong>energy' in html
+    assert 'href="/search?q=enrgy&amp;topic=climate&amp;sort=updated&amp;spell=off"' in html
 
 
 @pytest.mark.parametrize(
