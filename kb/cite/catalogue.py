@@ -10,8 +10,9 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
-from kb.cite.ledger import Entry, Ledger
-from kb.cite.quote import QuoteIndex, Source, excerpt_in
+from kb.cite.history import Segment, full_history, version_on, word_diff
+from kb.cite.ledger import Ledger, Version
+from kb.cite.quote import QuoteIndex, Source, excerpt_in, misquote_ratio
 from kb.cite.resolve import PASSAGE_ID_RE, CurrentPassages, Resolution, resolve
 from kb.content.render import TRAIL_SEPARATOR, sanitise
 from kb.service import KnowledgeBase
@@ -29,6 +30,12 @@ def resolve_id(kb: KnowledgeBase, passage_id: str) -> Resolution | None:
     return resolve(passage_id, kb.ledger(), current_passages(kb))
 
 
+def moved_to(kb: KnowledgeBase, slug: str) -> str | None:
+    """The visible position a renamed one now lives at, or None."""
+    target = kb.ledger().moved_to(slug) if len(slug) <= 200 else None
+    return target if target and kb.position(target) is not None else None
+
+
 def quote_index(kb: KnowledgeBase) -> QuoteIndex:
     """Current passages and archived wordings, cached per revision and ledger."""
     ledger = kb.ledger()
@@ -44,11 +51,20 @@ def quote_index(kb: KnowledgeBase) -> QuoteIndex:
     return kb.cache.get(kb.revision(), ("cite:quotes", ledger.digest), build)
 
 
+MISQUOTE_RATIO = 0.8  # word-for-word likeness above which close wording is a misquote
+
+
 @dataclass(frozen=True)
 class QuoteLookup:
-    """A quote's source, whether its wording still stands, and the current wording."""
+    """A quote's source, whether its wording still stands, and the current wording.
 
-    status: str  # "current", "changed" or "withdrawn"
+    ``status`` is "current" (our words today), "revised" (our words once, since
+    changed), "withdrawn" (our words once, no longer published) or "misquote" (close to
+    words we published, but not them: ``differences`` marks the words that differ, and
+    the resolution is of our wording, never of the words pasted).
+    """
+
+    status: str
     match: str  # "exact" or "close"
     similarity: float
     excerpt: str  # the matched words in the source's wording
@@ -56,65 +72,66 @@ class QuoteLookup:
     current_text: str | None  # the current passage, when there is one
     current_excerpt: str | None  # the quoted stretch in the current wording, if found
     others: int
+    differences: tuple[Segment, ...] = ()  # pasted words → ours (misquote), or old → new
 
 
 def lookup_quote(kb: KnowledgeBase, text: str) -> QuoteLookup | None:
-    """Find where ``text`` was quoted from; None when nothing matches closely enough."""
+    """Find where ``text`` was quoted from; None when we have not published these words
+    (nor anything differing from them by a word or two)."""
     found = quote_index(kb).find(text)
     if found is None:
         return None
+    if found.match == "close" and misquote_ratio(text, found.excerpt) < MISQUOTE_RATIO:
+        return None  # words from our vocabulary, but not a sentence we wrote
     resolution = resolve(found.source.id, kb.ledger(), current_passages(kb))
     if resolution is None:
         return None
     current_text = current_excerpt = None
+    differences: tuple[Segment, ...] = ()
     if resolution.is_current:
-        status = "current" if found.match == "exact" else "changed"
         current_text, current_excerpt = resolution.text, found.excerpt
     elif resolution.successor:
-        status = "changed"
         current_text = resolution.successor.text
         current_excerpt = excerpt_in(current_text, text)
+    if found.match == "close":
+        status = "misquote"
+        differences = word_diff(text.strip(), found.excerpt)
     else:
-        status = "withdrawn"
+        status = resolution.status
+        if current_excerpt and status == "revised":
+            differences = word_diff(found.excerpt, current_excerpt)
     return QuoteLookup(status, found.match, found.similarity, found.excerpt, resolution,
-                       current_text, current_excerpt, found.others)  # fmt: skip
+                       current_text, current_excerpt, found.others, differences)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class PastVersion:
-    """A position rebuilt from the ledger as it stood on one date."""
+    """A position exactly as one recorded version published it."""
 
     slug: str
-    title: str
-    as_of: str
-    updated: str  # the last change on or before ``as_of``
+    as_of: str  # the date asked for
+    version: Version
     html: str
     passages: tuple[dict, ...]
 
 
-def entries_as_of(ledger: Ledger, slug: str, day: date) -> list[Entry]:
-    """The wordings of ``slug`` published at the end of ``day``, in page order."""
-    iso = day.isoformat()
-    return [e for e in ledger.by_slug.get(slug, ())
-            if e.first_seen <= iso and (e.last_seen is None or e.last_seen > iso)]  # fmt: skip
-
-
 def first_recorded(ledger: Ledger, slug: str) -> str | None:
     """The earliest date the ledger records for ``slug``."""
-    return min((e.first_seen for e in ledger.by_slug.get(slug, ())), default=None)
+    versions = full_history(ledger, slug)
+    return versions[0].date if versions else None
 
 
 def past_version(ledger: Ledger, slug: str, day: date) -> PastVersion | None:
-    """The position as it stood on ``day``; None when it had no published passages."""
-    entries = entries_as_of(ledger, slug, day)
-    if not entries:
+    """The position as it stood at the end of ``day``; None when it was not published."""
+    version = version_on(full_history(ledger, slug), day.isoformat())
+    if version is None or not version.is_published:
         return None
-    latest = max(entries, key=lambda e: (e.first_seen, e.revision))
-    changes = [d for e in ledger.by_slug[slug] for d in (e.first_seen, e.last_seen)
-               if d and d <= day.isoformat()]  # fmt: skip
-    parts, trail = [], []
-    for entry in entries:
-        heading = entry.heading.split(TRAIL_SEPARATOR) if entry.heading else []
+    parts, trail, passages = [], [], []
+    for p in version.passages:
+        entry = ledger.get(p.id)
+        if entry is None:
+            continue
+        heading = p.heading.split(TRAIL_SEPARATOR) if p.heading else []
         shared = 0
         while shared < min(len(trail), len(heading)) and trail[shared] == heading[shared]:
             shared += 1
@@ -122,8 +139,9 @@ def past_version(ledger: Ledger, slug: str, day: date) -> PastVersion | None:
             tag = f"h{min(level, 6)}"
             parts.append(f"<{tag}>{html.escape(text, quote=False)}</{tag}>\n")
         trail = heading
-        parts.append(entry.html)
-    passages = tuple({"id": e.id, "anchor": e.anchor, "heading": e.heading, "text": e.text}
-                     for e in entries)  # fmt: skip
-    return PastVersion(slug, latest.title, day.isoformat(), max(changes), sanitise("".join(parts)),
-                       passages)  # fmt: skip
+        # The stored HTML carries the passage's latest anchor; show the one it had then.
+        parts.append(entry.html.replace(f'id="{entry.anchor}"', f'id="{p.anchor}"', 1))
+        passages.append({"id": p.id, "anchor": p.anchor, "heading": p.heading,
+                         "text": entry.text})  # fmt: skip
+    return PastVersion(slug, day.isoformat(), version, sanitise("".join(parts)),
+                       tuple(passages))  # fmt: skip

@@ -12,14 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kb.cite.ledger import (
-    LEDGER_FILE,
-    position_dates,
-    published_passages,
-    read_ledger,
-    render_ledger,
-    update_entries,
-)
+from kb.cite.history import record_publication
+from kb.cite.ledger import LEDGER_FILE, read_ledger
 from kb.content.model import Problem
 from kb.index.reader import IndexReader
 from kb.index.run import all_records
@@ -87,9 +81,8 @@ def _record(positions_dir: Path, index_dir: Path, today: date) -> Recorded:
         outcome.problems.append(Problem(LEDGER_FILE, line, message))
         return outcome
     records = live_records(index_dir)
-    published = published_passages(records)  # drafts' passages are never published
-    update = update_entries(ledger.entries, published, today, position_dates(records))
-    text = render_ledger(update.entries.values())
+    update = record_publication(ledger, records, today)  # drafts are never published
+    text = update.text()
     unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == ledger.digest
     if unchanged or (not ledger.exists and not update.entries):
         return outcome

@@ -111,6 +111,7 @@ def parse_position(path: str, text: str) -> LoadResult:
         updated=check.updated(),
         authors=check.text_list("authors", "[Policy team]"),
         related=check.text_list("related", "[europe, climate]", slugs=True),
+        change_note=check.text("change_note", "Added our position on trade.") or "",
     )
     check.unknown_keys()
     problems = tuple(check.problems)

@@ -14,7 +14,10 @@ from kb.content.frontmatter import FrontMatter
 from kb.content.model import STATUSES, Problem
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KNOWN_KEYS = ("title", "slug", "summary", "topics", "status", "updated", "authors", "related")
+KNOWN_KEYS = (
+    "title", "slug", "summary", "topics", "status", "updated", "authors", "related",
+    "change_note",
+)  # fmt: skip
 
 
 def describe(value: Any) -> str:
@@ -92,10 +95,16 @@ class FieldChecker:
 
     def updated(self) -> date | None:
         value = self.front.values.get("updated")
-        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-            return value
         if isinstance(value, datetime):
-            return value.date()
+            value = value.date()
+        if value is None or isinstance(value, date):
+            if value is not None and value > date.today():
+                self.warn(
+                    self.front.line_of("updated"),
+                    f"updated: {value.isoformat()} is in the future; the citation ledger "
+                    "records the change on the day it is indexed",
+                )
+            return value
         shown = f"'{value}'" if isinstance(value, str) else describe(value)
         self.error("updated", f"updated: expected a date like 2026-11-26, got {shown}")
         return None

@@ -83,6 +83,7 @@ def position_record(position: Position) -> dict:
         "updated": position.updated.isoformat() if position.updated else "",
         "authors": list(position.authors),
         "related": list(position.related),
+        "change_note": position.change_note,
         "path": position.path,
         "html": position.html,
         "headings": list(position.headings),
