@@ -203,10 +203,13 @@ def word_diff(old: str, new: str) -> tuple[Segment, ...]:
         else:
             segments.append(Segment(op, text))
 
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # Words are compared without their trailing space, so a last word that gains one is
+    # still the same word; kept words are shown as the new text has them.
+    matcher = SequenceMatcher(None, [t.rstrip() for t in a], [t.rstrip() for t in b],
+                              autojunk=False)  # fmt: skip
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            add("same", "".join(a[i1:i2]))
+            add("same", "".join(b[j1:j2]))
         else:
             add("del", "".join(a[i1:i2]))
             add("ins", "".join(b[j1:j2]))
