@@ -223,7 +223,8 @@ def test_same_day_changes_make_one_version_and_an_undone_change_none(write_posit
     client = publish()
     versions = client.get("/api/positions/europe/history").get_json()["versions"]
     assert [(v["date"], v["title"], v["changes"]) for v in versions] == [
-        (today, "Europe again", "1 paragraph revised; title changed from “Europe” to “Europe again”"),
+        (today, "Europe again",
+         "1 paragraph revised; title changed from “Europe” to “Europe again”"),
         ("2026-11-01", "Europe", "first published"),
     ]  # fmt: skip
     write_position("europe", EUROPE, title="Europe", updated="2026-11-01")
