@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -308,3 +309,84 @@ def test_a_format_1_ledger_gets_versions_rebuilt_from_its_dates():
     assert [(v.date, v.ids, v.summary) for v in versions] == [
         ("2026-11-01", ("a" * 12,), None), ("2026-11-05", ("b" * 12,), None),
     ]  # fmt: skip
+
+
+# --- migration and renames -----------------------------------------------------------
+
+
+def resolve_all(client, ids) -> dict[str, tuple]:
+    found = {}
+    for pid in ids:
+        body = client.get(f"/api/cite/{pid}").get_json()
+        found[pid] = (body["status"], body["text"], body["position"]["slug"], body["heading"],
+                      body["first_seen"], body["last_seen"], body["changed_on"])  # fmt: skip
+    return found
+
+
+def test_migrating_the_committed_ledger_keeps_every_id_resolving_identically(tmp_path):
+    from kb.config import Settings
+    from kb.index.build import update_index
+    from kb.indexing import reindex
+    from tests.conftest import STARTER
+
+    folder, index = tmp_path / "positions", tmp_path / "search_index"
+    shutil.copytree(STARTER, folder)
+    # The ledger as committed before versions existed (format 1), beside today's content.
+    shutil.copy(Path(__file__).parent / "fixtures" / "ledger-format-1.jsonl", folder / LEDGER_FILE)
+    committed = (folder / LEDGER_FILE).read_text(encoding="utf-8")
+    assert json.loads(committed.splitlines()[0])["version"] == 1
+    entry_lines = [line for line in committed.splitlines() if '"id": ' in line]
+    ids = [json.loads(line)["id"] for line in entry_lines]
+    update_index(folder, index)  # the index alone: the ledger is not touched
+    settings = {"TESTING": True, "KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(index)}
+    from app import create_app
+
+    before = resolve_all(create_app(settings).test_client(), ids)
+    reindex(Settings.from_mapping(settings))  # the first run of this version migrates
+    migrated = (folder / LEDGER_FILE).read_text(encoding="utf-8")
+    after = resolve_all(create_app(settings).test_client(), ids)
+    assert len(ids) > 100 and after == before
+    assert [line for line in migrated.splitlines() if '"id": ' in line] == entry_lines
+    assert json.loads(migrated.splitlines()[0])["version"] == 2
+    slugs = {p.stem for p in STARTER.glob("*.md")}
+    assert {json.loads(line)["slug"] for line in migrated.splitlines()[1:]
+            if '"passages"' in line} == slugs  # fmt: skip
+    reindex(Settings.from_mapping(settings), rebuild=True)
+    assert (folder / LEDGER_FILE).read_text(encoding="utf-8") == migrated  # stable
+
+
+def test_a_renamed_position_keeps_its_address_and_its_citations(
+    write_position, positions_dir, publish
+):
+    write_position("europe", EUROPE, title="Europe", updated="2026-11-12")
+    publish()
+    old_ids = by_text(positions_dir)
+    (positions_dir / "europe.md").rename(positions_dir / "europe-and-the-world.md")
+    client = publish()
+    moved = client.get("/positions/europe?x=1")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/positions/europe-and-the-world?x=1"
+    api = client.get("/api/positions/europe")
+    assert (api.status_code, api.headers["Location"]) == (
+        301,
+        "/api/positions/europe-and-the-world",
+    )
+    history = client.get("/positions/europe/history")
+    assert history.headers["Location"] == "/positions/europe-and-the-world/history"
+    body = client.get(f"/api/cite/{old_ids[TRADE]}").get_json()
+    assert (body["status"], body["text"], body["url"], body["moved_from"]) == (
+        "current", TRADE, "/positions/europe-and-the-world#trade-1", "europe",
+    )  # fmt: skip
+    assert body["first_seen"] == "2026-11-12"
+    versions = client.get("/api/positions/europe-and-the-world/history").get_json()["versions"]
+    today = date.today().isoformat()
+    assert [(v["date"], v["changes"]) for v in versions] == [
+        (today, "address changed from /positions/europe"),
+        ("2026-11-12", "first published"),
+    ]  # fmt: skip
+    past = client.get("/positions/europe?as_of=2026-11-12")  # the old address, as it was
+    assert past.status_code == 200 and ids_in(past.get_data(as_text=True)) == [
+        old_ids[INTRO], old_ids[TRADE], old_ids[TARIFFS],
+    ]  # fmt: skip
+    quoted = client.get("/api/quote", query_string={"text": TARIFFS}).get_json()
+    assert quoted["status"] == "current"

@@ -81,12 +81,15 @@ def record_publication(
     by_slug = ledger.by_slug
     versions: list[Version] = []
     days: dict[str, str] = {}
+    renamed_from = {new: old for old, new in moves.items()}
     for slug in sorted(set(history) | set(live)):
         old = list(history.get(slug, ()))
         if slug in kept:
             versions += old
             continue
-        day = change_day(by_slug.get(slug, ()), dates.get(slug, ""), today, old)
+        # A renamed position's first version follows the last one at its old address.
+        floor = old + list(history.get(renamed_from.get(slug, ""), ()))
+        day = change_day(by_slug.get(slug, ()), dates.get(slug, ""), today, floor)
         new = _next_version(old, live.get(slug), moves.get(slug), day)
         days[slug] = new.date if new else day
         versions += _add(old, new) if new else old
@@ -267,10 +270,21 @@ def _moved(old_ids: Sequence[str], new_ids: Sequence[str]) -> set[str]:
     return set(common_old) - kept
 
 
+def across_rename(old: Version, new: Version, text: Mapping[str, str]) -> Version:
+    """``old`` with its passage ids replaced by ``new``'s where the wording is the same,
+    when the two are at different addresses (a passage id includes the address)."""
+    if old.slug == new.slug:
+        return old
+    by_text = {text[p.id]: p.id for p in new.passages}
+    passages = tuple(replace(p, id=by_text.get(text[p.id], p.id)) for p in old.passages)
+    return replace(old, passages=passages)
+
+
 def compare(old: Version, new: Version, text: Mapping[str, str]) -> Comparison:
     """``new`` against ``old``: every paragraph of ``new`` in order, each removed one after
     the paragraph it followed, revised ones with their words marked. ``text`` maps every
     passage id of both versions to its wording."""
+    shown_old, old = old, across_rename(old, new, text)
     old_ids, new_ids = list(old.ids), list(new.ids)
     removed = [i for i in old_ids if i not in set(new_ids)]
     added = [i for i in new_ids if i not in set(old_ids)]
@@ -300,7 +314,7 @@ def compare(old: Version, new: Version, text: Mapping[str, str]) -> Comparison:
             segments = (Segment("same", text[p.id]),)
             paragraphs.append(Paragraph(change, p.id, p.id, p.heading, p.anchor, segments))
         paragraphs += [_removed(pid, where, text) for pid in after.get(p.id, [])]
-    return Comparison(old, new, tuple(paragraphs), describe(old, new, text))
+    return Comparison(shown_old, new, tuple(paragraphs), describe(shown_old, new, text))
 
 
 def _removed(pid: str, where: Mapping[str, VersionPassage], text: Mapping[str, str]) -> Paragraph:
@@ -324,6 +338,9 @@ def describe(
     if old is None:
         return "first published"
     parts = []
+    if old.slug != new.slug:
+        parts.append(f"address changed from /positions/{old.slug}")
+        old = across_rename(old, new, text)
     if not old.is_published:
         parts.append("published again")
     paragraphs = _paragraph_changes(old, new, text)
