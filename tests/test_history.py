@@ -390,3 +390,21 @@ def test_a_renamed_position_keeps_its_address_and_its_citations(
     ]  # fmt: skip
     quoted = client.get("/api/quote", query_string={"text": TARIFFS}).get_json()
     assert quoted["status"] == "current"
+
+
+def test_a_reverted_edit_is_remembered_by_the_restored_wording(europe_history, positions_dir):
+    original = by_text(positions_dir)[TRADE]
+    body = europe_history.get(f"/api/cite/{original}").get_json()
+    assert body["status"] == "current" and body["first_seen"] == "2026-11-01"
+    assert body["absent"] == [
+        {"from": "2026-11-02", "until": "2026-11-03"},
+        {"from": "2026-11-07", "until": "2026-11-08"},
+    ]
+    html = europe_history.get(f"/cite/{original}").get_data(as_text=True)
+    assert (
+        '<dt>Replaced</dt><dd>from <time datetime="2026-11-02">2 November 2026</time> until '
+        '<time datetime="2026-11-03">3 November 2026</time>, when this wording was restored</dd>'
+    ) in html
+    # On 2 November the page showed only the edited wording, never both.
+    past = europe_history.get("/positions/europe?as_of=2026-11-02").get_data(as_text=True)
+    assert TRADE_EDITED in past and TRADE not in past

@@ -182,6 +182,24 @@ def last_version_with(versions: Sequence[Version], passage_id: str) -> Version |
     return found
 
 
+def absences(versions: Sequence[Version], passage_id: str) -> tuple[tuple[str, str | None], ...]:
+    """(from, until) dates when ``passage_id``, once published, was not; ``until`` is None
+    while it still is not. A reverted edit shows here: the wording was replaced, then back."""
+    gaps: list[tuple[str, str | None]] = []
+    seen, start = False, None
+    for version in versions:
+        present = passage_id in version.ids
+        if present and start is not None:
+            gaps.append((start, version.date))
+            start = None
+        elif not present and seen and start is None:
+            start = version.date
+        seen = seen or present
+    if start is not None:
+        gaps.append((start, None))
+    return tuple(gaps)
+
+
 # --- what changed ------------------------------------------------------------------
 
 

@@ -260,11 +260,16 @@ class Ledger:
 
     def moved_from(self, slug: str) -> tuple[str, ...]:
         """Former addresses of ``slug``, oldest rename first."""
-        earlier = []
+        return self._renamed.get(slug, ())
+
+    @cached_property
+    def _renamed(self) -> dict[str, tuple[str, ...]]:
+        earlier: dict[str, list[tuple[str, str]]] = {}
         for old, versions in self.history.items():
-            if old != slug and self.moved_to(old) == slug:
-                earlier.append((versions[-1].date, old))
-        return tuple(old for _, old in sorted(earlier))
+            target = self.moved_to(old)
+            if target:
+                earlier.setdefault(target, []).append((versions[-1].date, old))
+        return {slug: tuple(old for _, old in sorted(items)) for slug, items in earlier.items()}
 
 
 def synthesize_versions(slug: str, entries: Iterable[Entry]) -> tuple[Version, ...]:

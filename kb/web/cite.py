@@ -28,6 +28,7 @@ from kb.cite.history import (
     Comparison,
     HistoryItem,
     Segment,
+    absences,
     compare,
     full_history,
     history_of,
@@ -111,6 +112,11 @@ def past_link(r: Resolution) -> str | None:
     return f"{position_as_of_url(r.slug, version.date)}#{anchor}"
 
 
+def absent(r: Resolution) -> tuple[tuple[str, str | None], ...]:
+    """When the cited wording was not published since it first was (from the versions)."""
+    return absences(full_history(knowledge_base().ledger(), r.slug), r.id)
+
+
 def segments_json(segments: tuple[Segment, ...]) -> list[dict]:
     return [{"op": s.op, "text": s.text} for s in segments]
 
@@ -140,6 +146,7 @@ def resolution_json(r: Resolution, citation: CitationRecord) -> dict:
         "revision": r.revision,
         "changed_on": r.changed_on,
         "as_of_url": links.past,
+        "absent": [{"from": start, "until": until} for start, until in absent(r)],
         "history_url": history_url(r.slug) if r.position else None,
         "moved_from": r.moved_from,
         "successor": successor,
@@ -521,4 +528,5 @@ def position_metadata(position: dict) -> PageMetadata:
 def cite_helpers() -> dict:
     return {"cite_controls": cite_controls, "passage_blocks": passage_blocks,
             "position_metadata": position_metadata, "human_date": human_date,
-            "latest_update": latest_update, "word_diff": word_diff}  # fmt: skip
+            "latest_update": latest_update, "word_diff": word_diff,
+            "absent": absent}  # fmt: skip
