@@ -159,3 +159,18 @@ def test_accents_case_and_quotation_marks_do_not_matter():
     index = QuoteIndex([Source("aaaaaaaaaaaa", "Café culture is part of Europe’s charm.", True)])
     found = index.find('"cafe CULTURE is part of Europe\'s charm"')
     assert (found.match, found.excerpt) == ("exact", "Café culture is part of Europe’s charm")
+
+
+def test_the_starter_misquote_marks_only_the_word_that_differs(starter_client):
+    said = (
+        "It gave low-paid workers protection against unfair pay and showed that tackling low "
+        "pay and poverty is a core Labour aim."
+    )
+    body = quote(starter_client, said)
+    assert (body["status"], body["citation"]) == ("misquote", None)
+    assert [s for s in body["differences"] if s["op"] != "same"] == [
+        {"op": "del", "text": "unfair "},
+        {"op": "ins", "text": "exploitative "},
+    ]
+    invented = "Progress believes the minimum wage should be abolished."
+    assert quote(starter_client, invented)["status"] == "not_found"

@@ -95,13 +95,29 @@ def lookup_quote(kb: KnowledgeBase, text: str) -> QuoteLookup | None:
         current_excerpt = excerpt_in(current_text, text)
     if found.match == "close":
         status = "misquote"
-        differences = word_diff(text.strip(), found.excerpt)
+        differences = words_only(word_diff(text.strip(), found.excerpt))
     else:
         status = resolution.status
         if current_excerpt and status == "revised":
             differences = word_diff(found.excerpt, current_excerpt)
     return QuoteLookup(status, found.match, found.similarity, found.excerpt, resolution,
                        current_text, current_excerpt, found.others, differences)  # fmt: skip
+
+
+def words_only(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """Changes in words only: the quote check ignores punctuation, so a full stop the
+    pasted text has and ours does not is shown as it was pasted, not marked."""
+    kept: list[Segment] = []
+    for segment in segments:
+        if segment.op != "same" and not any(c.isalnum() for c in segment.text):
+            if segment.op == "ins":
+                continue
+            segment = Segment("same", segment.text)
+        if kept and kept[-1].op == segment.op:
+            kept[-1] = Segment(segment.op, kept[-1].text + segment.text)
+        else:
+            kept.append(segment)
+    return tuple(kept)
 
 
 @dataclass(frozen=True)
