@@ -408,3 +408,18 @@ def test_a_reverted_edit_is_remembered_by_the_restored_wording(europe_history, p
     # On 2 November the page showed only the edited wording, never both.
     past = europe_history.get("/positions/europe?as_of=2026-11-02").get_data(as_text=True)
     assert TRADE_EDITED in past and TRADE not in past
+
+
+def test_a_changed_slug_keeps_its_address_and_its_citations(write_position, positions_dir, publish):
+    write_position("europe", EUROPE, title="Europe", updated="2026-11-12")
+    publish()
+    old_ids = by_text(positions_dir)
+    write_position("europe", EUROPE, title="Europe", updated="2026-11-12", slug="europa")
+    client = publish()
+    assert client.get("/positions/europe").headers["Location"] == "/positions/europa"
+    compare = client.get("/api/positions/europe/compare")
+    assert compare.headers["Location"] == "/api/positions/europa/compare"
+    for text in (INTRO, TRADE, TARIFFS):
+        body = client.get(f"/api/cite/{old_ids[text]}").get_json()
+        assert (body["status"], body["position"]["slug"]) == ("current", "europa"), text
+    assert client.get(f"/cite/{old_ids[TRADE]}").status_code == 200
