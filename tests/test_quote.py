@@ -174,3 +174,15 @@ def test_the_starter_misquote_marks_only_the_word_that_differs(starter_client):
     ]
     invented = "Progress believes the minimum wage should be abolished."
     assert quote(starter_client, invented)["status"] == "not_found"
+
+
+def test_the_quote_check_is_linked_from_navigation_home_and_search_help(starter_client):
+    for path in ("/", "/help/search", "/positions/europe"):
+        html = starter_client.get(path).get_data(as_text=True)
+        assert '<li><a href="/quote">Check a quotation</a></li>' in html, path  # navigation
+    home = starter_client.get("/").get_data(as_text=True)
+    assert 'Quoting us? <a href="/quote">Check a quotation</a>' in home
+    help_page = starter_client.get("/help/search").get_data(as_text=True)
+    assert 'paste it into <a href="/quote">Check a quotation</a>' in help_page
+    current = starter_client.get("/quote").get_data(as_text=True)
+    assert '<a href="/quote" aria-current="page">Check a quotation</a>' in current
