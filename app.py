@@ -6,18 +6,17 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from kb import cli, web
+from kb import cli, service, web
 from kb.config import Settings
 from kb.limits import MAX_REQUEST_BODY_BYTES
-from kb.service import KnowledgeBase
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     """Build the app. It only opens the index; `flask kb index` builds it."""
     app = Flask(__name__, template_folder="kb/templates", static_folder="kb/static")
     settings = Settings.from_mapping(test_config)
+    service.init_app(app, service.KnowledgeBase(settings))
     app.config.update(
-        KB=KnowledgeBase(settings),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BODY_BYTES,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )

@@ -35,7 +35,7 @@ def build_whoosh(positions_dir: str, index_dir: str, out: str) -> dict:
         "skipped": sorted(report.skipped),
         "errors": sum(1 for p in report.problems if p.is_error),
         "warnings": sum(1 for p in report.problems if not p.is_error),
-        "passages": sum(len(r["passages"]) for r in records),
+        "passages": sum(len(r.passages) for r in records),
         "revision": report.revision,
     }
     Path(out).write_text(json.dumps(result), encoding="utf-8")

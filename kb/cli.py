@@ -15,6 +15,7 @@ from kb.content.checks import explain, format_problem
 from kb.content.render import slugify
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
+from kb.service import current_kb, knowledge_base_of
 
 LONG_RUN_FILES = 50  # fewer files take well under a second: no progress bar
 
@@ -22,7 +23,7 @@ kb_cli = AppGroup("kb", help="Build the index, check content, scaffold positions
 
 
 def settings() -> Settings:
-    return current_app.config["KB"].settings
+    return current_kb().settings
 
 
 class ProgressBar:
@@ -100,7 +101,7 @@ def serve_command(host: str, port: int) -> None:
     from kb.web.preview import enable_preview
 
     app = enable_preview(current_app._get_current_object())
-    root = app.config["KB"].settings.positions_dir
+    root = knowledge_base_of(app).settings.positions_dir
     if not root.is_dir():
         raise click.ClickException(f"content folder not found: {root}")
     try:

@@ -19,6 +19,12 @@ MAX_TOPIC_CHARS = 100  # characters of one ?topic= value
 MAX_PAGE = 100  # deepest results page (?page=); higher numbers show this page
 MAX_PER_PAGE = 50  # results per page (?per_page=); higher numbers show this many
 
+# Suggestions as you type (kb/service.py, /api/suggest and the OpenSearch suggestions)
+MAX_SUGGEST_CHARS = 100  # characters of typed text completed; the rest is ignored
+
+# Addresses (kb/web/views.py, the as_of view): a longer /positions/<slug> is a 404
+MAX_ADDRESS_CHARS = 200
+
 # Requests in general (app.py)
 MAX_REQUEST_BODY_BYTES = 64 * 1024  # a larger request body gets 413
 

@@ -27,14 +27,14 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from kb.config import Settings
 from kb.content.checks import TOPICS_FILE, FileFacts, check_folder
 from kb.content.model import Problem
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
-from kb.web.security import QuietServerHandler
+from kb.service import knowledge_base_of
 
 STATE_KEY = "kb_preview"
 DEBOUNCE = 0.2  # seconds of quiet after the last event of a save
@@ -217,6 +217,13 @@ def watch(root: Path, on_change) -> Observer:
     return observer
 
 
+class QuietServerHandler(WSGIRequestHandler):
+    """Werkzeug's request handler without its "Werkzeug/x.y Python/x.y" banner."""
+
+    def version_string(self) -> str:
+        return "Positions"
+
+
 class _QuietHandler(QuietServerHandler):
     def log_request(self, code="-", size="-") -> None:
         """Tests hammer the server; a line per request would only be noise."""
@@ -236,7 +243,7 @@ class PreviewServer:
         debounce: float = DEBOUNCE,
         quiet: bool = False,
     ) -> None:
-        self.settings: Settings = app.config["KB"].settings
+        self.settings: Settings = knowledge_base_of(app).settings
         self.state: PreviewState = app.extensions[STATE_KEY]
         self.indexer = LiveIndexer(self.settings, self.state, debounce)
         handler = _QuietHandler if quiet else QuietServerHandler  # no version banner

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from kb.service import knowledge_base_of
+
 EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
 _state = {"audit": None}
 _lock = threading.Lock()
@@ -62,7 +64,7 @@ class FileAudit:
 def allowed_roots(app) -> list[Path]:
     """Where serving may read: content, index, the package's code, templates and static
     files, and Python's own installation (the virtualenv and the standard library)."""
-    settings = app.config["KB"].settings
+    settings = knowledge_base_of(app).settings
     package = Path(__file__).resolve().parent.parent / "kb"
     return [
         settings.positions_dir,

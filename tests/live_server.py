@@ -20,7 +20,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import make_server
 
-from kb.web.security import QuietServerHandler
+from kb.preview import QuietServerHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

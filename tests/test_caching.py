@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.service import knowledge_base_of
 from kb.web.caching import (
     MIN_GZIP_BYTES,
     PAGE_CACHE_CONTROL,
@@ -29,7 +30,7 @@ STATIC = ROOT / "kb" / "static"
 def test_pages_carry_an_etag_keyed_to_the_index_revision(starter_app, starter_client):
     response = starter_client.get("/positions/europe")
     etag = response.headers["ETag"]
-    revision = starter_app.config["KB"].revision()
+    revision = knowledge_base_of(starter_app).revision()
     assert etag.startswith(f'W/"{revision}-')
     assert response.headers["Cache-Control"] == PAGE_CACHE_CONTROL
     assert starter_client.get("/api/search?q=europe").headers["ETag"] == etag

@@ -8,6 +8,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from kb.service import knowledge_base_of
+
 BASE = "https://positions.example.org"
 ATOM = "{http://www.w3.org/2005/Atom}"
 OS = "{http://a9.com/-/spec/opensearch/1.1/}"
@@ -189,8 +191,8 @@ def test_healthz_reports_revision_and_count(starter_app, starter_client):
     assert response.status_code == 200
     assert response.get_json() == {
         "ok": True,
-        "revision": starter_app.config["KB"].revision(),
-        "positions": len(starter_app.config["KB"].records()),
+        "revision": knowledge_base_of(starter_app).revision(),
+        "positions": len(knowledge_base_of(starter_app).records()),
     }
 
 

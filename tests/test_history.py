@@ -13,6 +13,7 @@ import pytest
 
 from kb.cite.history import Segment, compare, describe, record_publication, word_diff
 from kb.cite.ledger import LEDGER_FILE, Entry, Ledger, Version, VersionPassage, parse_ledger
+from kb.index.records import PassageRecord, PositionRecord
 from tests.conftest import EUROPE, TRADE, TRADE_EDITED
 
 TARIFFS = "Tariffs are a tax on working families and should be kept low."
@@ -289,10 +290,12 @@ def test_word_diff_joins_back_into_both_texts():
 
 
 def test_record_publication_is_deterministic_and_idempotent():
-    record = {"slug": "s", "title": "T", "summary": "S", "topics": ["a"], "status": "adopted",
-              "updated": "2026-11-01", "authors": ["X"], "change_note": "",
-              "passages": [{"id": "a" * 12, "anchor": "intro-1", "ordinal": 1, "heading": "",
-                            "text": "One.", "html": "<p>One.</p>"}]}  # fmt: skip
+    passage = PassageRecord("a" * 12, "intro-1", 1, "", "One.", "<p>One.</p>")
+    record = PositionRecord(
+        slug="s", title="T", summary="S", topics=("a",), status="adopted",
+        updated="2026-11-01", authors=("X",), related=(), path="s.md", html="<p>One.</p>",
+        headings=(), passages=(passage,),
+    )  # fmt: skip
     first = record_publication(Ledger(), [record], date(2026, 11, 30))
     again = record_publication(parse_ledger(first.text()), [record], date(2026, 12, 5))
     assert again.text() == first.text()

@@ -26,7 +26,7 @@ def found(index_dir, q: str) -> list[str]:
 
 def slugs(index_dir) -> list[str]:
     reader = IndexReader(index_dir)
-    return sorted(r["slug"] for r in all_records(reader.searcher(), True))
+    return sorted(r.slug for r in all_records(reader.searcher(), True))
 
 
 def test_slug_change_moves_the_position(write_position, positions_dir, index_dir):
@@ -59,7 +59,7 @@ def test_renamed_file_keeps_one_position(write_position, positions_dir, index_di
     assert (report.added, report.removed, report.skipped) == (["our-europe.md"], ["europe.md"], [])
     assert slugs(index_dir) == ["europe"]
     record = IndexReader(index_dir)
-    assert all_records(record.searcher(), True)[0]["path"] == "our-europe.md"
+    assert all_records(record.searcher(), True)[0].path == "our-europe.md"
 
 
 def test_invalid_file_keeps_last_good_version_until_fixed(write_position, positions_dir, index_dir):

@@ -27,6 +27,7 @@ from watchdog.events import (
 )
 
 from kb.preview import STATE_KEY, LiveIndexer, PreviewServer, is_relevant
+from kb.service import knowledge_base_of
 from kb.web.preview import enable_preview
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,13 +92,13 @@ def preview_app(make_app, write_position):
 
 def refresh(app) -> None:
     """What the watcher does after a save, run synchronously."""
-    indexer = LiveIndexer(app.config["KB"].settings, app.extensions[STATE_KEY])
+    indexer = LiveIndexer(knowledge_base_of(app).settings, app.extensions[STATE_KEY])
     indexer.refresh()
 
 
 def test_a_burst_of_events_makes_one_reindex(preview_app):
     indexer = LiveIndexer(
-        preview_app.config["KB"].settings, preview_app.extensions[STATE_KEY], debounce=0.5
+        knowledge_base_of(preview_app).settings, preview_app.extensions[STATE_KEY], debounce=0.5
     )
     indexer.start()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kb.search.engine import SearchRequest
+from kb.service import knowledge_base_of
 
 CASES = [
     # plain words and names
@@ -75,7 +76,7 @@ CASES = [
 @pytest.mark.parametrize(("query", "expected"), CASES)
 def test_expected_first_result(starter_app, query, expected):
     with starter_app.app_context():
-        found = starter_app.config["KB"].search(SearchRequest(q=query))
+        found = knowledge_base_of(starter_app).search(SearchRequest(q=query))
     assert found.results, f"{query!r} found nothing"
     assert found.results[0].slug == expected, [r.slug for r in found.results[:3]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.search.engine import SearchRequest
+from kb.service import knowledge_base_of
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def search(make_app, write_position):
     def run(q: str = "", **options):
         if "app" not in state:
             state["app"] = make_app()
-        kb = state["app"].config["KB"]
+        kb = knowledge_base_of(state["app"])
         return kb.search(SearchRequest.from_args(
             q, options.get("topics", ()), options.get("page", 1),
             options.get("per_page", 10), options.get("sort", "relevance"),
@@ -208,7 +209,7 @@ HOSTILE = [
 @pytest.mark.parametrize("query", HOSTILE)
 def test_hostile_queries_never_raise(starter_app, query):
     with starter_app.app_context():
-        found = starter_app.config["KB"].search(SearchRequest(q=query))
+        found = knowledge_base_of(starter_app).search(SearchRequest(q=query))
     assert found.total >= 0
     client = starter_app.test_client()
     assert client.get("/api/search", query_string={"q": query}).status_code == 200

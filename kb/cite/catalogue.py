@@ -11,44 +11,49 @@ from dataclasses import dataclass
 from datetime import date
 
 from kb.cite.history import Segment, full_history, version_on, word_diff
-from kb.cite.ledger import Ledger, Version
+from kb.cite.ledger import LEDGER_FILE, Ledger, Version, read_ledger_file
 from kb.cite.quote import QuoteIndex, Source, excerpt_in, misquote_ratio
-from kb.cite.resolve import PASSAGE_ID_RE, CurrentPassages, Resolution, resolve
+from kb.cite.resolve import CurrentPassages, Resolution, resolve
 from kb.content.render import TRAIL_SEPARATOR, sanitise
+from kb.index.records import PassageRecord, PositionRecord
+from kb.limits import MAX_ADDRESS_CHARS
 from kb.service import KnowledgeBase
+
+
+def ledger_of(kb: KnowledgeBase) -> Ledger:
+    """The citation ledger of ``kb``'s content folder, re-read when it changes; never raises."""
+    return kb.side_file(LEDGER_FILE, read_ledger_file)
 
 
 def current_passages(kb: KnowledgeBase) -> CurrentPassages:
     """The visible positions' passages, cached per index revision."""
-    return kb.cache.get(kb.revision(), ("cite:current",), lambda: CurrentPassages(kb.records()))
+    return kb.cached(("cite:current",), lambda: CurrentPassages(kb.records()))
 
 
 def resolve_id(kb: KnowledgeBase, passage_id: str) -> Resolution | None:
-    """What a citation id points to now; None for malformed or never-published ids."""
-    if not PASSAGE_ID_RE.match(passage_id):
-        return None
-    return resolve(passage_id, kb.ledger(), current_passages(kb))
+    """What a citation id points to now; None for ids never published."""
+    return resolve(passage_id, ledger_of(kb), current_passages(kb))
 
 
 def moved_to(kb: KnowledgeBase, slug: str) -> str | None:
     """The visible position a renamed one now lives at, or None."""
-    target = kb.ledger().moved_to(slug) if len(slug) <= 200 else None
+    target = ledger_of(kb).moved_to(slug) if len(slug) <= MAX_ADDRESS_CHARS else None
     return target if target and kb.position(target) is not None else None
 
 
 def quote_index(kb: KnowledgeBase) -> QuoteIndex:
     """Current passages and archived wordings, cached per revision and ledger."""
-    ledger = kb.ledger()
+    ledger = ledger_of(kb)
 
     def build() -> QuoteIndex:
         current = current_passages(kb)
-        sources = [Source(pid, live.passage["text"], True) for pid, live in current.by_id.items()]
+        sources = [Source(pid, live.passage.text, True) for pid, live in current.by_id.items()]
         # Archived wordings were all published once, whatever their file says now.
         sources += [Source(e.id, e.text, False) for e in ledger.entries.values()
                     if e.id not in current.by_id]  # fmt: skip
         return QuoteIndex(sources)
 
-    return kb.cache.get(kb.revision(), ("cite:quotes", ledger.digest), build)
+    return kb.cached(("cite:quotes", ledger.digest), build)
 
 
 MISQUOTE_RATIO = 0.8  # word-for-word likeness above which close wording is a misquote
@@ -83,7 +88,7 @@ def lookup_quote(kb: KnowledgeBase, text: str) -> QuoteLookup | None:
         return None
     if found.match == "close" and misquote_ratio(text, found.excerpt) < MISQUOTE_RATIO:
         return None  # words from our vocabulary, but not a sentence we wrote
-    resolution = resolve(found.source.id, kb.ledger(), current_passages(kb))
+    resolution = resolve(found.source.id, ledger_of(kb), current_passages(kb))
     if resolution is None:
         return None
     current_text = current_excerpt = None
@@ -124,11 +129,9 @@ def words_only(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
 class PastVersion:
     """A position exactly as one recorded version published it."""
 
-    slug: str
     as_of: str  # the date asked for
+    record: PositionRecord  # as published then; ``updated`` is the version's date
     version: Version
-    html: str
-    passages: tuple[dict, ...]
 
 
 def first_recorded(ledger: Ledger, slug: str) -> str | None:
@@ -157,7 +160,12 @@ def past_version(ledger: Ledger, slug: str, day: date) -> PastVersion | None:
         trail = heading
         # The stored HTML carries the passage's latest anchor; show the one it had then.
         parts.append(entry.html.replace(f'id="{entry.anchor}"', f'id="{p.anchor}"', 1))
-        passages.append({"id": p.id, "anchor": p.anchor, "heading": p.heading,
-                         "text": entry.text})  # fmt: skip
-    return PastVersion(slug, day.isoformat(), version, sanitise("".join(parts)),
-                       tuple(passages))  # fmt: skip
+        passages.append(PassageRecord(p.id, p.anchor, len(passages) + 1, p.heading,
+                                      entry.text, entry.html))  # fmt: skip
+    record = PositionRecord(
+        slug=slug, title=version.title, summary=version.summary or "",
+        topics=version.topics or (), status=version.status or "", updated=version.date,
+        authors=version.authors or (), related=(), path="", html=sanitise("".join(parts)),
+        headings=(), passages=tuple(passages), change_note=version.change_note,
+    )  # fmt: skip
+    return PastVersion(day.isoformat(), record, version)

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from difflib import SequenceMatcher
-from typing import Any
 
 from kb.cite.ledger import (
     MOVED,
@@ -30,38 +29,29 @@ from kb.cite.ledger import (
     published_passages,
     update_entries,
 )
+from kb.index.records import PositionRecord
 
 PAIR_THRESHOLD = 0.5  # share of words in common, in order, for a paragraph to be "revised"
 RENAME_THRESHOLD = 0.5  # share of a vanished position's paragraphs found word for word
 TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")  # a word keeps its trailing space
 
 
-def _get(record: Any, name: str) -> Any:
-    """A field of a position record, whether it is a mapping or an object."""
-    return record[name] if isinstance(record, Mapping) else getattr(record, name)
-
-
-def version_of(record: Any, day: str) -> Version:
+def version_of(record: PositionRecord, day: str) -> Version:
     """The version a published position record stands for on ``day``."""
-    passages = tuple(
-        VersionPassage(_get(p, "id"), _get(p, "anchor"), _get(p, "heading"))
-        for p in _get(record, "passages")
-    )
-    note = (
-        record.get("change_note", "")
-        if isinstance(record, Mapping)
-        else getattr(record, "change_note", "")
-    )
+    passages = tuple(VersionPassage(p.id, p.anchor, p.heading) for p in record.passages)
     return Version(
-        slug=_get(record, "slug"), date=day, status=_get(record, "status"),
-        title=_get(record, "title"), summary=_get(record, "summary"),
-        topics=tuple(_get(record, "topics")), authors=tuple(_get(record, "authors")),
-        change_note=note or "", passages=passages,
+        slug=record.slug, date=day, status=record.status,
+        title=record.title, summary=record.summary,
+        topics=tuple(record.topics), authors=tuple(record.authors),
+        change_note=record.change_note, passages=passages,
     )  # fmt: skip
 
 
 def record_publication(
-    ledger: Ledger, records: Iterable[Any], today: date, kept: frozenset[str] = frozenset()
+    ledger: Ledger,
+    records: Iterable[PositionRecord],
+    today: date,
+    kept: frozenset[str] = frozenset(),
 ) -> LedgerUpdate:
     """The ledger after publishing ``records`` (every position record, drafts included).
 
@@ -73,8 +63,8 @@ def record_publication(
     Unchanged content gives an unchanged result.
     """
     records = list(records)
-    live = {_get(r, "slug"): r for r in records if _get(r, "status") != "draft"}
-    known = {_get(r, "slug") for r in records}
+    live = {r.slug: r for r in records if r.status != "draft"}
+    known = {r.slug for r in records}
     history = ledger.history
     moves = detect_moves(ledger, live, known | kept)
     dates = position_dates(records)
@@ -99,7 +89,7 @@ def record_publication(
 
 
 def _next_version(
-    old: list[Version], record: Any, moved_to: str | None, day: str
+    old: list[Version], record: PositionRecord | None, moved_to: str | None, day: str
 ) -> Version | None:
     """What a position publishes now, or None when it neither is nor was published."""
     if record is not None:
@@ -130,7 +120,9 @@ def _add(old: list[Version], new: Version) -> list[Version]:
     return [*old, new]
 
 
-def detect_moves(ledger: Ledger, live: Mapping[str, Any], present: set[str]) -> dict[str, str]:
+def detect_moves(
+    ledger: Ledger, live: Mapping[str, PositionRecord], present: set[str]
+) -> dict[str, str]:
     """Old slug → new slug for positions renamed since the last run.
 
     A position was renamed when its file no longer gives it (not even as a draft) and a
@@ -150,7 +142,7 @@ def detect_moves(ledger: Ledger, live: Mapping[str, Any], present: set[str]) -> 
         for new in fresh:
             if new in moves.values():
                 continue
-            found = {_get(p, "text") for p in _get(live[new], "passages")}
+            found = {p.text for p in live[new].passages}
             share = sum(text in found for text in texts) / len(texts)
             if share >= RENAME_THRESHOLD and (best is None or (share, new) > best):
                 best = (share, new)

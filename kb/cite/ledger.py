@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -33,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.content.loader import LoadResult, decode
-from kb.content.model import Problem
+from kb.content.model import Problem, is_passage_id, parse_day
+from kb.index.records import PositionRecord
 
 LEDGER_FILE = "citations.ledger.jsonl"
 FORMAT_NAME = "positions-citation-ledger"
@@ -52,8 +52,6 @@ VERSION_FIELDS = (
     "passages", "moved_to",
 )  # fmt: skip
 WITHDRAWN, MOVED = "withdrawn", "moved"  # version statuses besides the position's own
-ID_RE = re.compile(r"^[0-9a-f]{12}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONFLICT_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 RESTORE = "restore the line from version control"
 FIX = f"run flask kb index and commit {LEDGER_FILE}"
@@ -96,7 +94,7 @@ class Entry:
             raise ValueError(f"missing field '{missing[0]}'")
         _expect(data, ("slug", "title", "heading", "anchor", "text", "html"), str, "text")
         _expect(data, ("ordinal", "revision"), int, "a whole number")
-        if not ID_RE.match(str(data["id"])):
+        if not is_passage_id(str(data["id"])):
             raise ValueError(f"id '{data['id']}' is not 12 lower-case hex characters")
         if not _is_date(data["first_seen"]):
             raise ValueError("first_seen: expected a date like 2026-11-26")
@@ -189,7 +187,7 @@ def _is_version_passage(item: Any) -> bool:
         isinstance(item, list)
         and len(item) == 3
         and all(isinstance(v, str) for v in item)
-        and bool(ID_RE.match(item[0]))
+        and is_passage_id(item[0])
     )
 
 
@@ -201,13 +199,7 @@ def _expect(data: dict, names: tuple[str, ...], kind: type, label: str) -> None:
 
 
 def _is_date(value: Any) -> bool:
-    if not isinstance(value, str) or not DATE_RE.match(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return parse_day(value) is not None
 
 
 @dataclass(frozen=True)
@@ -434,23 +426,23 @@ class Published:
     updated: str  # the position's ISO ``updated`` date, or ""
 
 
-def published_passages(records: Iterable[dict]) -> list[Published]:
+def published_passages(records: Iterable[PositionRecord]) -> list[Published]:
     """Every passage of every non-draft position record: what the public can cite."""
     published = []
     for record in records:
-        if record["status"] == "draft":
+        if record.is_draft:
             continue
-        for p in record["passages"]:
+        for p in record.passages:
             published.append(Published(
-                p["id"], record["slug"], record["title"], p["heading"], p["anchor"],
-                p["ordinal"], p["text"], p["html"], record["updated"],
+                p.id, record.slug, record.title, p.heading, p.anchor, p.ordinal, p.text,
+                p.html, record.updated,
             ))  # fmt: skip
     return published
 
 
-def position_dates(records: Iterable[dict]) -> dict[str, str]:
+def position_dates(records: Iterable[PositionRecord]) -> dict[str, str]:
     """Slug → ``updated`` date of every position record, drafts included."""
-    return {record["slug"]: record["updated"] for record in records}
+    return {record.slug: record.updated for record in records}
 
 
 @dataclass(frozen=True)

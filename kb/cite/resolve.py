@@ -7,7 +7,6 @@ sequence similarity (difflib), above a threshold; below it the passage is withdr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -15,8 +14,8 @@ from difflib import SequenceMatcher
 from kb.cite.formats import CitationRecord
 from kb.cite.ledger import Entry, Ledger
 from kb.cite.quote import WORD_RE, fold
+from kb.index.records import PassageRecord, PositionRecord
 
-PASSAGE_ID_RE = re.compile(r"^[0-9a-f]{12}$")
 SUCCESSOR_THRESHOLD = 0.5  # share of words in common, in order; edits score 0.8 and up
 
 
@@ -24,26 +23,26 @@ SUCCESSOR_THRESHOLD = 0.5  # share of words in common, in order; edits score 0.8
 class LivePassage:
     """A passage of a position the live index shows, with that position's record."""
 
-    record: dict
-    passage: dict
+    record: PositionRecord
+    passage: PassageRecord
 
     @property
     def id(self) -> str:
-        return self.passage["id"]
+        return self.passage.id
 
 
 class CurrentPassages:
     """The visible positions' passages, by id and by position (in page order)."""
 
-    def __init__(self, records: Iterable[dict]) -> None:
-        self.records = {r["slug"]: r for r in records}
+    def __init__(self, records: Iterable[PositionRecord]) -> None:
+        self.records = {r.slug: r for r in records}
         self.by_id: dict[str, LivePassage] = {}
         self.by_slug: dict[str, list[LivePassage]] = {}
         for record in self.records.values():
-            for passage in record["passages"]:
+            for passage in record.passages:
                 live = LivePassage(record, passage)
                 self.by_id[live.id] = live
-                self.by_slug.setdefault(record["slug"], []).append(live)
+                self.by_slug.setdefault(record.slug, []).append(live)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Resolution:
     revision: int | None
     changed_on: str | None  # the date it was revised or withdrawn, when recorded
     successor: Successor | None
-    position: dict | None  # the position's current record, when it is visible
+    position: PositionRecord | None  # the position's current record, when it is visible
     moved_from: str | None = None  # the position's former address, for a renamed one
 
     @property
@@ -84,13 +83,13 @@ class Resolution:
     @property
     def wording_date(self) -> str:
         """The date of the cited wording: the position's update date, or first seen."""
-        if self.is_current and self.position and self.position["updated"]:
-            return self.position["updated"]
+        if self.is_current and self.position and self.position.updated:
+            return self.position.updated
         return self.first_seen or ""
 
     def citation(self, url: str, site: str, accessed: str) -> CitationRecord:
         """The one metadata record every citation format is rendered from."""
-        authors = tuple(self.position["authors"]) if self.position else ()
+        authors = self.position.authors if self.position else ()
         return CitationRecord(
             id=self.id, slug=self.slug, title=self.title, section=self.heading,
             quote=self.text, date=self.wording_date, url=url, site=site, authors=authors,
@@ -115,13 +114,13 @@ def find_successor(
     old = words(entry.text)
     best: tuple[float, int, LivePassage] | None = None
     for live in candidates:
-        matcher = SequenceMatcher(None, old, words(live.passage["text"]), autojunk=False)
+        matcher = SequenceMatcher(None, old, words(live.passage.text), autojunk=False)
         if matcher.real_quick_ratio() < SUCCESSOR_THRESHOLD:
             continue
         if matcher.quick_ratio() < SUCCESSOR_THRESHOLD:
             continue
         score = matcher.ratio()
-        rank = (score, -abs(live.passage["ordinal"] - entry.ordinal))
+        rank = (score, -abs(live.passage.ordinal - entry.ordinal))
         if score >= SUCCESSOR_THRESHOLD and (best is None or rank > best[:2]):
             best = (*rank, live)
     if best is None:
@@ -129,7 +128,7 @@ def find_successor(
     score, _, live = best
     recorded = ledger.get(live.id)
     p = live.passage
-    return Successor(p["id"], p["heading"], p["anchor"], p["text"],
+    return Successor(p.id, p.heading, p.anchor, p.text,
                      recorded.first_seen if recorded else None, round(score, 3))  # fmt: skip
 
 
@@ -147,7 +146,7 @@ def resolve(passage_id: str, ledger: Ledger, current: CurrentPassages) -> Resolu
     moved_from = entry.slug if slug != entry.slug else None
     candidates = current.by_slug.get(slug, [])
     if moved_from:
-        same = next((c for c in candidates if c.passage["text"] == entry.text), None)
+        same = next((c for c in candidates if c.passage.text == entry.text), None)
         if same:
             return replace(_current(same, entry), id=entry.id, moved_from=moved_from)
     position = current.records.get(slug)
@@ -155,7 +154,7 @@ def resolve(passage_id: str, ledger: Ledger, current: CurrentPassages) -> Resolu
     changed_on = entry.last_seen or (successor.first_seen if successor else None)
     return Resolution(
         id=entry.id, status="revised" if successor else "withdrawn", slug=slug,
-        title=position["title"] if position else entry.title, heading=entry.heading,
+        title=position.title if position else entry.title, heading=entry.heading,
         anchor=entry.anchor, text=entry.text, first_seen=entry.first_seen,
         last_seen=entry.last_seen, revision=entry.revision, changed_on=changed_on,
         successor=successor, position=position, moved_from=moved_from,
@@ -165,8 +164,8 @@ def resolve(passage_id: str, ledger: Ledger, current: CurrentPassages) -> Resolu
 def _current(live: LivePassage, entry: Entry | None) -> Resolution:
     record, p = live.record, live.passage
     return Resolution(
-        id=p["id"], status="current", slug=record["slug"], title=record["title"],
-        heading=p["heading"], anchor=p["anchor"], text=p["text"],
+        id=p.id, status="current", slug=record.slug, title=record.title,
+        heading=p.heading, anchor=p.anchor, text=p.text,
         first_seen=entry.first_seen if entry else None, last_seen=None,
         revision=entry.revision if entry else None, changed_on=None, successor=None,
         position=record,

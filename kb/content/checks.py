@@ -20,7 +20,6 @@ from pathlib import Path
 
 import click
 import yaml
-from flask import current_app
 from flask.cli import with_appcontext
 
 from kb.cite.ledger import ledger_problems
@@ -28,6 +27,7 @@ from kb.content.frontmatter import FrontMatterError, parse_front_matter
 from kb.content.loader import LoadResult, load_file, position_files
 from kb.content.model import Problem
 from kb.content.validate import SLUG_RE
+from kb.service import current_kb
 
 TOPICS_FILE = "topics.yml"
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
@@ -380,7 +380,7 @@ def json_report(root: Path, files: int, problems: list[Problem]) -> str:
               help="text (path:line: message) or json for tools.")  # fmt: skip
 def check_command(output: str) -> None:
     """Check every position file; exit 1 if any has an error (warnings alone pass)."""
-    root = current_app.config["KB"].settings.positions_dir
+    root = current_kb().settings.positions_dir
     if not root.is_dir():
         raise click.ClickException(f"content folder not found: {root}")
     problems = check_folder(root)

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 STATUSES = ("adopted", "draft", "archived")
+PASSAGE_ID_RE = re.compile(r"^[0-9a-f]{12}$")  # the shape of every id passage_id() makes
+ISO_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_passage_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a passage id (12 lower-case hex digits)."""
+    return bool(PASSAGE_ID_RE.match(text))
+
+
+def parse_day(text: object) -> date | None:
+    """A real calendar day written YYYY-MM-DD, or None for anything else."""
+    if not isinstance(text, str) or not ISO_DAY_RE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from whoosh.writing import IndexingError
 from kb.content.loader import LoadResult, collect, load_file, position_files
 from kb.content.model import Position, Problem
 from kb.index import store
+from kb.index.records import PositionRecord
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
@@ -72,39 +73,11 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def position_record(position: Position) -> dict:
-    """What the pages need about a position, stored in the index."""
-    return {
-        "slug": position.slug,
-        "title": position.title,
-        "summary": position.summary,
-        "topics": list(position.topics),
-        "status": position.status,
-        "updated": position.updated.isoformat() if position.updated else "",
-        "authors": list(position.authors),
-        "related": list(position.related),
-        "change_note": position.change_note,
-        "path": position.path,
-        "html": position.html,
-        "headings": list(position.headings),
-        "passages": [
-            {"id": p.id, "anchor": p.anchor, "ordinal": p.ordinal, "heading": p.heading,
-             "text": p.text, "html": p.html}
-            for p in position.passages
-        ],
-    }  # fmt: skip
-
-
-def result_meta(position: Position) -> dict:
-    """The little a search result needs, so ranking never parses whole records."""
-    record = position_record(position)
-    return {key: record[key] for key in ("slug", "title", "summary", "topics", "status", "updated")}
-
-
 def documents(position: Position) -> Iterable[dict]:
     """The position document followed by one document per passage."""
     # Passages carry only what scopes and deletes them; filters act on positions.
     shared = {"slug": position.slug, "path": position.path}
+    record = PositionRecord.of(position)
     body = "\n\n".join(p.text for p in position.passages)
     yield {
         **shared,
@@ -119,21 +92,18 @@ def documents(position: Position) -> Iterable[dict]:
         "headings": "\n".join(position.headings),
         "body": body,
         "words": f"{position.title}\n{position.summary}\n{body}",
-        "record": json.dumps(position_record(position)),
-        "meta": json.dumps(result_meta(position)),
+        "record": json.dumps(record.to_json()),
+        "meta": json.dumps(record.meta.to_json()),
     }
-    for passage in position.passages:
+    for passage in record.passages:
         yield {
             **shared,
             "key": f"passage:{passage.id}",
             "kind": "passage",
             "passage_heading": passage.heading,
             "passage_text": passage.text,
-            "record": json.dumps(
-                {"id": passage.id, "anchor": passage.anchor, "ordinal": passage.ordinal,
-                 "heading": passage.heading}
-            ),
-        }  # fmt: skip
+            "record": json.dumps(passage.to_ref_json()),
+        }
 
 
 def update_index(

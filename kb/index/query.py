@@ -14,7 +14,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from kb.index.schema import plain_analyzer, stemming_analyzer
-from kb.search.grammar import Clause, ParsedQuery, Phrase, Term
+from kb.query_model import Clause, ParsedQuery, Phrase, Term
 
 Fields = dict[str, float]  # text field → boost
 # Position and passage documents use separate fields, so a query over one kind never

@@ -18,6 +18,13 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
 from kb.index.query import EVERYTHING, as_text, fold
+from kb.index.records import (
+    PassageRecord,
+    PositionMeta,
+    PositionRecord,
+    count_topics,
+    shallow_fields,
+)
 
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
@@ -29,17 +36,17 @@ TAG_RE = re.compile(r"<[^>]+>")
 class PositionHit:
     """A ranked position: its small stored metadata and its score."""
 
-    meta: dict
+    meta: PositionMeta
     score: float
 
 
-@dataclass(frozen=True)
-class PassageHit:
+@dataclass(frozen=True, kw_only=True)
+class PassageHit(PassageRecord):
+    """A matching passage of a listed position: its record, score and snippet."""
+
     slug: str
-    record: dict
     score: float
     snippet: str  # HTML: escaped text with <mark> around the matched words
-    text: str
 
 
 @dataclass(frozen=True)
@@ -136,12 +143,15 @@ def rank_positions(
         _run(searcher, query, filtered)
         results = filtered.results()
     hits = [
-        PositionHit(json.loads(searcher.stored_fields(docnum)["meta"]), float(score or 0.0))
-        for score, docnum in results.top_n
+        PositionHit(_meta(searcher, docnum), float(score or 0.0)) for score, docnum in results.top_n
     ]
     if by_date:
         hits = [PositionHit(h.meta, 0.0) for h in hits]
     return Ranking(hits, len(matched), facets)
+
+
+def _meta(searcher: Searcher, docnum: int) -> PositionMeta:
+    return PositionMeta.from_json(json.loads(searcher.stored_fields(docnum)["meta"]))
 
 
 _PER_READER: WeakKeyDictionary = WeakKeyDictionary()
@@ -198,11 +208,7 @@ def _topic_docs(searcher: Searcher, topics: tuple[str, ...]) -> set[int]:
 def topic_counts(searcher: Searcher, docs: set[int]) -> dict[str, int]:
     """How many of ``docs`` carry each topic, most common first."""
     doc_topics = _doc_topics(searcher)
-    counts: dict[str, int] = {}
-    for docnum in docs:
-        for topic in doc_topics.get(docnum, ()):
-            counts[topic] = counts.get(topic, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return count_topics(doc_topics.get(docnum, ()) for docnum in docs)
 
 
 def best_passages(
@@ -229,26 +235,28 @@ def best_passages(
         if len(grouped.setdefault(slug, [])) >= per_slug:
             continue
         text = hit["passage_text"]
-        record = json.loads(hit["record"])
-        score = float(hit.score or 0.0)
-        grouped[slug].append(PassageHit(slug, record, score, _snippet(hit, text), text))
+        stored = PassageRecord.from_json({**json.loads(hit["record"]), "text": text})
+        grouped[slug].append(PassageHit(
+            **shallow_fields(stored), slug=slug, score=float(hit.score or 0.0),
+            snippet=_snippet(hit, text),
+        ))  # fmt: skip
     return grouped
 
 
-def get_record(searcher: Searcher, slug: str) -> dict | None:
+def _record(fields: dict) -> PositionRecord:
+    return PositionRecord.from_json(json.loads(fields["record"]))
+
+
+def get_record(searcher: Searcher, slug: str) -> PositionRecord | None:
     """The stored record of one position, or None."""
     fields = searcher.document(key=slug)
-    return json.loads(fields["record"]) if fields and fields.get("kind") == "position" else None
+    return _record(fields) if fields and fields.get("kind") == "position" else None
 
 
-def all_records(searcher: Searcher, include_drafts: bool = False) -> list[dict]:
+def all_records(searcher: Searcher, include_drafts: bool = False) -> list[PositionRecord]:
     """Every position's record (no body text parsing: it is stored)."""
-    records = []
-    for fields in searcher.documents(kind="position"):
-        record = json.loads(fields["record"])
-        if include_drafts or record["status"] != "draft":
-            records.append(record)
-    return records
+    records = [_record(fields) for fields in searcher.documents(kind="position")]
+    return [r for r in records if include_drafts or not r.is_draft]
 
 
 def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:

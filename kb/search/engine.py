@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from whoosh.searching import Searcher
-
+from kb.index import Searcher
 from kb.index.query import EVERYTHING, PASSAGE_FIELDS, QueryCompiler
+from kb.index.records import PositionMeta, shallow_fields
 from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.search.grammar import ParsedQuery, parse
@@ -63,28 +63,13 @@ def _bounded_int(value, default: int, low: int, high: int) -> int:
     return max(low, min(high, number))
 
 
-@dataclass(frozen=True)
-class PassageResult:
-    id: str
-    slug: str
-    anchor: str
-    heading: str
-    text: str
+@dataclass(frozen=True, kw_only=True)
+class PositionResult(PositionMeta):
+    """A ranked position with its best passages."""
+
+    score: float
     snippet: str  # HTML: escaped text with <mark> around matches
-    score: float
-
-
-@dataclass(frozen=True)
-class PositionResult:
-    slug: str
-    title: str
-    summary: str
-    topics: tuple[str, ...]
-    updated: str
-    status: str
-    score: float
-    snippet: str  # HTML, as above
-    passages: tuple[PassageResult, ...]
+    passages: tuple[PassageHit, ...]
 
 
 @dataclass(frozen=True)
@@ -97,7 +82,7 @@ class SearchResults:
     matched: str = "all"  # "all" terms, "any" term, or "none"
 
     @property
-    def answer(self) -> PassageResult | None:
+    def answer(self) -> PassageHit | None:
         """The passage that best answers the query: the first result's best passage."""
         for result in self.results:
             if result.passages:
@@ -147,7 +132,7 @@ def search(
         else EVERYTHING
     )
     hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
-    slugs = [hit.meta["slug"] for hit in hits]
+    slugs = [hit.meta.slug for hit in hits]
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     if reranked:
         hits = _by_closeness(hits, passages)[end - request.per_page : end]
@@ -156,7 +141,7 @@ def search(
         total=ranking.total,
         did_you_mean=corrected_text(parsed, compiler.corrections),
         facets=ranking.facets,
-        results=tuple(_position_result(hit, passages.get(hit.meta["slug"], [])) for hit in hits),
+        results=tuple(_position_result(hit, passages.get(hit.meta.slug, [])) for hit in hits),
         matched=matched if ranking.total else "none",
     )
 
@@ -169,24 +154,15 @@ def _by_closeness(hits: list[PositionHit], passages: dict[str, list]) -> list[Po
     """
 
     def combined(hit: PositionHit) -> float:
-        best = passages.get(hit.meta["slug"])
+        best = passages.get(hit.meta.slug)
         return hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
 
     return sorted(hits, key=combined, reverse=True)
 
 
 def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:
-    meta = hit.meta
-    passages = tuple(
-        PassageResult(
-            id=p.record["id"], slug=p.slug, anchor=p.record["anchor"],
-            heading=p.record["heading"], text=p.text, snippet=p.snippet, score=p.score,
-        )
-        for p in passage_hits
-    )  # fmt: skip
-    snippet = passages[0].snippet if passages else crop(meta["summary"])
+    snippet = passage_hits[0].snippet if passage_hits else crop(hit.meta.summary)
     return PositionResult(
-        slug=meta["slug"], title=meta["title"], summary=meta["summary"],
-        topics=tuple(meta["topics"]), updated=meta["updated"], status=meta["status"],
-        score=hit.score, snippet=snippet, passages=passages,
+        **shallow_fields(hit.meta),
+        score=hit.score, snippet=snippet, passages=tuple(passage_hits),
     )  # fmt: skip

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 
 from kb.limits import MAX_CLAUSES, MAX_PHRASE_WORDS, MAX_QUERY_CHARS, MAX_WORD_CHARS
+from kb.query_model import Alternative, Clause, ParsedQuery, Phrase, Term
 
 WORD_RE = re.compile(r"\w+(?:[-'’.]\w+)*\*?")
 TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -24,53 +24,6 @@ STOP_WORDS = frozenset(
     these they this those to us was we were what whats when where which who whom why will
     with would you your yours""".split()
 )
-
-
-@dataclass(frozen=True)
-class Term:
-    """One word; ``prefix`` when typed as ``word*``."""
-
-    word: str
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """Words that must appear together, in order."""
-
-    words: tuple[str, ...]
-
-
-Alternative = Term | Phrase
-
-
-@dataclass
-class Clause:
-    """A unit of meaning; any one of its alternatives satisfies it."""
-
-    alternatives: list[Alternative]
-    quoted: bool = False
-
-    @property
-    def label(self) -> str:
-        first = self.alternatives[0]
-        if isinstance(first, Phrase):
-            return " ".join(first.words)
-        return first.word + ("*" if first.prefix else "")
-
-
-@dataclass
-class ParsedQuery:
-    """The meaning of a query: clauses to match, clauses to exclude, topic filters."""
-
-    clauses: list[Clause] = field(default_factory=list)
-    excluded: list[Clause] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    text: str = ""
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.clauses
 
 
 def clean(text: str) -> str:

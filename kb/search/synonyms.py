@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.search.grammar import STOP_WORDS, Clause, Phrase, Term
+from kb.query_model import Clause, Phrase, Term
+from kb.search.grammar import STOP_WORDS
 
 DEFAULT_FILE = Path(__file__).with_name("synonyms.txt")
 EDITORS_FILE = "synonyms.txt"

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from kb.web import api, caching, cite, discovery, errors, pages, preview, security, urls
+from kb.web import (
+    api,
+    caching,
+    cite,
+    discovery,
+    errors,
+    pages,
+    preview,
+    security,
+    static_files,
+    urls,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -17,4 +28,5 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     caching.init_app(app)
     urls.init_app(app)
+    static_files.init_app(app)
     preview.init_app(app)  # preview mode only

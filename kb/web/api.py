@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from kb.index.records import PositionMeta, PositionRecord
 from kb.search.engine import SearchResults
 from kb.web.urls import cite_url, passage_url, position_url
 from kb.web.views import get_position_or_404, knowledge_base, search_request
@@ -51,27 +52,34 @@ def search_json(found: SearchResults) -> dict:
     }
 
 
-def position_json(record: dict) -> dict:
+def position_json(record: PositionRecord) -> dict:
     return {
-        "slug": record["slug"],
-        "title": record["title"],
-        "summary": record["summary"],
-        "topics": record["topics"],
-        "status": record["status"],
-        "updated": record["updated"],
-        "authors": record["authors"],
-        "url": position_url(record["slug"]),
+        "slug": record.slug,
+        "title": record.title,
+        "summary": record.summary,
+        "topics": list(record.topics),
+        "status": record.status,
+        "updated": record.updated,
+        "authors": list(record.authors),
+        "url": position_url(record.slug),
         "passages": [
             {
-                "id": p["id"],
-                "heading": p["heading"],
-                "text": p["text"],
-                "url": passage_url(record["slug"], p["anchor"]),
-                "cite_url": cite_url(p["id"]),
+                "id": p.id,
+                "heading": p.heading,
+                "text": p.text,
+                "url": passage_url(record.slug, p.anchor),
+                "cite_url": cite_url(p.id),
             }
-            for p in record["passages"]
+            for p in record.passages
         ],
     }
+
+
+def listing_json(meta: PositionMeta) -> dict:
+    """A position as the list of positions shows it."""
+    return {"slug": meta.slug, "title": meta.title, "summary": meta.summary,
+            "topics": list(meta.topics), "updated": meta.updated,
+            "url": position_url(meta.slug)}  # fmt: skip
 
 
 @bp.get("/search")
@@ -93,19 +101,14 @@ def positions():
     return jsonify(
         {
             "total": len(records),
-            "positions": [
-                {"slug": r["slug"], "title": r["title"], "summary": r["summary"],
-                 "topics": r["topics"], "updated": r["updated"], "url": position_url(r["slug"])}
-                for r in records
-            ],
+            "positions": [listing_json(record.meta) for record in records],
         }
-    )  # fmt: skip
+    )
 
 
 @bp.get("/suggest")
 def suggest():
     """Title and word completions for as-you-type search."""
     found = knowledge_base().suggest(request.args.get("q", ""))
-    for title in found["titles"]:
-        title["url"] = position_url(title["slug"])
-    return jsonify(found)
+    titles = [{"slug": m.slug, "title": m.title, "url": position_url(m.slug)} for m in found.titles]
+    return jsonify({"query": found.query, "titles": titles, "words": list(found.words)})

@@ -18,7 +18,7 @@ from flask import Flask, Response, current_app, g, request
 from kb.cite.ledger import LEDGER_FILE
 from kb.index.store import IndexMissing
 from kb.search.synonyms import EDITORS_FILE
-from kb.service import TOPICS_FILE, KnowledgeBase
+from kb.service import TOPICS_FILE, KnowledgeBase, current_kb
 
 CACHED_BLUEPRINTS = frozenset({"pages", "api", "discovery", "cite"})
 UNCACHED_ENDPOINTS = frozenset({"discovery.healthz"})
@@ -124,7 +124,7 @@ def answer_conditional_get() -> Response | None:
     """
     if not is_cacheable_request():
         return None
-    kb: KnowledgeBase = current_app.config["KB"]
+    kb: KnowledgeBase = current_kb()
     try:
         etag = page_etag(kb, current_app.extensions["kb_fingerprint"])
     except IndexMissing:
@@ -153,7 +153,7 @@ def add_cache_headers(response: Response) -> None:
     etag = g.get("kb_etag")
     if etag and response.status_code == 200 and request.method in ("GET", "HEAD"):
         response.set_etag(etag, weak=True)
-        response.headers["Cache-Control"] = cache_control(current_app.config["KB"])
+        response.headers["Cache-Control"] = cache_control(current_kb())
     elif response.status_code != 304 and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-cache"
 

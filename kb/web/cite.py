@@ -7,7 +7,6 @@ Each view computes one value and renders it as HTML or JSON.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,14 +14,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from kb.cite import formats
 from kb.cite.blocks import Block, split_blocks
-from kb.cite.catalogue import (
-    QuoteLookup,
-    first_recorded,
-    lookup_quote,
-    moved_to,
-    past_version,
-    resolve_id,
-)
+from kb.cite.catalogue import QuoteLookup, ledger_of, lookup_quote, moved_to, resolve_id
 from kb.cite.formats import FORMATS, CitationRecord, human_date
 from kb.cite.history import (
     Comparison,
@@ -38,7 +30,10 @@ from kb.cite.history import (
 )
 from kb.cite.ledger import Version
 from kb.cite.quote import MAX_CHARS, MIN_WORDS, word_count
-from kb.cite.resolve import PASSAGE_ID_RE, Resolution
+from kb.cite.resolve import Resolution
+from kb.content.model import is_passage_id, parse_day
+from kb.index.records import PositionRecord
+from kb.limits import MAX_ADDRESS_CHARS
 from kb.web.urls import (
     cite_api_url,
     cite_url,
@@ -50,12 +45,11 @@ from kb.web.urls import (
     position_as_of_url,
     position_url,
 )
-from kb.web.views import get_position_or_404, knowledge_base
+from kb.web.views import knowledge_base
 
 bp = Blueprint("cite", __name__)
 MALFORMED = "That is not a citation address: a passage id is 12 characters, 0-9 and a-f."
 UNKNOWN = "No passage has ever been published with that id."
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FORMAT_CHOICES = ", ".join(FORMATS)
 
 
@@ -65,7 +59,7 @@ def today() -> str:
 
 def get_resolution_or_404(passage_id: str) -> Resolution:
     """What a citation id points to now, or a 404 (malformed or never published)."""
-    if not PASSAGE_ID_RE.match(passage_id):
+    if not is_passage_id(passage_id):
         abort(404, MALFORMED)
     found = resolve_id(knowledge_base(), passage_id)
     if found is None:
@@ -102,7 +96,7 @@ def links_for(r: Resolution) -> Links:
 
 def past_link(r: Resolution) -> str | None:
     """The last version that published the cited wording, opened at its paragraph."""
-    version = last_version_with(full_history(knowledge_base().ledger(), r.slug), r.id)
+    version = last_version_with(full_history(ledger_of(knowledge_base()), r.slug), r.id)
     if version is None:
         if not (r.last_seen and r.first_seen):
             return None
@@ -114,7 +108,7 @@ def past_link(r: Resolution) -> str | None:
 
 def absent(r: Resolution) -> tuple[tuple[str, str | None], ...]:
     """When the cited wording was not published since it first was (from the versions)."""
-    return absences(full_history(knowledge_base().ledger(), r.slug), r.id)
+    return absences(full_history(ledger_of(knowledge_base()), r.slug), r.id)
 
 
 def segments_json(segments: tuple[Segment, ...]) -> list[dict]:
@@ -256,55 +250,13 @@ def quote_api():
     return jsonify(quote_json(check))
 
 
-def parse_day(raw: str) -> date | None:
-    """A YYYY-MM-DD date, or None."""
-    if not DATE_RE.match(raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-def position_as_of(slug: str, raw: str):
-    """The position exactly as the version in force at the end of ``raw`` (a date)
-    published it: order, title, summary, topics and authors."""
-    day = parse_day(raw.strip())
-    if day is None:
-        notice = f"“{raw[:40]}” is not a date like 2026-11-26, so this is the current version."
-        return render_template("position.html", position=get_position_or_404(slug),
-                               as_of_notice=notice)  # fmt: skip
-    kb = knowledge_base()
-    ledger = kb.ledger()
-    version = past_version(ledger, slug, day) if len(slug) <= 200 else None
-    if version is None:
-        first = first_recorded(ledger, slug) if len(slug) <= 200 else None
-        if first is None:
-            abort(404, "No versions of this position are recorded in the citation ledger.")
-        if first <= day.isoformat():
-            abort(404, f"This position was not published on {human_date(day.isoformat())}; "
-                       f"see its history at {history_url(slug)}.")  # fmt: skip
-        abort(404, f"This position did not exist on {human_date(day.isoformat())}; "
-                   f"its first recorded version is from {human_date(first)}.")  # fmt: skip
-    v = version.version
-    position = {
-        "slug": slug, "title": v.title, "summary": v.summary or "",
-        "topics": list(v.topics or ()), "status": v.status or "", "updated": v.date,
-        "authors": list(v.authors or ()), "path": "", "html": version.html, "headings": [],
-        "passages": list(version.passages),
-    }  # fmt: skip
-    current = kb.position(slug) is not None or moved_to(kb, slug) is not None
-    return render_template("position.html", position=position, as_of=version.as_of,
-                           as_of_version=v, as_of_current=current)  # fmt: skip
-
-
 # --- history and compare ---------------------------------------------------------
 
 
 def versions_or_404(slug: str) -> tuple[Version, ...]:
     """Every version of ``slug``; a renamed position's old address is sent to the new."""
     kb = knowledge_base()
-    versions = full_history(kb.ledger(), slug) if len(slug) <= 200 else ()
+    versions = full_history(ledger_of(kb), slug) if len(slug) <= MAX_ADDRESS_CHARS else ()
     target = moved_to(kb, slug) if versions else None
     if target:
         query = request.query_string.decode("latin-1")
@@ -317,9 +269,9 @@ def versions_or_404(slug: str) -> tuple[Version, ...]:
 
 def history_items(slug: str) -> tuple[HistoryItem, ...]:
     kb = knowledge_base()
-    ledger = kb.ledger()
-    return kb.cache.get(kb.revision(), ("cite:history", slug, ledger.digest),
-                        lambda: history_of(ledger, slug, kb.topic_labels()))  # fmt: skip
+    ledger = ledger_of(kb)
+    return kb.cached(("cite:history", slug, ledger.digest),
+                     lambda: history_of(ledger, slug, kb.topic_labels()))  # fmt: skip
 
 
 def version_url(slug: str, version: Version) -> str | None:
@@ -410,7 +362,7 @@ def pick_versions(slug: str) -> tuple[Version, Version]:
 
 def comparison(slug: str) -> Comparison:
     old, new = pick_versions(slug)
-    ledger = knowledge_base().ledger()
+    ledger = ledger_of(knowledge_base())
     return compare(old, new, TextOf(ledger))
 
 
@@ -472,7 +424,7 @@ def compare_api(slug: str):
 def latest_update(slug: str) -> HistoryItem | None:
     """The position's latest version, for "Updated DATE — see all updates"."""
     kb = knowledge_base()
-    if not full_history(kb.ledger(), slug):
+    if not full_history(ledger_of(kb), slug):
         return None
     items = history_items(slug)
     return items[0] if items else None
@@ -497,10 +449,10 @@ def cite_controls(passage_id: str) -> Controls | None:
     return Controls(r.id, cite_url(r.id), formats.as_text(citation), formats.as_markdown(citation))
 
 
-def passage_blocks(position: dict) -> list[Block]:
+def passage_blocks(position: PositionRecord) -> list[Block]:
     """The position's HTML cut after each passage, for placing Cite controls."""
-    anchors = {p["anchor"]: p["id"] for p in position.get("passages", [])}
-    return split_blocks(position["html"], anchors)
+    anchors = {p.anchor: p.id for p in position.passages}
+    return split_blocks(position.html, anchors)
 
 
 @dataclass(frozen=True)
@@ -511,15 +463,14 @@ class PageMetadata:
     json_ld: str
 
 
-def position_metadata(position: dict) -> PageMetadata:
+def position_metadata(position: PositionRecord) -> PageMetadata:
     """Machine-readable metadata of a position page, for reference managers."""
     kb = knowledge_base()
     record = CitationRecord(
-        id="", slug=position["slug"], title=position["title"], section="", quote="",
-        date=position["updated"], url=position_url(position["slug"], external=True),
-        site=kb.settings.site_name, authors=tuple(position["authors"]), accessed=today(),
-        summary=position["summary"],
-        keywords=tuple(kb.topic_label(t) for t in position["topics"]),
+        id="", slug=position.slug, title=position.title, section="", quote="",
+        date=position.updated, url=position_url(position.slug, external=True),
+        site=kb.settings.site_name, authors=position.authors, accessed=today(),
+        summary=position.summary, keywords=tuple(kb.topic_label(t) for t in position.topics),
     )  # fmt: skip
     return PageMetadata(formats.highwire_tags(record), formats.script_json(formats.json_ld(record)))
 

@@ -3,15 +3,19 @@ robots.txt and a health check. XML is built with ElementTree, so every value is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, abort, jsonify, request
 from markupsafe import escape
 
+from kb.cite.catalogue import ledger_of
 from kb.cite.formats import human_date
 from kb.cite.history import HistoryItem, full_history, history_of
-from kb.index.store import IndexMissing, read_manifest
+from kb.index.records import PositionRecord
+from kb.index.store import IndexMissing
+from kb.limits import MAX_SUGGEST_CHARS
 from kb.service import KnowledgeBase
 from kb.web.errors import MISSING_INDEX
 from kb.web.urls import (
@@ -62,12 +66,7 @@ def atom_time(kb: KnowledgeBase, date: str) -> str:
     """An RFC 3339 timestamp for a position's ISO date; undated ones take the build time."""
     if date:
         return f"{date[:10]}T00:00:00Z"
-    built = kb.cache.get(
-        kb.revision(),
-        ("built_at",),
-        lambda: read_manifest(kb.settings.index_dir, kb.revision()).built_at,
-    )
-    return datetime.fromtimestamp(built, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(kb.built_at(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/opensearch.xml")
@@ -112,54 +111,56 @@ def unique_ignoring_case(texts: list[str]) -> list[str]:
 @bp.get("/opensearch/suggest")
 def opensearch_suggest():
     """Search-bar suggestions in the OpenSearch format: [query, [completions]]."""
-    typed = " ".join(request.args.get("q", "").split())[:100]
+    typed = " ".join(request.args.get("q", "").split())[:MAX_SUGGEST_CHARS]
     found = knowledge_base().suggest(typed, SUGGESTIONS)
     stem = typed.rsplit(" ", 1)[0] + " " if " " in typed else ""
-    completions = [t["title"] for t in found["titles"]]
-    completions += [stem + word for word in found["words"]]
+    completions = [meta.title for meta in found.titles]
+    completions += [stem + word for word in found.words]
     response = jsonify([typed, unique_ignoring_case(completions)[:SUGGESTIONS]])
     response.mimetype = "application/x-suggestions+json"
     return response
 
 
-def build_feed(kb: KnowledgeBase, records: list[dict], title: str, self_url: str, home: str):
+def build_feed(
+    kb: KnowledgeBase, records: Sequence[PositionRecord], title: str, self_url: str, home: str
+):
     root = xml_document("feed", ATOM, **{XML + "lang": "en-GB"})
     entries = records[:FEED_ENTRIES]
     sub(root, "id", self_url)
     sub(root, "title", title)
-    times = [atom_time(kb, r["updated"]) for r in entries]
+    times = [atom_time(kb, r.updated) for r in entries]
     sub(root, "updated", max(times) if times else atom_time(kb, ""))
     sub(root, "link", rel="self", type="application/atom+xml", href=self_url)
     sub(root, "link", rel="alternate", type="text/html", href=home)
     author = sub(root, "author")
     sub(author, "name", kb.settings.site_name)
     for record, updated in zip(entries, times, strict=True):
-        url = position_url(record["slug"], external=True)
+        url = position_url(record.slug, external=True)
         entry = sub(root, "entry")
         sub(entry, "id", url)
-        sub(entry, "title", record["title"])
+        sub(entry, "title", record.title)
         sub(entry, "updated", updated)
         sub(entry, "link", rel="alternate", type="text/html", href=url)
-        for name in record["authors"]:
+        for name in record.authors:
             sub(sub(entry, "author"), "name", name)
-        for topic in record["topics"]:
+        for topic in record.topics:
             sub(entry, "category", term=topic, label=kb.topic_label(topic))
-        if record["summary"]:
-            sub(entry, "summary", record["summary"])
+        if record.summary:
+            sub(entry, "summary", record.summary)
         # Relative links inside the body resolve against the site, not the feed reader.
-        changes = changes_html(kb, record["slug"])
-        content = sub(entry, "content", changes + record["html"], type="html")
+        changes = changes_html(kb, record.slug)
+        content = sub(entry, "content", changes + record.html, type="html")
         content.set(XML + "base", url)
     return xml_response(root, "application/atom+xml")
 
 
 def recent_changes(kb: KnowledgeBase, slug: str) -> tuple[HistoryItem, ...]:
     """The position's latest versions, newest first (cached per index and ledger)."""
-    ledger = kb.ledger()
+    ledger = ledger_of(kb)
     if not full_history(ledger, slug):
         return ()
     key = ("cite:history", slug, ledger.digest)
-    items = kb.cache.get(kb.revision(), key, lambda: history_of(ledger, slug, kb.topic_labels()))
+    items = kb.cached(key, lambda: history_of(ledger, slug, kb.topic_labels()))
     return items[:FEED_CHANGES]
 
 
@@ -191,7 +192,7 @@ def feed():
 def topic_feed(topic: str):
     """New and changed positions under one topic."""
     kb = knowledge_base()
-    records = [r for r in kb.records() if topic in r["topics"]]
+    records = kb.records_with_topic(topic)
     if not records:
         abort(404, "No positions have that topic.")
     title = f"{kb.settings.site_name}: {kb.topic_label(topic)}"
@@ -213,13 +214,13 @@ def sitemap():
         if lastmod:
             sub(url, "lastmod", lastmod[:10])
 
-    newest = max((r["updated"] for r in records), default="")
+    newest = max((r.updated for r in records), default="")
     add("/", newest)
     add(positions_url(), newest)
     for topic in kb.topics():
-        add(topic_url(topic), max(r["updated"] for r in records if topic in r["topics"]))
+        add(topic_url(topic), max(r.updated for r in kb.records_with_topic(topic)))
     for record in records:
-        add(position_url(record["slug"]), record["updated"])
+        add(position_url(record.slug), record.updated)
     add(search_help_url())
     return xml_response(root, "application/xml")
 

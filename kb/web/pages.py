@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 
-from kb.web.cite import position_as_of
+from kb.web.as_of import position_as_of
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("pages", __name__)
@@ -41,7 +41,7 @@ def position(slug: str):
         return position_as_of(slug, request.args["as_of"])
     record = get_position_or_404(slug)
     html = render_template("position.html", position=record)
-    return with_json_twin(html, url_for("api.position", slug=record["slug"]))
+    return with_json_twin(html, url_for("api.position", slug=record.slug))
 
 
 @bp.get("/positions")
@@ -50,7 +50,7 @@ def positions():
     records = knowledge_base().records()
     sort = "updated" if request.args.get("sort") == "updated" else "title"
     if sort == "title":
-        records = sorted(records, key=lambda r: r["title"].lower())
+        records = sorted(records, key=lambda r: r.title.lower())
     html = render_template("positions.html", positions=records, sort=sort)
     return with_json_twin(html, url_for("api.positions"))
 
@@ -58,7 +58,7 @@ def positions():
 @bp.get("/topics/<topic>")
 def topic(topic: str):
     """Positions under one topic, most recently updated first."""
-    records = [r for r in knowledge_base().records() if topic in r["topics"]]
+    records = knowledge_base().records_with_topic(topic)
     if not records:
         abort(404, "No positions have that topic.")
     return render_template("topic.html", topic=topic, positions=records)

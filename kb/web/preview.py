@@ -15,7 +15,8 @@ from flask import Blueprint, Flask, current_app, render_template
 from kb.content.model import Problem
 from kb.index.store import IndexMissing
 from kb.preview import STATE_KEY, PreviewState, Snapshot
-from kb.service import KnowledgeBase
+from kb.service import KnowledgeBase, knowledge_base_of
+from kb.service import init_app as init_kb
 from kb.web.views import knowledge_base
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
@@ -33,7 +34,7 @@ def problems():
     for problem in current.problems:
         groups.setdefault(problem.path, []).append(problem)
     try:
-        slugs = {r["path"]: r["slug"] for r in knowledge_base().records()}
+        slugs = {r.path: r.slug for r in knowledge_base().records()}
     except IndexMissing:
         slugs = {}  # this page must work when nothing could be indexed at all
     checked = time.strftime("%H:%M:%S", time.localtime(current.checked_at or 0))
@@ -92,7 +93,7 @@ class AlwaysFresh:
 
 def init_app(app: Flask) -> None:
     """Add the preview pages, when the app is in preview mode (and only once)."""
-    if not app.config["KB"].settings.preview or bp.name in app.blueprints:
+    if not knowledge_base_of(app).settings.preview or bp.name in app.blueprints:
         return
     app.extensions[STATE_KEY] = PreviewState()
     app.register_blueprint(bp)
@@ -101,8 +102,8 @@ def init_app(app: Flask) -> None:
 
 def enable_preview(app: Flask) -> Flask:
     """Switch an app that has not served yet to preview mode: drafts and problems shown."""
-    settings = app.config["KB"].settings
+    settings = knowledge_base_of(app).settings
     if not settings.preview:
-        app.config["KB"] = KnowledgeBase(replace(settings, preview=True))
+        init_kb(app, KnowledgeBase(replace(settings, preview=True)))
     init_app(app)
     return app

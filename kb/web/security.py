@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.serving import WSGIRequestHandler
+
+from kb.service import knowledge_base_of
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -29,15 +30,8 @@ def add_headers(response):
     return response
 
 
-class QuietServerHandler(WSGIRequestHandler):
-    """Werkzeug's request handler without its "Werkzeug/x.y Python/x.y" banner."""
-
-    def version_string(self) -> str:
-        return "Positions"
-
-
 def init_app(app: Flask) -> None:
     app.after_request(add_headers)
-    if app.config["KB"].settings.trust_proxy:
+    if knowledge_base_of(app).settings.trust_proxy:
         # One proxy in front: its X-Forwarded-For/-Proto are the client's address and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 
+from kb.service import current_kb
 from kb.web.caching import static_version
 
 
 def position_url(slug: str, anchor: str | None = None, external: bool = False) -> str:
     url = url_for("pages.position", slug=slug, _external=False)
     if external:
-        url = current_app.config["KB"].settings.base_url + url
+        url = current_kb().settings.base_url + url
     return f"{url}#{anchor}" if anchor else url
 
 
@@ -21,7 +22,7 @@ def passage_url(slug: str, anchor: str, external: bool = False) -> str:
 def cite_url(passage_id: str, external: bool = False) -> str:
     url = url_for("cite.cite_page", passage_id=passage_id)
     if external:
-        url = current_app.config["KB"].settings.base_url + url
+        url = current_kb().settings.base_url + url
     return url
 
 
@@ -78,7 +79,7 @@ def search_help_url() -> str:
 
 def absolute_url(path: str) -> str:
     """A site path made absolute with KB_BASE_URL (for canonical links, feeds, sitemaps)."""
-    return current_app.config["KB"].settings.base_url + path
+    return current_kb().settings.base_url + path
 
 
 def canonical_url() -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request
+from flask import abort, redirect, request
 
 from kb.cite.catalogue import moved_to
+from kb.index.records import PositionRecord
+from kb.limits import MAX_ADDRESS_CHARS
 from kb.search.engine import SearchRequest
-from kb.service import KnowledgeBase
+from kb.service import KnowledgeBase, current_kb
 
 
 def knowledge_base() -> KnowledgeBase:
-    return current_app.config["KB"]
+    return current_kb()
 
 
 def search_request() -> SearchRequest:
@@ -23,9 +25,9 @@ def search_request() -> SearchRequest:
     )  # fmt: skip
 
 
-def get_position_or_404(slug: str) -> dict:
+def get_position_or_404(slug: str) -> PositionRecord:
     """The stored record of a visible position, or a 404."""
-    if len(slug) > 200:
+    if len(slug) > MAX_ADDRESS_CHARS:
         abort(404, "No position has that address.")
     kb = knowledge_base()
     record = kb.position(slug)

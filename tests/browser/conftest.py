@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from kb.index.records import PassageRecord
+from kb.service import knowledge_base_of
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -34,13 +37,13 @@ RUN_AXE = """async (tags) => {
 }"""
 
 
-def page_path(name: str, first_passage: dict) -> str:
+def page_path(name: str, first_passage: PassageRecord) -> str:
     """The address of one of the pages every browser check visits."""
     return {
         "home": "/",
         "search": "/search?q=european+neighbours",
         "position": "/positions/europe",
-        "cite": f"/cite/{first_passage['id']}",
+        "cite": f"/cite/{first_passage.id}",
     }[name]
 
 
@@ -133,9 +136,9 @@ def page(new_page):
 
 
 @pytest.fixture(scope="session")
-def first_passage(starter_app) -> dict:
+def first_passage(starter_app) -> PassageRecord:
     """The first passage of the Europe position (id, anchor, text)."""
-    return starter_app.config["KB"].position("europe")["passages"][0]
+    return knowledge_base_of(starter_app).position("europe").passages[0]
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,7 @@ def test_slash_jumps_to_the_search_box(page):
 
 def test_copy_a_citation_to_the_clipboard(new_page, first_passage):
     page = new_page(permissions=["clipboard-read", "clipboard-write"])
-    page.goto(f"/cite/{first_passage['id']}")
+    page.goto(f"/cite/{first_passage.id}")
     button = page.locator("button.copy-button").first
     expect(button).to_be_visible()  # rendered hidden; site.js shows it
     target = page.locator(f"[id='{button.get_attribute('data-copy-target')}']")

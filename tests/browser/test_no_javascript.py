@@ -63,6 +63,6 @@ def test_cite_is_a_link_to_the_citation_page(page):
 
 
 def test_passage_links_highlight_without_javascript(page, first_passage):
-    page.goto(f"/positions/europe#{first_passage['anchor']}")
-    target = page.locator(f"[id='{first_passage['anchor']}']")
+    page.goto(f"/positions/europe#{first_passage.anchor}")
+    target = page.locator(f"[id='{first_passage.anchor}']")
     expect(target).to_have_css("background-color", "rgb(255, 247, 209)")
