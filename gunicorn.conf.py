@@ -13,14 +13,17 @@ import os
 bind = os.environ.get("KB_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("KB_WORKERS", "2"))
 threads = int(os.environ.get("KB_THREADS", "4"))
-worker_class = "gthread"
+# gunicorn's gthread worker, answering its own errors in the app's JSON shape with the
+# security headers, and never recycled while the index folder has no live index.
+worker_class = "kb.web.server.Worker"
 timeout = int(os.environ.get("KB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("KB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 # The longest search (500 characters in any script, percent-encoded: up to 12 bytes each)
 # must fit the request line; 8190 is the most gunicorn allows, longer gets 414.
 limit_request_line = 8190
-# Recycle workers now and then, staggered, so slow leaks never accumulate.
+# Recycle workers now and then, staggered, so slow leaks never accumulate (not while the
+# index folder is gone: a fresh worker would have no generation to serve).
 max_requests = 2000
 max_requests_jitter = 200
 # Trust X-Forwarded-* only from the local proxy (request.is_secure then sees HTTPS).

@@ -7,12 +7,14 @@ import sys
 from datetime import date
 
 import click
+import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from kb.config import Settings
 from kb.content.checks import explain, format_problem
-from kb.content.render import slugify
+from kb.content.slug import slugify
+from kb.content.validate import once_per_key
 from kb.index.store import IndexBusy
 from kb.indexing import reindex
 from kb.service import current_kb, knowledge_base_of
@@ -87,7 +89,7 @@ def index_command(rebuild: bool, wait: float) -> None:
         raise click.ClickException(busy_message(config.index_dir, wait)) from None
     except OSError as exc:
         raise click.ClickException(f"could not write the index: {exc}") from None
-    for problem in report.problems:
+    for problem in once_per_key(report.problems):
         click.echo(format_problem(explain(problem), root), err=True)
     click.echo(report.summary())
 
@@ -147,20 +149,27 @@ def new_command(title: str, topics: tuple[str, ...]) -> None:
     title = " ".join(title.split())
     if not title:
         raise click.ClickException('give the position a title, e.g. flask kb new "Fair pay"')
-    slug = slugify(title)
+    slug = slugify(title, "position")  # at most 200 characters; other scripts transliterated
     path = settings().positions_dir / f"{slug}.md"
     if path.exists():
         raise click.ClickException(f"{path} already exists; choose another title")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(scaffold(title, list(topics)), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(scaffold(title, list(topics)))
+    except FileExistsError:
+        raise click.ClickException(f"{path} already exists; choose another title") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"created {path}")
 
 
 def scaffold(title: str, topics: list[str]) -> str:
-    quoted = title.replace('"', '\\"')
+    """A draft's text; the title is quoted by the YAML writer, so any title reads back."""
+    quoted = yaml.safe_dump({"title": title}, allow_unicode=True, width=1_000_000).strip()
     return (
-        f'---\ntitle: "{quoted}"\nsummary: One sentence stating the position.\n'
-        f"topics: [{', '.join(slugify(t) for t in topics)}]\nstatus: draft\n"
+        f"---\n{quoted}\nsummary: One sentence stating the position.\n"
+        f"topics: [{', '.join(slugify(t, 'topic') for t in topics)}]\nstatus: draft\n"
         f"updated: {date.today().isoformat()}\nauthors: [Policy team]\n---\n"
         f"# {title}\n\nWrite the position here, one idea per paragraph.\n"
     )

@@ -31,3 +31,8 @@ MAX_REQUEST_BODY_BYTES = 64 * 1024  # a larger request body gets 413
 # Content files (kb/content/loader.py)
 MAX_FILE_BYTES = 1_000_000  # a larger position file is skipped: split it
 RENDER_SECONDS = 10.0  # a file whose Markdown takes longer to render is skipped
+
+# Editors' side files and front matter (kb/content/editors.py, kb/content/yamlbounds.py)
+MAX_EDITORS_FILE_BYTES = 256 * 1024  # a larger topics.yml or synonyms.txt is not read
+MAX_YAML_NODES = 10_000  # values one YAML document may build, counting each alias use
+MAX_SYNONYM_ENTRIES = 20  # phrases of one synonyms.txt line; the rest are ignored

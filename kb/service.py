@@ -12,20 +12,26 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from flask import Flask, current_app
 
 from kb.config import Settings
+from kb.content.editors import TOPICS_FILE, read_topics
 from kb.index.reader import IndexReader
-from kb.index.records import PositionMeta, PositionRecord, count_topics
-from kb.index.run import all_records, get_record, suggest_words
+from kb.index.records import IntroRecord, PositionMeta, PositionRecord, count_topics
+from kb.index.run import (
+    all_records,
+    get_record,
+    intro_records,
+    similar_positions,
+    suggest_words,
+)
 from kb.index.store import read_manifest
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
-TOPICS_FILE = "topics.yml"
 CACHE_ENTRIES = 512
+RELATED_LIMIT = 5
 EXTENSION = "positions"  # the app.extensions key holding the KnowledgeBase
 
 
@@ -75,13 +81,12 @@ class FileCache:
 
 
 def _read_topics(path: Path) -> dict[str, str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items()}
+    """Topic labels; a bad topics.yml (reported by `flask kb check`) gives none."""
+    return read_topics(path.parent).labels or {}
+
+
+def _readable(slug: str) -> str:
+    return slug.replace("-", " ").capitalize()
 
 
 class KnowledgeBase:
@@ -132,7 +137,43 @@ class KnowledgeBase:
         return self._topics.get()
 
     def topic_label(self, slug: str) -> str:
-        return self.topic_labels().get(slug) or slug.replace("-", " ").capitalize()
+        labels = self.topic_labels()
+        return labels.get(slug) or self.folder_labels().get(slug) or _readable(slug)
+
+    # Folders written for other tools (issue 12): labels from folder names and tags,
+    # folder introductions, and old addresses that redirect; all read from the index.
+
+    def folder_labels(self) -> dict[str, str]:
+        """Topic → label as written in a folder name or a tag ("Civil Liberties")."""
+
+        def load() -> dict[str, str]:
+            labels = {i.topic: i.label for i in reversed(self._intros()) if i.topic}
+            for record in self.records():
+                for topic, label in record.topic_labels:
+                    labels.setdefault(topic, label)
+            return labels
+
+        return self.cached(("folder_labels",), load)
+
+    def topic_intro(self, topic: str) -> IntroRecord | None:
+        """The introduction of a topic's folder (its README.md or index.md), if any."""
+        return next((i for i in self._intros() if i.topic == topic), None)
+
+    def _intros(self) -> list[IntroRecord]:
+        return self.cached(("intros",), lambda: intro_records(self.reader.searcher()))
+
+    def redirect(self, path: str) -> str | None:
+        """The position an old address (a Hugo alias, a Jekyll redirect_from, a file name
+        replaced by ``slug:``) now lives at, or None."""
+
+        def load() -> dict[str, str]:
+            targets: dict[str, str] = {}
+            for record in self.records():
+                for alias in record.aliases:
+                    targets.setdefault(alias, record.slug)
+            return targets
+
+        return self.cached(("aliases",), load).get("/" + path.strip("/"))
 
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()
@@ -149,6 +190,21 @@ class KnowledgeBase:
         if record and (not record.is_draft or self.include_drafts):
             return record
         return None
+
+    def related(self, slug: str, limit: int = RELATED_LIMIT) -> list[PositionRecord]:
+        """Visible positions related to ``slug``: its ``related:`` list in the editors'
+        order, then the closest by content; computed once per index revision."""
+
+        def compute() -> list[str]:
+            record = get_record(self.reader.searcher(), slug)
+            if record is None:
+                return []
+            similar = similar_positions(self.reader.searcher(), slug, limit * 2, True)
+            return [s for s in dict.fromkeys([*record.related, *similar]) if s != slug]
+
+        slugs = self.cached(("related", slug), compute)
+        found = (self.position(s) for s in slugs)  # drops drafts outside preview
+        return [record for record in found if record is not None][:limit]
 
     def records(self) -> tuple[PositionRecord, ...]:
         """Every visible position, most recently updated first."""

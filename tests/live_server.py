@@ -89,14 +89,15 @@ def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
 
 @contextmanager
 def run_gunicorn(
-    env: Mapping[str, str], log: Path, workers: int = 2, threads: int = 4
+    env: Mapping[str, str], log: Path, workers: int = 2, threads: int = 4, extra: tuple = ()
 ) -> Iterator[int]:
     """Run ``gunicorn 'app:create_app()'`` with the project's config on a free port."""
     port = free_port()
-    config = ["--config", "gunicorn.conf.py"] if (ROOT / "gunicorn.conf.py").is_file() else []
+    has_config = (ROOT / "gunicorn.conf.py").is_file()
+    config = ["--config", "gunicorn.conf.py"] if has_config else ["--worker-class", "gthread"]
     command = [
         str(GUNICORN), *config, "--bind", f"{HOST}:{port}", "--workers", str(workers),
-        "--threads", str(threads), "--worker-class", "gthread", "app:create_app()",
+        "--threads", str(threads), *extra, "app:create_app()",
     ]  # fmt: skip
     full_env = {**os.environ, "KB_ACCESS_LOG": os.devnull, "KB_BIND": f"{HOST}:{port}", **env}
     with open(log, "w") as output:

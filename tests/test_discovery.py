@@ -202,6 +202,7 @@ def test_healthz_is_503_json_without_an_index(make_app, write_position):
     assert response.status_code == 503
     assert response.get_json() == {
         "ok": False,
-        "error": "The search index has not been built yet. Run: flask --app app kb index",
+        "error": "The search index has not been built yet, or its folder was deleted. "
+        "Run: flask --app app kb index",
         "status": 503,
     }

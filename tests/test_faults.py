@@ -376,10 +376,10 @@ def test_an_unreadable_file_is_reported_even_as_root(site, positions_dir, monkey
     bulk(positions_dir, 2)
     original = loader.read_bounded
 
-    def refuse(path: Path):
+    def refuse(path: Path, root: Path | None = None):
         if path.name == "bulk-1.md":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return original(path)
+        return original(path, root)
 
     monkeypatch.setattr(loader, "read_bounded", refuse)
     result = index(site)
@@ -394,10 +394,13 @@ def test_a_file_deleted_while_indexing_is_not_fatal(site, positions_dir, monkeyp
     bulk(positions_dir, 3)
     original = loader.read_bounded
 
-    def vanish(path: Path):
-        if path.name == "bulk-2.md":
+    reads: list[str] = []
+
+    def vanish(path: Path, root: Path | None = None):
+        reads.append(path.name)
+        if reads.count("bulk-2.md") == 2:  # hashed, then deleted before it is loaded
             path.unlink()  # the editor deleted it between the listing and the read
-        return original(path)
+        return original(path, root)
 
     monkeypatch.setattr(loader, "read_bounded", vanish)
     result = index(site)

@@ -111,7 +111,7 @@ def test_an_edit_retires_the_old_wording_on_the_new_updated_date(
     index()
     write_position("europe", EUROPE.replace("every region", "every nation and region"),
                    title="Europe", updated="2026-11-20")  # fmt: skip
-    assert "citation ledger: 1 passages recorded, 1 retired, 0 restored" in index()
+    assert "citation ledger: 1 passage recorded, 1 retired, 0 restored" in index()
     by_text = entries_by_text(positions_dir)
     old = by_text["Open trade with Europe creates jobs in every region of Britain."]
     new = by_text["Open trade with Europe creates jobs in every nation and region of Britain."]

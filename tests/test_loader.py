@@ -33,9 +33,18 @@ def test_title_from_first_heading():
     assert "Fair pay" not in result.position.html  # the page renders the title itself
 
 
-def test_no_title_is_an_error():
-    assert messages("---\nstatus: adopted\n---\nJust text.\n") == [
-        "positions/europe.md:1: no title: add 'title: ...' to the front matter or a '# Title' line"
+def test_no_title_takes_the_file_name_made_readable():
+    result = parse_position("Economy/Homelessness_Policy.md", "---\nstatus: adopted\n---\nText.\n")
+    assert result.problems == ()
+    assert (result.position.title, result.position.slug) == (
+        "Homelessness policy",
+        "homelessness-policy",
+    )
+
+
+def test_empty_title_is_an_error():
+    assert messages("---\ntitle: ''\n---\nJust text.\n") == [
+        "positions/europe.md:2: title: is empty; write the position's title"
     ]
 
 

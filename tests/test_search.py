@@ -140,7 +140,7 @@ def test_topic_facets_filters_and_sorting(write_position, search):
     found = search("common")
     assert found.facets == {"europe": 2, "climate": 1, "trade": 1}
     assert set(slugs(search("common", topics=["europe"]))) == {"a", "b"}
-    assert slugs(search("common", topics=["europe", "trade"])) == ["b"]
+    assert set(slugs(search("common", topics=["trade", "climate"]))) == {"b", "c"}  # OR
     assert search("common", topics=["europe"]).facets == found.facets  # counts for the query
     assert slugs(search("common", sort="updated")) == ["b", "c", "a"]
     assert slugs(search("topic:climate")) == ["c"]
@@ -245,3 +245,34 @@ def test_a_topic_nobody_uses_finds_nothing(write_position, search):
     assert search("common", topics=["no-such-topic"]).total == 0
     assert search("topic:no-such-topic").results == ()
     assert search("", topics=["no-such-topic"]).results == ()
+
+
+def test_topic_counts_respect_the_query_and_offer_the_other_topics(write_position, search):
+    write_position("a", "Climate and jobs.", title="A", topics=["climate"])
+    write_position("b", "Europe and jobs.", title="B", topics=["europe"])
+    write_position("c", "Europe and trade.", title="C", topics=["europe"])
+    found = search("jobs", topics=["climate"])
+    assert slugs(found) == ["a"]
+    # Europe's count is what adding it would bring: the one Europe position about jobs.
+    assert found.facets == {"climate": 1, "europe": 1}
+    both = search("jobs", topics=["climate", "europe"])
+    assert set(slugs(both)) == {"a", "b"}
+    assert both.total == 2
+
+
+def test_a_chosen_topic_is_counted_even_when_nothing_in_it_matches(write_position, search):
+    write_position("a", "Climate and jobs.", title="A", topics=["climate"])
+    write_position("b", "Europe and trade.", title="B", topics=["europe"])
+    found = search("jobs", topics=["europe"])
+    assert (found.total, found.matched) == (0, "none")
+    assert found.facets == {"climate": 1, "europe": 0}
+
+
+def test_words_that_matched_nothing_are_named(write_position, search):
+    write_position("a", "Climate and jobs.", title="A", topics=["climate"])
+    write_position("b", "Europe and trade.", title="B", topics=["europe"])
+    found = search("jobs trade zebra")
+    assert found.matched == "any"
+    assert found.unmatched == ("zebra",)
+    assert search("jobs trade", topics=["climate"]).unmatched == ("trade",)  # within the filter
+    assert search("climate jobs").unmatched == ()  # every word matched

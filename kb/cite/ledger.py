@@ -461,7 +461,8 @@ class LedgerUpdate:
 
     def summary(self) -> str:
         return (
-            f"citation ledger: {len(self.added)} passages recorded, {len(self.retired)} "
+            f"citation ledger: {len(self.added)} "
+            f"{'passage' if len(self.added) == 1 else 'passages'} recorded, {len(self.retired)} "
             f"retired, {len(self.restored)} restored; commit {LEDGER_FILE}"
         )
 
@@ -544,7 +545,7 @@ def ledger_problems(root: Path, results: Iterable[LoadResult]) -> list[Problem]:
     missing = sorted(pid for pid in published if pid not in current)
     # A file with errors keeps its last good version live, so its passages are not stale.
     loaded = {p.slug for p in positions}
-    any_failed = any(r.position is None for r in results)
+    any_failed = any(r.position is None and r.intro is None for r in results)
     stale = [pid for pid in current if pid not in published
              and (ledger.entries[pid].slug in loaded or not any_failed)]  # fmt: skip
     if missing or stale:

@@ -19,17 +19,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
-import yaml
 from flask.cli import with_appcontext
 
 from kb.cite.ledger import ledger_problems
+from kb.content.editors import TOPICS_FILE, read_topics
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
-from kb.content.loader import LoadResult, load_file, position_files
-from kb.content.model import Problem
-from kb.content.validate import SLUG_RE
+from kb.content.links import file_link, line_links
+from kb.content.loader import (
+    ContentRefused,
+    LoadResult,
+    load_file,
+    position_files,
+    read_content,
+)
+from kb.content.model import Problem, escape_name
+from kb.content.validate import TOPIC_KEYS, once_per_key
 from kb.service import current_kb
 
-TOPICS_FILE = "topics.yml"
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
@@ -76,6 +82,7 @@ class FileFacts:
     local: tuple[Problem, ...] = ()  # problems found in this file alone
     links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...") in the body
     body_line: int = 1  # the file line on which the body starts
+    file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
 
     @property
     def path(self) -> str:
@@ -113,7 +120,8 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     local += heading_problems(result.path, body, first)
     local += _position_problems(result, min(first, max(len(lines), 1)))
     links = body_links(body, first)
-    return FileFacts(sha, result, lines, dict(front.lines), tuple(local), links, first)
+    files = body_links(body, first, line_links)
+    return FileFacts(sha, result, lines, dict(front.lines), tuple(local), links, first, files)
 
 
 def _position_problems(result: LoadResult, body_line: int) -> list[Problem]:
@@ -152,14 +160,21 @@ def heading_problems(path: str, body: list[str], first_line: int) -> list[Proble
     return problems
 
 
-def body_links(body: list[str], first_line: int) -> tuple[tuple[int, str], ...]:
-    """Every link to /positions/... in the body, with its file line; code is skipped."""
+def _position_links(line: str) -> list[str]:
+    return LINK_RE.findall(line) + REFERENCE_RE.findall(line)
+
+
+def body_links(
+    body: list[str], first_line: int, find=_position_links
+) -> tuple[tuple[int, str], ...]:
+    """Every link ``find`` sees in the body (by default to /positions/...), with its file
+    line; code is skipped."""
     found, fence = [], ""
     for number, line in enumerate(body, start=first_line):
         fence = _fence_state(fence, line)
         if fence or FENCE_RE.match(line):
             continue
-        targets = LINK_RE.findall(line) + REFERENCE_RE.findall(line)
+        targets = find(line)
         found += [(number, target) for target in targets]
     return tuple(found)
 
@@ -177,28 +192,8 @@ def _fence_state(fence: str, line: str) -> str:
 
 def read_topic_list(root: Path) -> tuple[set[str] | None, list[Problem]]:
     """The editors' topic list, or None when the folder has none or it cannot be read."""
-    path = root / TOPICS_FILE
-    if not path.is_file():
-        return None, []
-    fix = "write one 'slug: Label' line per topic, like 'young-people: Young people'"
-    try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return None, [Problem(TOPICS_FILE, 1, "file is not valid UTF-8; save it as UTF-8")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "unreadable"
-        line = mark.line + 1 if mark else 1
-        return None, [Problem(TOPICS_FILE, line, f"not valid YAML: {problem}; {fix}")]
-    if not isinstance(data, (dict, list)):
-        return None, [Problem(TOPICS_FILE, 1, f"the topic list is not a list; {fix}")]
-    topics = {str(key) for key in data}
-    problems = [
-        Problem(TOPICS_FILE, 1, f"'{topic}' is not a topic slug; use lower-case words "
-                "joined by hyphens, like young-people", "warning")
-        for topic in sorted(topics) if not SLUG_RE.match(topic)
-    ]  # fmt: skip
-    return topics, problems
+    topics = read_topics(root)
+    return (None if topics.labels is None else set(topics.labels)), list(topics.problems)
 
 
 def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
@@ -212,8 +207,8 @@ def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[
     for path in position_files(root):
         relative = path.relative_to(root).as_posix()
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_content(path, root)[0] or b""  # stat first: a huge file is not read
+        except (OSError, ContentRefused):
             data = b""  # load_file reports why it cannot be read
         known = cache.get(relative)
         if known is None or known.sha != hashlib.sha256(data).hexdigest():
@@ -223,7 +218,7 @@ def check_folder(root: Path, cache: dict[str, FileFacts] | None = None) -> list[
     cache.update({f.path: f for f in facts})
     topics, problems = read_topic_list(root)
     problems += ledger_problems(root, [fact.result for fact in facts])
-    return sorted(problems + folder_problems(facts, topics), key=_order)
+    return once_per_key(sorted(problems + folder_problems(facts, topics), key=_order))
 
 
 def _order(problem: Problem) -> tuple:
@@ -241,6 +236,30 @@ def folder_problems(facts: list[FileFacts], topics: set[str] | None) -> list[Pro
     broken = {Path(f.path).stem for f in facts if f.result.position is None}
     for fact in facts:
         problems += _reference_problems(fact, owners, broken, topics)
+    problems += file_link_problems(facts)
+    return problems
+
+
+def file_link_problems(facts: list[FileFacts]) -> list[Problem]:
+    """Relative links to Markdown files (``./Other%20File.md``) whose file is not there."""
+    paths = {fact.path.lower(): fact.path for fact in facts}
+    problems = []
+    for fact in facts:
+        for line, href in fact.file_links:
+            link = file_link(fact.path, href)
+            if link is None or link.path.lower() in paths:
+                continue
+            if link.outside:
+                message = (
+                    f"link to {href} leads out of the content folder; link to the page on "
+                    "the web instead, or copy the file into the folder"
+                )
+            else:
+                hint = _did_you_mean(link.path, paths.values()) or (
+                    "fix the file name in the link or remove the link"
+                )
+                message = f"link to {href} goes nowhere: there is no file {link.path}; {hint}"
+            problems.append(Problem(fact.path, line, message))
     return problems
 
 
@@ -300,8 +319,9 @@ def _reference_problems(
     for topic in position.topics if position and topics is not None else ():
         if topic not in topics:
             hint = _did_you_mean(topic, topics) or "add it there or fix the spelling"
+            key = next((k for k in ("topics", *TOPIC_KEYS) if k in fact.keys), "topics")
             problems.append(Problem(
-                fact.path, fact.item_line("topics", topic),
+                fact.path, fact.item_line(key, topic),
                 f"topics: '{topic}' is not in {TOPICS_FILE}; {hint}",
             ))  # fmt: skip
     return problems
@@ -341,7 +361,8 @@ def shown_path(root: Path, relative: str) -> str:
 def format_problem(problem: Problem, root: Path) -> str:
     """``path:line: message``, with ``warning:`` before warnings."""
     prefix = "warning: " if problem.severity == "warning" else ""
-    return f"{shown_path(root, problem.path)}:{problem.line}: {prefix}{problem.message}"
+    where = escape_name(shown_path(root, problem.path))
+    return f"{where}:{problem.line}: {prefix}{problem.message}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -355,6 +376,32 @@ def summary_line(files: int, problems: list[Problem]) -> str:
     return (
         f"checked {_count(files, 'file')}: {_count(errors, 'error')}, {_count(warnings, 'warning')}"
     )
+
+
+QUOTED_RE = re.compile(r"'[^']*'|\([^)]*\)|\d[\d,]*")
+
+
+def advice(problems: list[Problem]) -> list[str]:
+    """What to do next, after the list: how many files wait on their errors, and the
+    problems that repeat most, so a large imported folder is fixed a kind at a time."""
+    lines = []
+    blocked = {p.path for p in problems if p.is_error}
+    if blocked:
+        lines.append(
+            f"{_count(len(blocked), 'file')} with errors will not be published until they are "
+            "fixed (a file already published keeps its last good version); warnings never "
+            "stop publishing"
+        )
+    kinds: dict[str, list[Problem]] = {}
+    for problem in problems:
+        kinds.setdefault(QUOTED_RE.sub("…", problem.message), []).append(problem)
+    common = sorted((k for k in kinds.items() if len(k[1]) > 1), key=lambda k: -len(k[1]))
+    for _kind, group in common[:5]:
+        first = group[0]
+        lines.append(f"  {len(group)} × like {first.path}:{first.line}: {first.message}")
+    if common:
+        lines.insert(len(lines) - len(common[:5]), "most frequent problems:")
+    return lines
 
 
 def json_report(root: Path, files: int, problems: list[Problem]) -> str:
@@ -391,5 +438,7 @@ def check_command(output: str) -> None:
         for problem in problems:
             click.echo(format_problem(problem, root))
         click.echo(summary_line(files, problems))
+        for line in advice(problems):
+            click.echo(line)
     if any(p.is_error for p in problems):
         raise SystemExit(1)

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from kb.content.yamlbounds import BoundedYamlError, compose_bounded, one_line
+
 FENCE = "---"
 
 
@@ -53,13 +55,10 @@ def parse_front_matter(text: str) -> FrontMatter:
     if yaml_text is None or not yaml_text.strip():
         return FrontMatter(body=body, body_line=body_line)
     try:
-        root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 2
-        raise FrontMatterError(line, f"front matter is not valid YAML: {exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise FrontMatterError(2, f"front matter is not valid YAML: {exc}") from exc
+        root = compose_bounded(yaml_text)
+    except BoundedYamlError as exc:  # the YAML starts on file line 2
+        message = f"front matter is not valid YAML: {exc.problem}"
+        raise FrontMatterError(exc.line + 1, message) from None
     if root is None:
         return FrontMatter(body=body, body_line=body_line)
     if not isinstance(root, yaml.MappingNode):
@@ -81,8 +80,14 @@ def _mapping(root: yaml.MappingNode, body: str, body_line: int) -> FrontMatter:
             raise FrontMatterError(line, f"'{key}' is given twice; keep one")
         try:
             values[key] = constructor.construct_object(value_node, deep=True)
+        except yaml.MarkedYAMLError as exc:  # e.g. a tag like !!python/object: one line
+            mark = exc.problem_mark or exc.context_mark
+            where = mark.line + 2 if mark else line
+            raise FrontMatterError(
+                where, f"{key}: cannot be read: {one_line(exc.problem)}"
+            ) from None
         except yaml.YAMLError as exc:
-            raise FrontMatterError(line, f"{key}: cannot be read: {exc}") from exc
+            raise FrontMatterError(line, f"{key}: cannot be read: {one_line(str(exc))}") from None
         except ValueError as exc:  # a date-shaped value that is no date, like 2026-13-01
             if not isinstance(value_node, yaml.ScalarNode):
                 raise FrontMatterError(line, f"{key}: cannot be read: {exc}") from exc

@@ -5,23 +5,33 @@ I/O stays at the edge (``load_file``/``load_folder``); ``parse_position`` is pur
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import re
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from kb import limits
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
-from kb.content.model import Position, Problem
+from kb.content.model import Passage, Position, Problem, TopicIntro, escape_name
 from kb.content.render import render_body
-from kb.content.validate import SLUG_RE, FieldChecker
+from kb.content.slug import alias_path, file_slug, folder_topic, is_intro, readable_name
+from kb.content.validate import FieldChecker
 from kb.limits import MAX_FILE_BYTES
 
-H1_RE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
+ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"“‘(])")
+PARAGRAPH_RE = re.compile(r"<p[ >]")
+MAX_DERIVED_SUMMARY = 300  # characters of a first sentence used as the summary
+EMPTY = "file is empty, so it is skipped; write the position in it or delete it"
 TOO_DEEP = (
     "file is nested too deeply to read (lists, quotes or brackets inside one another "
     "hundreds of levels deep); flatten the nesting"
@@ -39,6 +49,7 @@ class LoadResult:
     path: str
     position: Position | None
     problems: tuple[Problem, ...]
+    intro: TopicIntro | None = None  # a folder's README.md or index.md
 
 
 @dataclass(frozen=True)
@@ -65,65 +76,153 @@ def decode(path: str, data: bytes) -> tuple[str | None, Problem | None]:
         return None, Problem(path, line, message)
 
 
-def _split_title(body: str, body_line: int) -> tuple[str | None, str, int]:
-    """Find a leading '# Title' line; return it and the body without it."""
-    lines = body.splitlines(keepends=True)
+@dataclass(frozen=True)
+class Heading:
+    """A heading in a body: its level, text, and the body lines it spans [start, end)."""
+
+    level: int
+    text: str
+    start: int
+    end: int
+
+
+def _headings(lines: list[str]) -> Iterator[Heading]:
+    """ATX (``# Title``) and setext (``Title`` over ``=====``) headings, outside code."""
+    fence, block_start = "", 0
     for index, line in enumerate(lines):
-        if not line.strip():
+        marker = FENCE_RE.match(line)
+        if fence or marker:
+            if marker and not fence:
+                fence = marker.group(1)
+            elif marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                fence = ""
+            block_start = index + 1
             continue
-        match = H1_RE.match(line.rstrip("\n"))
-        if match:
-            return match.group(1).strip(), "".join(lines[:index] + lines[index + 1 :]), index
-        break
-    return None, body, -1
+        if not line.strip():
+            block_start = index + 1
+            continue
+        atx = ATX_RE.match(line.rstrip("\r\n"))
+        if atx:
+            yield Heading(len(atx.group(1)), (atx.group(2) or "").strip(), index, index + 1)
+            block_start = index + 1
+        elif SETEXT_RE.match(line) and block_start < index:
+            text = " ".join(" ".join(lines[block_start:index]).split())
+            level = 1 if line.strip()[0] == "=" else 2
+            yield Heading(level, text, block_start, index + 1)
+            block_start = index + 1
+
+
+def _first_block(lines: list[str]) -> int:
+    return next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+
+
+def split_title(body: str, has_title: bool) -> tuple[str | None, str]:
+    """The title the body gives, and the body without that heading, so the page (which
+    shows the title itself) never shows it twice.
+
+    The title is the first level-1 heading (ATX or setext), else a heading of any level
+    that opens the file. With a title in the front matter, only a level-1 heading that
+    opens the file is taken out, as it repeats the title.
+    """
+    lines = body.splitlines(keepends=True)
+    found = [h for h in _headings(lines) if h.text]
+    opening = next((h for h in found if h.start == _first_block(lines)), None)
+    if has_title:
+        heading = opening if opening and opening.level == 1 else None
+    else:
+        heading = next((h for h in found if h.level == 1), opening)
+    if heading is None:
+        return None, body
+    # A heading that opens the file leaves no gap; one further down keeps blocks apart.
+    gap = [] if heading is opening else ["\n"]
+    rest = "".join(lines[: heading.start] + gap + lines[heading.end :])
+    return heading.text, rest
+
+
+def derived_summary(passages: tuple[Passage, ...]) -> str:
+    """The first sentence of the first paragraph, for a position written without a summary."""
+    first = next((p for p in passages if PARAGRAPH_RE.match(p.html) and "<pre" not in p.html), None)
+    if first is None or not first.text:
+        return ""
+    sentence = SENTENCE_END_RE.split(first.text, maxsplit=1)[0].strip()
+    if len(sentence) > MAX_DERIVED_SUMMARY:
+        sentence = sentence[:MAX_DERIVED_SUMMARY].rsplit(" ", 1)[0] + " …"
+    return sentence
 
 
 def parse_position(path: str, text: str) -> LoadResult:
-    """Validate one file's text into a Position, collecting every problem."""
+    """Validate one file's text into a Position (or, for a folder's README.md or
+    index.md, a TopicIntro), collecting every problem."""
+    if not text.strip():
+        return LoadResult(path, None, (Problem(path, 1, EMPTY, "warning"),))
     try:
         front = parse_front_matter(text)
     except FrontMatterError as exc:
         return LoadResult(path, None, (Problem(path, exc.line, exc.message),))
     check = FieldChecker(path, front)
-    heading_title, body, _ = _split_title(front.body, front.body_line)
-    title = check.text("title", "Fair pay") or heading_title
-    if not title and "title" not in check.front.lines:
-        check.problems.append(
-            Problem(path, 1, "no title: add 'title: ...' to the front matter or a '# Title' line")
-        )
-    elif not title and not isinstance(front.values["title"], (list, dict)):
-        check.error("title", "title: is empty; write the position's title")
-    default_slug = Path(path).stem
+    written = check.text("title", "Fair pay")
+    heading_title, body = split_title(front.body, has_title="title" in front.values)
+    title = written or heading_title
+    name = PurePosixPath(path).name
+    if not title and "title" in front.values:
+        if not isinstance(front.values["title"], (list, dict)):
+            check.error("title", "title: is empty; write the position's title")
+    elif not title:
+        title = readable_name(name)
+    if is_intro(name):
+        return _intro(path, title or "", body, check)
+    default_slug = file_slug(name)
     slug = check.slug(default_slug)
-    if slug == default_slug and not SLUG_RE.match(slug):
-        check.problems.append(
-            Problem(
-                path,
-                1,
-                f"file name '{default_slug}' is not a valid slug; rename the file "
-                "to lower-case words joined by hyphens, or add 'slug: ...'",
-            )
-        )
+    topics = check.topics() or _folder_topics(path)
+    summary = check.summary()
     position_fields = dict(
-        summary=check.text("summary", "One sentence stating the position.") or "",
-        topics=check.text_list("topics", "[europe, trade]", slugs=True),
+        topics=tuple(topic for topic, _label in topics),
+        topic_labels=tuple((topic, label) for topic, label in topics if label),
         status=check.status(),
         updated=check.updated(),
-        authors=check.text_list("authors", "[Policy team]"),
+        authors=check.authors(),
         related=check.text_list("related", "[europe, climate]", slugs=True),
+        aliases=_aliases(check.aliases(), slug, default_slug),
         change_note=check.text("change_note", "Added our position on trade.") or "",
     )
     check.unknown_keys()
     problems = tuple(check.problems)
     if any(p.is_error for p in problems) or not title:
         return LoadResult(path, None, problems)
-    rendered = render_body(slug, body)
+    rendered = render_body(slug, body, source=path)
     position = Position(
         slug=slug, title=title, body=body, path=path, html=rendered.html,
         headings=tuple(text for _, text, _ in rendered.headings),
-        passages=rendered.passages, **position_fields,
+        passages=rendered.passages, summary=summary or derived_summary(rendered.passages),
+        summary_derived=not summary and bool(rendered.passages), **position_fields,
     )  # fmt: skip
     return LoadResult(path, position, problems)
+
+
+def _folder_topics(path: str) -> tuple[tuple[str, str], ...]:
+    topic = folder_topic(path)
+    return (topic,) if topic else ()
+
+
+def _aliases(written: tuple[str, ...], slug: str, default_slug: str) -> tuple[str, ...]:
+    """Old addresses as paths; the file name's address too when ``slug:`` replaces it, so
+    links by file name (``./Other File.md``) still arrive."""
+    paths = [alias_path(alias) for alias in written]
+    if slug != default_slug:
+        paths.append(alias_path(default_slug))
+    own = alias_path(slug)
+    return tuple(dict.fromkeys(p for p in paths if p != own))
+
+
+def _intro(path: str, title: str, body: str, check: FieldChecker) -> LoadResult:
+    """A folder's introduction: rendered for its topic page, never a position."""
+    topic = folder_topic(path) or ("", "")
+    problems = tuple(check.problems)
+    if any(p.is_error for p in problems):
+        return LoadResult(path, None, problems)
+    html = render_body(f"intro-{topic[0]}", body, source=path).html
+    intro = TopicIntro(topic=topic[0], label=topic[1], title=title, html=html, path=path)
+    return LoadResult(path, None, problems, intro=intro)
 
 
 class RenderTooSlow(BaseException):
@@ -135,7 +234,8 @@ def render_budget(seconds: float) -> Iterator[None]:
     """Raise RenderTooSlow inside the block once ``seconds`` have passed.
 
     Only a main thread can take the timer signal: `flask kb index`, `flask kb check` and
-    the indexer's worker processes load files in one; elsewhere the block runs unbounded.
+    the indexer's worker processes load files in one; ``parse_guarded`` sends files read
+    in other threads to a worker process, whose main thread renders them.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -154,7 +254,19 @@ def render_budget(seconds: float) -> Iterator[None]:
 
 
 def parse_guarded(path: str, text: str) -> LoadResult:
-    """``parse_position``, but a file too deep or too slow to render is reported, not fatal."""
+    """``parse_position``, but a file too deep or too slow to render is reported, not fatal.
+
+    Off the main thread (the preview) the timer signal cannot reach the render, so it
+    runs in a worker process that is killed when the time is up (``kb/content/deadline.py``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        from kb.content.deadline import WORKER
+
+        result = WORKER.parse(path, text)
+        if result is not None:
+            return result
+        message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
+        return LoadResult(path, None, (Problem(path, 1, message),))
     try:
         with render_budget(limits.RENDER_SECONDS):
             return parse_position(path, text)
@@ -165,39 +277,181 @@ def parse_guarded(path: str, text: str) -> LoadResult:
         return LoadResult(path, None, (Problem(path, 1, message),))
 
 
-def read_bounded(path: Path) -> tuple[bytes, int]:
-    """At most MAX_FILE_BYTES + 1 bytes of the file, and its size: a huge file is not read."""
-    with path.open("rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1), os.fstat(handle.fileno()).st_size
+class ContentRefused(Exception):
+    """A path under the content folder that must not be read; carries the message why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+OUTSIDE = (
+    "is a symbolic link to {target}, outside the content folder, so it was not read; "
+    "copy the file into the folder instead"
+)
+NOT_REGULAR = "is not a regular file (it is {kind}), so it was not read; replace it with a file"
+TOO_BIG = "file is {size:,} bytes; the limit is {limit:,} bytes: split it into several positions"
+CONFLICT = (
+    "unresolved merge conflict marker '{marker}'; keep the text you want, delete the "
+    "marker lines, and save"
+)
+CONFLICT_RE = re.compile(r"^(<{7}|>{7}|\|{7})(?:[ \t].*)?$|^(={7})[ \t]*$")
+CODE_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe", stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a device", stat.S_ISBLK: "a device", stat.S_ISLNK: "a symbolic link",
+    }  # fmt: skip
+    return next((name for test, name in kinds.items() if test(mode)), "not a file")
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def safe_source(path: Path, root: Path) -> Path:
+    """The path to open for ``path``: itself, or a symlink's target inside ``root``.
+
+    Checked with ``lstat`` and ``realpath`` before anything is opened; raises
+    ContentRefused for a symlink that leaves the folder (or points at no regular file)
+    and for anything that is not a regular file.
+    """
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISLNK(mode):
+        if not stat.S_ISREG(mode):
+            raise ContentRefused(NOT_REGULAR.format(kind=_kind(mode)))
+        return path
+    real = os.path.realpath(path)
+    if not _inside(real, os.path.realpath(root)):
+        raise ContentRefused(OUTSIDE.format(target=escape_name(os.readlink(path))))
+    try:
+        target_mode = os.stat(real).st_mode
+    except OSError as exc:
+        raise ContentRefused(f"is a symbolic link that leads nowhere ({exc.strerror})") from exc
+    if not stat.S_ISREG(target_mode):
+        raise ContentRefused(NOT_REGULAR.format(kind=_kind(target_mode)))
+    return Path(real)
+
+
+def read_bounded(path: Path, root: Path | None = None) -> tuple[bytes | None, int]:
+    """The file's bytes and size; None instead of bytes when it is over MAX_FILE_BYTES.
+
+    The size comes from ``fstat`` before any read, so a huge (or sparse) file costs
+    nothing. ``O_NOFOLLOW`` refuses a symlink swapped in after ``safe_source`` looked,
+    ``O_NONBLOCK`` keeps a named pipe from hanging the open, and with ``root`` the opened
+    file's real path is checked to be inside it (Linux), closing the check-then-open gap.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ContentRefused("became a symbolic link while being read; run again") from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ContentRefused(NOT_REGULAR.format(kind=_kind(info.st_mode)))
+        opened = Path(f"/proc/self/fd/{fd}")
+        if root is not None and opened.is_symlink():
+            real = os.readlink(opened)
+            if not _inside(real, os.path.realpath(root)):
+                raise ContentRefused(OUTSIDE.format(target=escape_name(real)))
+        if info.st_size > MAX_FILE_BYTES:
+            return None, info.st_size
+        data = handle.read(MAX_FILE_BYTES + 1)  # the file may grow between fstat and read
+        return (None if len(data) > MAX_FILE_BYTES else data), max(info.st_size, len(data))
+
+
+def read_content(path: Path, root: Path) -> tuple[bytes | None, int]:
+    """``read_bounded`` of a position file after ``safe_source`` allowed it."""
+    return read_bounded(safe_source(path, root), root)
+
+
+def content_digest(path: Path, root: Path) -> str:
+    """SHA-256 of a position file's bytes; for a file that is refused or over the limit,
+    of what ``lstat`` says about it (never its bytes), so changes are still noticed."""
+    try:
+        data, size = read_content(path, root)
+    except ContentRefused as exc:
+        info = os.lstat(path)
+        data, size = f"refused:{info.st_mtime_ns}:{exc.message}".encode(), info.st_size
+    if data is None:
+        data = f"too-big:{size}:{os.stat(path).st_mtime_ns}".encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def conflict_problems(path: str, text: str) -> tuple[Problem, ...]:
+    """Git merge conflict markers at the start of a line, outside code fences.
+
+    ``=======`` alone is also a heading underline, so it counts only between a
+    ``<<<<<<<`` and its ``>>>>>>>``.
+    """
+    problems, fence, open_block = [], "", False
+    for number, line in enumerate(text.splitlines(), start=1):
+        fence_match = CODE_FENCE_RE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            if not fence:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = ""
+            continue
+        match = None if fence else CONFLICT_RE.match(line)
+        if not match:
+            continue
+        marker = match.group(1) or match.group(2)
+        if marker.startswith("=") and not open_block:
+            continue
+        open_block = not marker.startswith(">")
+        problems.append(Problem(path, number, CONFLICT.format(marker=marker)))
+    return tuple(problems)
 
 
 def load_file(path: Path, root: Path) -> LoadResult:
-    """Read and validate one file under ``root``; never raises for bad content."""
+    """Read and validate one file under ``root``; never raises for bad content.
+
+    Only regular files inside ``root`` are read, and only when ``stat`` says they are
+    within MAX_FILE_BYTES; a file with merge conflict markers is never parsed.
+    """
     relative = path.relative_to(root).as_posix()
     try:
-        data, size = read_bounded(path)
+        data, size = read_content(path, root)
+    except ContentRefused as exc:
+        return LoadResult(relative, None, (Problem(relative, 1, exc.message),))
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         return LoadResult(relative, None, (Problem(relative, 1, message),))
-    if len(data) > MAX_FILE_BYTES:
-        message = (
-            f"file is {max(size, len(data)):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes: "
-            "split it into several positions"
-        )
+    if data is None:
+        message = TOO_BIG.format(size=size, limit=MAX_FILE_BYTES)
         return LoadResult(relative, None, (Problem(relative, 1, message),))
     text, problem = decode(relative, data)
     if problem:
         return LoadResult(relative, None, (problem,))
+    conflicts = conflict_problems(relative, text)
+    if conflicts:
+        return LoadResult(relative, None, conflicts)
     return parse_guarded(relative, text)
 
 
 def position_files(root: Path) -> list[Path]:
-    """Every position file under ``root``: ``*.md``, excluding hidden and ``_`` files."""
+    """Every position file under ``root``: ``*.md``, excluding hidden and ``_`` files.
+
+    Symlinks and other non-regular entries are listed too (never followed into folders),
+    so that loading can report why they are not read rather than skip them in silence.
+    """
 
     def visible(path: Path) -> bool:
-        return not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+        *folders, name = path.relative_to(root).parts
+        hidden = any(part.startswith((".", "_")) for part in folders)
+        return not hidden and (not name.startswith((".", "_")) or is_intro(name))  # _index.md
 
-    return sorted(p for p in root.rglob("*.md") if p.is_file() and visible(p))
+    def candidate(path: Path) -> bool:
+        return path.is_symlink() or not path.is_dir()
+
+    return sorted(p for p in root.rglob("*.md") if candidate(p) and visible(p))
 
 
 def load_folder(root: Path) -> Collection:

@@ -37,7 +37,7 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        return f"{escape_name(self.path)}:{self.line}: {prefix}{self.message}"
 
     @property
     def is_error(self) -> bool:
@@ -75,7 +75,35 @@ class Position:
     html: str = ""
     headings: tuple[str, ...] = ()
     passages: tuple[Passage, ...] = field(default=())
+    # Labels of topics taken from a folder or a tag, as written ("Civil Liberties").
+    topic_labels: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[str, ...] = ()  # old addresses that answer with a redirect to this one
+    summary_derived: bool = False  # the summary is the body's first sentence, not written
 
     @property
     def is_public(self) -> bool:
         return self.status != "draft"
+
+
+@dataclass(frozen=True)
+class TopicIntro:
+    """A folder's introduction (README.md, index.md, _index.md): shown on its topic page,
+    never a position. ``topic`` is empty for the content folder's own introduction."""
+
+    topic: str
+    label: str
+    title: str
+    html: str
+    path: str
+
+
+def escape_name(name: str) -> str:
+    """A file name safe on one ``path:line:`` line: control characters as \\n, \\t, \\xNN."""
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in name)
+
+
+def _escape_char(ch: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(ch) or ch.encode("unicode_escape").decode("ascii")

@@ -8,7 +8,6 @@ parsers are removed), and the output is sanitised again with nh3 as a second wal
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -18,7 +17,9 @@ import markdown
 import nh3
 from markdown.treeprocessors import Treeprocessor
 
+from kb.content.links import file_link
 from kb.content.model import Passage
+from kb.content.slug import anchor_slug
 
 PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -57,12 +58,6 @@ def sanitise(html: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
-
-
-def slugify(text: str) -> str:
-    """A readable, URL-safe anchor: 'Trade & Europe' → 'trade-europe'."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "section"
 
 
 def normalise_text(text: str) -> str:
@@ -123,9 +118,11 @@ class _Collector(Treeprocessor):
         for element in list(root):
             if element.tag in HEADING_TAGS:
                 level = int(element.tag[1])
-                text = " ".join("".join(element.itertext()).split())
+                # Inline code keeps its text pre-escaped ("&lt;b&gt;"), so the plain text
+                # comes from the serialised heading; anchors keep their old spelling.
+                text = html_to_text(self.md.serializer(element))
                 trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, text)]
-                section = slugify(text)
+                section = anchor_slug(" ".join("".join(element.itertext()).split()))
                 element.set("id", _unique(section, used))
                 self.headings.append((level, text, element))
             elif element.tag in PASSAGE_TAGS:
@@ -134,6 +131,20 @@ class _Collector(Treeprocessor):
                 element.set("id", anchor)
                 heading = TRAIL_SEPARATOR.join(t for lvl, t in trail if lvl > 1)
                 self.blocks.append((element, anchor, heading))
+
+
+class _FileLinks(Treeprocessor):
+    """Points relative links to Markdown files (``./Other%20File.md``) at their pages."""
+
+    def __init__(self, md: markdown.Markdown, source: str) -> None:
+        super().__init__(md)
+        self.source = source
+
+    def run(self, root: ElementTree.Element) -> None:
+        for element in root.iter("a"):
+            link = file_link(self.source, element.get("href", ""))
+            if link is not None and not link.outside:
+                element.set("href", link.address)
 
 
 def _unique(anchor: str, used: set[str]) -> str:
@@ -145,13 +156,15 @@ def _unique(anchor: str, used: set[str]) -> str:
     return candidate
 
 
-def _new_markdown() -> tuple[markdown.Markdown, _Collector]:
+def _new_markdown(source: str | None = None) -> tuple[markdown.Markdown, _Collector]:
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     # Raw HTML is never trusted: without these it is escaped and shown as text.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     collector = _Collector(md)
     md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
+    if source is not None:
+        md.treeprocessors.register(_FileLinks(md, source), "kb_file_links", 2)
     return md, collector
 
 
@@ -162,11 +175,15 @@ def _fragment_html(md: markdown.Markdown, element: ElementTree.Element) -> str:
     return sanitise(output)
 
 
-def render_body(slug: str, body: str) -> Rendered:
-    """Render ``body`` and split it into passages with stable ids and readable anchors."""
+def render_body(slug: str, body: str, source: str | None = None) -> Rendered:
+    """Render ``body`` and split it into passages with stable ids and readable anchors.
+
+    ``source`` is the file's path in the content folder: relative links to other
+    Markdown files are then resolved from its folder and point at their pages.
+    """
     if not body.strip():  # Markdown skips its tree processors for blank input
         return Rendered(html="", headings=(), passages=())
-    md, collector = _new_markdown()
+    md, collector = _new_markdown(source)
     page_html = sanitise(md.convert(body))
     seen: dict[str, int] = {}
     passages = []

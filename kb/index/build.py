@@ -7,7 +7,6 @@ position vanish from search.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,10 +21,10 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
-from kb.content.loader import LoadResult, collect, load_file, position_files
-from kb.content.model import Position, Problem
+from kb.content.loader import LoadResult, collect, content_digest, load_file, position_files
+from kb.content.model import Position, Problem, TopicIntro
 from kb.index import store
-from kb.index.records import PositionRecord
+from kb.index.records import IntroRecord, PositionRecord
 from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
@@ -69,8 +68,16 @@ class IndexReport:
         return f" ({len(self.kept)} still {verb} last good version)"
 
 
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_hash(path: Path, root: Path) -> str:
+    """The content hash; a file over the size limit or outside ``root`` is never read."""
+    return content_digest(path, root)
+
+
+def intro_documents(intro: TopicIntro) -> Iterable[dict]:
+    """A folder's introduction: one stored document, found by its topic, never searched."""
+    record = IntroRecord.of(intro)
+    yield {"key": f"intro:{intro.path}", "kind": "intro", "path": intro.path,
+           "record": json.dumps(record.to_json())}  # fmt: skip
 
 
 def documents(position: Position) -> Iterable[dict]:
@@ -162,7 +169,7 @@ def _scan(positions_dir: Path) -> dict[str, tuple[Path, str]]:
     files = {}
     for path in position_files(positions_dir):
         try:
-            sha = file_hash(path)
+            sha = file_hash(path, positions_dir)
         except FileNotFoundError:
             continue  # deleted (or renamed away by an editor's save) since the listing
         except OSError:
@@ -220,6 +227,9 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
         expected = 0
         try:
             for result in collection.results:
+                if result.intro is not None:
+                    expected += _add_intro(writer, result, entries, files[result.path][1])
+                    continue
                 if result.position is None:
                     report.skipped.append(result.path)
                     continue
@@ -236,6 +246,16 @@ def _full_build(positions_dir: Path, index_dir: Path, progress: Progress | None)
         ix.close()
     report.revision = folder.name
     return report
+
+
+def _add_intro(writer, result: LoadResult, entries: dict[str, dict], sha: str) -> int:
+    """Write a folder introduction; returns the number of documents written."""
+    count = 0
+    for doc in intro_documents(result.intro):
+        writer.add_document(**doc)
+        count += 1
+    entries[result.path] = {"sha": sha, "slug": ""}
+    return count
 
 
 class IncompleteIndex(OSError):
@@ -302,18 +322,22 @@ def _incremental(
     if not changed and not removed:
         return report
     results = _load_all(changed, positions_dir, progress)
+    intros = [result for result in results if result.intro is not None]
+    results = [result for result in results if result.intro is None]
     entries = {path: entry for path, entry in known.items() if path not in removed}
     valid, taken = _accept(results, entries, report)
     report.kept = [path for path in report.skipped if path in entries]
-    if not valid and not removed:
+    if not valid and not removed and not intros:
         return report  # only broken files changed: the last good versions stay live
     with _new_generation(index_dir, entries) as folder:
         store.link_copy(index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128, compound=False)
         try:
-            for path in removed + [r.path for r in valid]:
+            for path in removed + [r.path for r in valid + intros]:
                 writer.delete_by_term("path", path)
+            for result in intros:
+                _add_intro(writer, result, entries, changed[result.path][1])
             for result in valid:
                 for doc in documents(result.position):
                     writer.add_document(**doc)

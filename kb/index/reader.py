@@ -29,6 +29,18 @@ RECHECK_SECONDS = 0.5  # how often a thread looks for a newer generation
 PROC_FD = Path("/proc/self/fd")  # Linux: reopens a held file even after it is deleted
 
 
+class NoIndexFolder(IndexMissing):
+    """The index folder does not exist: never built here, or deleted."""
+
+
+class NoCompleteIndex(IndexMissing):
+    """The index folder exists but names no complete generation."""
+
+
+class IndexUnreadable(IndexMissing):
+    """The live generation cannot be opened: damaged, or built by another version."""
+
+
 class PinnedStorage(FileStorage):
     """A generation folder whose files stay readable after they are deleted.
 
@@ -132,14 +144,16 @@ class IndexReader:
         """With no live index on disk: the generation this process opened last."""
         with self._lock:
             if self._pinned is None:
-                raise IndexMissing(f"no search index in {self.index_dir}")
+                if not self.index_dir.is_dir():
+                    raise NoIndexFolder(f"no index folder {self.index_dir}")
+                raise NoCompleteIndex(f"no complete search index in {self.index_dir}")
             return self._pinned[0]
 
     def _open(self, revision: str) -> Searcher:
         try:
             return whoosh_index.FileIndex(self._storage(revision)).searcher()
         except (OSError, ValueError, KeyError, whoosh_index.IndexError) as exc:
-            raise IndexMissing(f"search index {revision} cannot be opened: {exc}") from exc
+            raise IndexUnreadable(f"search index {revision} cannot be opened: {exc}") from exc
 
     def _storage(self, revision: str) -> PinnedStorage:
         """The pinned files of ``revision``, pinning them on first use."""
@@ -148,7 +162,7 @@ class IndexReader:
                 return self._pinned[1]
         manifest = store.read_manifest(self.index_dir, revision)
         if manifest.schema_version != SCHEMA_VERSION:
-            raise IndexMissing(f"search index {revision} was built by another version")
+            raise IndexUnreadable(f"search index {revision} was built by another version")
         storage = PinnedStorage(self.index_dir / revision)
         with self._lock:
             self._pinned = (revision, storage)

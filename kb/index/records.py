@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from kb.content.model import Passage, Position
+from kb.content.model import Passage, Position, TopicIntro
 
 
 def shallow_fields(value: Any, kind: type | None = None) -> dict[str, Any]:
@@ -94,6 +94,11 @@ class PositionRecord(PositionMeta):
     html: str
     headings: tuple[str, ...]
     passages: tuple[PassageRecord, ...]
+    # From folders written for other tools: topic labels as written (folder names, tags),
+    # old addresses (paths) that redirect here, and whether the summary was derived.
+    topic_labels: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[str, ...] = ()
+    summary_derived: bool = False
     change_note: str = ""  # the editors' note on what this version changed
 
     @property
@@ -111,6 +116,8 @@ class PositionRecord(PositionMeta):
             authors=tuple(position.authors), related=tuple(position.related),
             path=position.path, html=position.html, headings=tuple(position.headings),
             passages=tuple(PassageRecord.of(p) for p in position.passages),
+            topic_labels=tuple(position.topic_labels), aliases=tuple(position.aliases),
+            summary_derived=position.summary_derived,
             change_note=position.change_note,
         )  # fmt: skip
 
@@ -120,6 +127,8 @@ class PositionRecord(PositionMeta):
             "authors": list(self.authors), "related": list(self.related),
             "path": self.path, "html": self.html, "headings": list(self.headings),
             "passages": [p.to_json() for p in self.passages],
+            "topic_labels": dict(self.topic_labels), "aliases": list(self.aliases),
+            "summary_derived": self.summary_derived,
             "change_note": self.change_note,
         }  # fmt: skip
 
@@ -132,8 +141,36 @@ class PositionRecord(PositionMeta):
             related=tuple(data.get("related", ())), path=str(data["path"]),
             html=str(data["html"]), headings=tuple(data.get("headings", ())),
             passages=tuple(PassageRecord.from_json(p) for p in data["passages"]),
+            topic_labels=tuple((str(t), str(label)) for t, label
+                               in dict(data.get("topic_labels", {})).items()),
+            aliases=tuple(str(a) for a in data.get("aliases", ())),
+            summary_derived=bool(data.get("summary_derived", False)),
             change_note=str(data.get("change_note", "")),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IntroRecord:
+    """A folder's introduction as stored: shown on its topic's page."""
+
+    topic: str  # "" for the content folder's own README.md or index.md
+    label: str  # the folder's name as written
+    title: str
+    html: str
+    path: str
+
+    @classmethod
+    def of(cls, intro: TopicIntro) -> IntroRecord:
+        return cls(intro.topic, intro.label, intro.title, intro.html, intro.path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"topic": self.topic, "label": self.label, "title": self.title,
+                "html": self.html, "path": self.path}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IntroRecord:
+        return cls(str(data["topic"]), str(data["label"]), str(data["title"]),
+                   str(data["html"]), str(data["path"]))  # fmt: skip
 
 
 def count_topics(topic_lists: Iterable[Iterable[str]]) -> dict[str, int]:

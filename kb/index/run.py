@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -19,6 +21,7 @@ from whoosh.searching import Results, Searcher
 
 from kb.index.query import EVERYTHING, as_text, fold
 from kb.index.records import (
+    IntroRecord,
     PassageRecord,
     PositionMeta,
     PositionRecord,
@@ -29,6 +32,8 @@ from kb.index.records import (
 TIME_LIMIT_SECONDS = 2.0
 CHAR_LIMIT = 20_000
 SNIPPET_CHARS = 240
+KEY_TERMS = 12  # terms a more-like-this searches for
+KEY_CANDIDATES = 80  # of a position's words, the most repeated are weighed for that
 TAG_RE = re.compile(r"<[^>]+>")
 
 
@@ -116,7 +121,12 @@ def rank_positions(
     by_date: bool,
     include_drafts: bool,
 ) -> Ranking:
-    """The top ``limit`` positions, the total, and topic counts for the whole query.
+    """The top ``limit`` positions, the total, and topic counts.
+
+    ``topics`` are combined as OR: a position with any of them is kept. Topic counts
+    respect the query but not the topic filter itself, the way shops count a facet:
+    choosing one topic still shows the others' counts, ready to be added. A chosen
+    topic is always counted, even at zero, so the page can offer to remove it.
 
     Scopes are cached sets of document numbers: Whoosh would otherwise rebuild a
     bit set from the postings on every query. A text query needs no "positions only"
@@ -133,6 +143,8 @@ def rank_positions(
     _run(searcher, query, recorder)
     matched = recorder.seen
     facets = topic_counts(searcher, matched)
+    for topic in topics:
+        facets.setdefault(topic, 0)
     results = top.results()
     if topics:
         wanted = _topic_docs(searcher, tuple(topics))
@@ -199,16 +211,70 @@ def _doc_topics(searcher: Searcher) -> dict[int, tuple[str, ...]]:
 
 
 def _topic_docs(searcher: Searcher, topics: tuple[str, ...]) -> set[int]:
-    """Position documents carrying every one of ``topics``."""
-
-    doc_topics = _doc_topics(searcher)
-    return set(d for d, names in doc_topics.items() if all(t in names for t in topics))
+    """Position documents carrying any of ``topics`` (a facet's choices combine as OR)."""
+    wanted = set(topics)
+    return {d for d, names in _doc_topics(searcher).items() if wanted.intersection(names)}
 
 
 def topic_counts(searcher: Searcher, docs: set[int]) -> dict[str, int]:
     """How many of ``docs`` carry each topic, most common first."""
     doc_topics = _doc_topics(searcher)
     return count_topics(doc_topics.get(docnum, ()) for docnum in docs)
+
+
+def has_match(searcher: Searcher, query: wq.Query, topics: list[str], include_drafts: bool) -> bool:
+    """Whether any visible position within ``topics`` (any of them; all when empty) matches."""
+    scope = _topic_docs(searcher, tuple(topics)) if topics else None
+    if topics and not scope:
+        return False
+    mask = None if include_drafts else _draft_docs(searcher) or None
+    collector = searcher.collector(limit=1, filter=scope, mask=mask)
+    _run(searcher, query, collector)
+    return collector.results().scored_length() > 0
+
+
+def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:
+    """Slugs of the positions closest to ``slug`` by content, closest first.
+
+    A more-like-this: the position's key terms searched as an OR over the other
+    positions' bodies, each term weighted by how much it tells this position apart.
+    """
+    docnum = searcher.document_number(key=slug)
+    if docnum is None:
+        return []
+    terms = _key_terms(searcher, _record(searcher.stored_fields(docnum)))
+    if not terms:
+        return []
+    query = wq.Or([wq.Term("body", term, boost=weight) for term, weight in terms])
+    mask = {docnum} | (set() if include_drafts else _draft_docs(searcher))
+    collector = searcher.collector(limit=limit, mask=mask)
+    _run(searcher, query, collector)
+    return [searcher.stored_fields(d)["slug"] for _, d in collector.results().top_n]
+
+
+def _key_terms(searcher: Searcher, record: PositionRecord) -> list[tuple[str, float]]:
+    """The KEY_TERMS body terms of ``record`` with the highest tf-idf.
+
+    Only repeated words and the title's and summary's words are candidates, which keeps
+    the lexicon look-ups few; a word no other position uses is skipped, since it cannot
+    lead to a neighbour, and so is a word every position uses (its idf is zero).
+    """
+    analyzer = searcher.schema["body"].analyzer
+    text = "\n".join([record.title, record.summary, *(p.text for p in record.passages)])
+    counts = Counter(token.text for token in analyzer(text))
+    named = {token.text for token in analyzer(f"{record.title}\n{record.summary}")}
+    candidates = [
+        term
+        for term, count in counts.most_common()
+        if (count > 1 or term in named) and len(term) > 2 and not term.isdigit()
+    ][:KEY_CANDIDATES]
+    reader, positions = searcher.reader(), len(_position_docs(searcher))
+    scored = []
+    for term in candidates:
+        shared = reader.doc_frequency("body", term)
+        if 1 < shared < positions:
+            scored.append((term, (1 + math.log(counts[term])) * math.log(positions / shared)))
+    return sorted(scored, key=lambda item: -item[1])[:KEY_TERMS]
 
 
 def best_passages(
@@ -269,3 +335,10 @@ def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
         if len(words) >= 200:
             break
     return [w for _, w in sorted(words, key=lambda x: (-x[0], x[1]))[:limit]]
+
+
+def intro_records(searcher: Searcher) -> list[IntroRecord]:
+    """Every folder introduction's record, in path order."""
+    found = [IntroRecord.from_json(json.loads(fields["record"]))
+             for fields in searcher.documents(kind="intro")]  # fmt: skip
+    return sorted(found, key=lambda record: record.path)

@@ -21,7 +21,7 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 6: folder introductions, topic labels, aliases
 
 
 def plain_analyzer():

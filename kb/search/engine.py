@@ -9,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.index import Searcher
-from kb.index.query import EVERYTHING, PASSAGE_FIELDS, QueryCompiler
+from kb.index.query import EVERYTHING, PASSAGE_FIELDS, POSITION_FIELDS, QueryCompiler
 from kb.index.records import PositionMeta, shallow_fields
-from kb.index.run import PassageHit, PositionHit, best_passages, crop, rank_positions
+from kb.index.run import (
+    PassageHit,
+    PositionHit,
+    best_passages,
+    crop,
+    has_match,
+    rank_positions,
+)
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.search.grammar import ParsedQuery, parse
 from kb.search.synonyms import Synonyms
@@ -80,6 +87,7 @@ class SearchResults:
     facets: dict[str, int] = field(default_factory=dict)
     results: tuple[PositionResult, ...] = ()
     matched: str = "all"  # "all" terms, "any" term, or "none"
+    unmatched: tuple[str, ...] = ()  # when matched == "any": the words no position holds
 
     @property
     def answer(self) -> PassageHit | None:
@@ -143,6 +151,26 @@ def search(
         facets=ranking.facets,
         results=tuple(_position_result(hit, passages.get(hit.meta.slug, [])) for hit in hits),
         matched=matched if ranking.total else "none",
+        unmatched=_unmatched(searcher, compiler, parsed, topics, include_drafts)
+        if matched == "any" and ranking.total
+        else (),
+    )
+
+
+def _unmatched(
+    searcher: Searcher,
+    compiler: QueryCompiler,
+    parsed: ParsedQuery,
+    topics: list[str],
+    include_drafts: bool,
+) -> tuple[str, ...]:
+    """The clauses (as labelled to the reader) that no position in scope matches."""
+    return tuple(
+        clause.label
+        for clause in parsed.clauses
+        if not has_match(
+            searcher, compiler.clause_query(clause, POSITION_FIELDS), topics, include_drafts
+        )
     )
 
 

@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.content.editors import read_editors_text
+from kb.content.loader import ContentRefused
+from kb.limits import MAX_SYNONYM_ENTRIES
 from kb.query_model import Clause, Phrase, Term
 from kb.search.grammar import STOP_WORDS
 
@@ -78,6 +81,8 @@ def parse_groups(text: str) -> list[tuple[tuple[str, ...], ...]]:
     for line in text.splitlines():
         line = line.split("#", 1)[0]
         entries = tuple(k for k in (_key(e) for e in line.split(",")) if k)
+        # Each entry maps to its whole group: a bounded group keeps that product small.
+        entries = entries[:MAX_SYNONYM_ENTRIES]
         if len(entries) > 1:
             groups.append(entries)
     return groups
@@ -105,6 +110,9 @@ def load_synonyms(positions_dir: Path) -> Synonyms:
     """The shipped list plus the editors' own file, if there is one."""
     texts = [DEFAULT_FILE.read_text(encoding="utf-8")]
     editors = positions_dir / EDITORS_FILE
-    if editors.is_file():
-        texts.append(editors.read_text(encoding="utf-8", errors="replace"))
+    if editors.is_file() or editors.is_symlink():
+        try:
+            texts.append(read_editors_text(editors, positions_dir))
+        except (OSError, ContentRefused):
+            pass  # too big, not UTF-8, or outside the folder: the shipped list still works
     return build_synonyms(texts)

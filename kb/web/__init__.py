@@ -12,6 +12,7 @@ from kb.web import (
     errors,
     pages,
     preview,
+    redirects,
     security,
     static_files,
     urls,
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cite.bp)
     app.register_blueprint(discovery.bp)
     errors.init_app(app)
+    redirects.init_app(app)  # after errors: its 404 handler is the more specific
     security.init_app(app)
     caching.init_app(app)
     urls.init_app(app)

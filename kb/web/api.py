@@ -24,6 +24,7 @@ def search_json(found: SearchResults) -> dict:
         "topics": list(req.topics),
         "matched": found.matched,
         "did_you_mean": found.did_you_mean,
+        "unmatched": list(found.unmatched),
         "facets": {"topics": found.facets},
         "results": [
             {
@@ -52,7 +53,8 @@ def search_json(found: SearchResults) -> dict:
     }
 
 
-def position_json(record: PositionRecord) -> dict:
+def position_json(record: PositionRecord, related: list[PositionRecord]) -> dict:
+    """The /api/positions/<slug> body: the position, its passages and related positions."""
     return {
         "slug": record.slug,
         "title": record.title,
@@ -71,6 +73,9 @@ def position_json(record: PositionRecord) -> dict:
                 "cite_url": cite_url(p.id),
             }
             for p in record.passages
+        ],
+        "related": [
+            {"slug": r.slug, "title": r.title, "url": position_url(r.slug)} for r in related
         ],
     }
 
@@ -91,7 +96,8 @@ def search():
 @bp.get("/positions/<path:slug>")
 def position(slug: str):
     """One position with its passages."""
-    return jsonify(position_json(get_position_or_404(slug)))
+    record = get_position_or_404(slug)
+    return jsonify(position_json(record, knowledge_base().related(record.slug)))
 
 
 @bp.get("/positions")

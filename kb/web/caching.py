@@ -1,8 +1,11 @@
 """HTTP caching and compression, so a CDN (or the browser) can absorb traffic spikes.
 
-Pages and API responses carry a weak ETag built from the index revision, the code that
-renders them and the editors' side files (topics, synonyms). A matching If-None-Match gets
-a 304 before any rendering. Static files are addressed as ``/static/x?v=<content hash>``
+Pages and API responses carry a weak ETag per resource: the index revision, the code that
+renders them, the editors' side files (topics, synonyms, ledger), the address with its
+query, and today's date on the pages that print it (citations say "accessed <today>").
+The ETag is computed after the view has decided the status, so only a 200 ever carries
+one and only a 200 can become a 304: a 404, 400 or 503 is never answered "not modified",
+whatever ``If-None-Match`` says. Static files are addressed as ``/static/x?v=<content hash>``
 and cached for a year. Text responses over 500 bytes are gzipped when the client accepts it.
 """
 
@@ -11,9 +14,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from datetime import date
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 
 from kb.cite.ledger import LEDGER_FILE
 from kb.index.store import IndexMissing
@@ -21,6 +25,7 @@ from kb.search.synonyms import EDITORS_FILE
 from kb.service import TOPICS_FILE, KnowledgeBase, current_kb
 
 CACHED_BLUEPRINTS = frozenset({"pages", "api", "discovery", "cite"})
+DATED_BLUEPRINTS = frozenset({"cite"})  # citation pages and formats print "accessed <today>"
 UNCACHED_ENDPOINTS = frozenset({"discovery.healthz"})
 # Files in the content folder that change what pages say without a new index revision:
 # topic labels, synonyms, and the citation ledger (which /cite pages read as it changes).
@@ -96,11 +101,21 @@ def static_version(filename: str) -> str:
 
 
 def page_etag(kb: KnowledgeBase, fingerprint: str) -> str:
-    """The opaque (unquoted) ETag of every page under the live index revision."""
+    """The opaque (unquoted) ETag prefix shared by every page under the live revision."""
     digest = hashlib.sha256(fingerprint.encode())
     for name in SIDE_FILES:
         digest.update(DIGESTS.digest(kb.settings.positions_dir / name).encode())
     return f"{kb.revision()}-{digest.hexdigest()[:12]}"
+
+
+def resource_etag(kb: KnowledgeBase, fingerprint: str) -> str:
+    """The ETag of this request's resource: the page tag, the address, and the date on
+    pages that print it, so yesterday's "accessed" date is never kept."""
+    digest = hashlib.sha256(page_etag(kb, fingerprint).encode())
+    digest.update(request.full_path.encode())
+    if request.blueprint in DATED_BLUEPRINTS:
+        digest.update(date.today().isoformat().encode())
+    return f"{kb.revision()}-{digest.hexdigest()[:16]}"
 
 
 def is_cacheable_request() -> bool:
@@ -116,31 +131,9 @@ def cache_control(kb: KnowledgeBase) -> str:
     return PREVIEW_CACHE_CONTROL if kb.settings.preview else PAGE_CACHE_CONTROL
 
 
-def answer_conditional_get() -> Response | None:
-    """Before the view runs: a 304 when the client's copy is still current.
-
-    The ETag is taken before rendering, so if a new revision lands mid-request the page
-    carries the older tag and is simply fetched again next time, never wrongly kept.
-    """
-    if not is_cacheable_request():
-        return None
-    kb: KnowledgeBase = current_kb()
-    try:
-        etag = page_etag(kb, current_app.extensions["kb_fingerprint"])
-    except IndexMissing:
-        return None  # the view raises it again and the error handler answers 503
-    g.kb_etag = etag
-    if not request.if_none_match.contains_weak(etag):
-        return None
-    response = Response(status=304)
-    response.set_etag(etag, weak=True)
-    response.headers["Cache-Control"] = cache_control(kb)
-    response.vary.add("Accept-Encoding")
-    return response
-
-
-def add_cache_headers(response: Response) -> None:
-    """ETag and Cache-Control for pages; a year for versioned static files."""
+def add_cache_headers(response: Response) -> Response:
+    """ETag and Cache-Control for pages (a 304 when the client's copy is current); a
+    year for versioned static files. Runs after the view, so only a 200 gets an ETag."""
     if request.endpoint == "static":
         if response.status_code in (200, 304):
             wanted = request.args.get("v")
@@ -149,13 +142,28 @@ def add_cache_headers(response: Response) -> None:
             response.headers["Cache-Control"] = (
                 STATIC_CACHE_CONTROL if fresh else UNVERSIONED_STATIC_CACHE_CONTROL
             )
-        return
-    etag = g.get("kb_etag")
-    if etag and response.status_code == 200 and request.method in ("GET", "HEAD"):
-        response.set_etag(etag, weak=True)
-        response.headers["Cache-Control"] = cache_control(current_kb())
-    elif response.status_code != 304 and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "no-cache"
+        return response
+    etag = _etag_for(response)
+    if etag is None:
+        if response.status_code != 304 and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-cache"
+        return response
+    kb: KnowledgeBase = current_kb()
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = cache_control(kb)
+    return response
+
+
+def _etag_for(response: Response) -> str | None:
+    """The resource's ETag when this response may be cached, else None."""
+    if response.status_code != 200 or not is_cacheable_request():
+        return None
+    try:
+        return resource_etag(current_kb(), current_app.extensions["kb_fingerprint"])
+    except IndexMissing:
+        return None  # served from a pinned generation the disk no longer has: no tag
 
 
 def accepts_gzip() -> bool:
@@ -194,7 +202,7 @@ def compress(response: Response) -> None:
 
 
 def finish_response(response: Response) -> Response:
-    add_cache_headers(response)
+    response = add_cache_headers(response)
     compress(response)
     return response
 
@@ -202,5 +210,4 @@ def finish_response(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Compute the code fingerprint once and install the request hooks."""
     app.extensions["kb_fingerprint"] = code_fingerprint(Path(__file__).resolve().parents[1])
-    app.before_request(answer_conditional_get)
     app.after_request(finish_response)

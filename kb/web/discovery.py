@@ -17,7 +17,7 @@ from kb.index.records import PositionRecord
 from kb.index.store import IndexMissing
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.service import KnowledgeBase
-from kb.web.errors import MISSING_INDEX
+from kb.web.errors import index_message
 from kb.web.urls import (
     absolute_url,
     feed_url,
@@ -244,8 +244,8 @@ def healthz():
     try:
         body = {"ok": True, "revision": kb.revision(), "positions": len(kb.records())}
         status = 200
-    except IndexMissing:
-        body, status = {"ok": False, "error": MISSING_INDEX, "status": 503}, 503
+    except IndexMissing as exc:
+        body, status = {"ok": False, "error": index_message(exc), "status": 503}, 503
     response = jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"

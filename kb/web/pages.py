@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 
+from kb.search.engine import SearchRequest, SearchResults
+from kb.search.topics import closest_topics
 from kb.web.as_of import position_as_of
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("pages", __name__)
 RECENT = 6
+WAY_ON_TOPICS = 6
+
+
+@dataclass(frozen=True)
+class TopicLink:
+    slug: str
+    count: int | None  # positions the words find in this topic; None for a plain topic link
+
+
+@dataclass(frozen=True)
+class WayOn:
+    """Where a search that found nothing can go next."""
+
+    unfiltered_total: int  # what the words find in every topic (0 when no filter was set)
+    topics: tuple[TopicLink, ...]
+
+
+def way_on(req: SearchRequest, found: SearchResults) -> WayOn:
+    """Other topics that hold the words, then topics named like them, then the most used."""
+    kb = knowledge_base()
+    unfiltered = kb.search(replace(req, topics=(), page=1)).total if req.topics else 0
+    with_words = [TopicLink(t, n) for t, n in found.facets.items() if n and t not in req.topics]
+    named = closest_topics(req.q, kb.topics(), kb.topic_labels(), WAY_ON_TOPICS)
+    taken = {link.slug for link in with_words} | set(req.topics)
+    others = [TopicLink(t, None) for t in named if t not in taken]
+    return WayOn(unfiltered, tuple((with_words + others)[:WAY_ON_TOPICS]))
 
 
 def with_json_twin(html: str, api_url: str):
@@ -30,7 +60,8 @@ def search():
     """Server-rendered results: works fully without JavaScript."""
     req = search_request()
     found = knowledge_base().search(req) if (req.q.strip() or req.topics) else None
-    html = render_template("search.html", req=req, found=found)
+    ways = way_on(req, found) if found is not None and not found.total else None
+    html = render_template("search.html", req=req, found=found, way_on=ways)
     return with_json_twin(html, url_for("api.search", **request.args.to_dict(flat=False)))
 
 
@@ -40,7 +71,8 @@ def position(slug: str):
     if request.args.get("as_of", "").strip():
         return position_as_of(slug, request.args["as_of"])
     record = get_position_or_404(slug)
-    html = render_template("position.html", position=record)
+    related = knowledge_base().related(record.slug)
+    html = render_template("position.html", position=record, related=related)
     return with_json_twin(html, url_for("api.position", slug=record.slug))
 
 
@@ -58,10 +90,12 @@ def positions():
 @bp.get("/topics/<topic>")
 def topic(topic: str):
     """Positions under one topic, most recently updated first."""
-    records = knowledge_base().records_with_topic(topic)
-    if not records:
+    kb = knowledge_base()
+    records = kb.records_with_topic(topic)
+    intro = kb.topic_intro(topic)
+    if not records and intro is None:
         abort(404, "No positions have that topic.")
-    return render_template("topic.html", topic=topic, positions=records)
+    return render_template("topic.html", topic=topic, positions=records, intro=intro)
 
 
 @bp.get("/help/search")
