@@ -33,7 +33,7 @@ broken/not-utf8.md:2: file is not valid UTF-8 (byte 0xe9); save it with UTF-8 en
 broken/same-title.md:4: warning: title 'Europe' is also used by europe.md; give each position \
 its own title
 broken/trade.md:8: warning: unknown key 'colour' is ignored; known keys: title, slug, summary, \
-topics, status, updated, authors, related
+topics, status, updated, authors, related, change_note
 broken/wrong-types.md:4: topics: expected a list like [europe, trade], got a string ('europe')
 broken/wrong-types.md:5: status: unknown value 'final'; use one of adopted, draft, archived
 broken/wrong-types.md:6: updated: expected a date like 2026-11-26, got 'next week'

@@ -75,7 +75,7 @@ def test_an_edited_paragraph_keeps_its_old_citation_with_the_archived_text(
     html = response.get_data(as_text=True)
     assert 'href="/positions/europe#trade-1">Read the current wording in context</a>' in html
     assert f'href="/cite/{new}">Cite the current wording</a>' in html
-    assert 'href="/positions/europe?as_of=2026-11-19">See the position as it stood' in html
+    assert 'href="/positions/europe?as_of=2026-11-12#trade-1">See the position as it stood' in html
     body = client.get(f"/api/cite/{old}").get_json()
     assert (body["status"], body["text"], body["changed_on"]) == ("revised", TRADE, "2026-11-20")
     assert body["successor"]["id"] == new and body["successor"]["text"] == TRADE_EDITED

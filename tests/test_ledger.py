@@ -59,8 +59,13 @@ def lines(positions_dir) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def entry_lines(positions_dir) -> list[dict]:
+    """The passage lines (after the header, before the version lines)."""
+    return [line for line in lines(positions_dir)[1:] if "id" in line]
+
+
 def entries_by_text(positions_dir) -> dict[str, dict]:
-    return {e["text"]: e for e in lines(positions_dir)[1:]}
+    return {e["text"]: e for e in entry_lines(positions_dir)}
 
 
 def test_index_writes_a_sorted_ledger_with_a_header(write_position, positions_dir, index):
@@ -70,8 +75,9 @@ def test_index_writes_a_sorted_ledger_with_a_header(write_position, positions_di
         f"citation ledger: 3 passages recorded, 0 retired, 0 restored; commit {LEDGER_FILE}"
         in output
     )
-    header, *entries = lines(positions_dir)
-    assert header["format"] == "positions-citation-ledger" and header["version"] == 1
+    header = lines(positions_dir)[0]
+    entries = entry_lines(positions_dir)
+    assert header["format"] == "positions-citation-ledger" and header["version"] == 2
     assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
     assert all(list(e) == list(FIELDS) for e in entries)
     trade = entries_by_text(positions_dir)[
@@ -145,7 +151,7 @@ def test_a_deleted_position_is_retired_on_the_indexing_date(write_position, posi
     index()
     (positions_dir / "europe.md").unlink()
     index()
-    retired = [e for e in lines(positions_dir)[1:] if e["slug"] == "europe"]
+    retired = [e for e in entry_lines(positions_dir) if e["slug"] == "europe"]
     expected = max(date.today().isoformat(), "2026-11-12")
     assert len(retired) == 3 and {e["last_seen"] for e in retired} == {expected}
 
@@ -174,11 +180,13 @@ def test_check_names_a_corrupt_line(write_position, positions_dir, index, check)
     write_position("europe", EUROPE, title="Europe")
     index()
     ledger = positions_dir / LEDGER_FILE
-    ledger.write_text(ledger.read_text(encoding="utf-8") + '{"id": "nothex"}\n', encoding="utf-8")
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_text(text + '{"id": "nothex"}\n', encoding="utf-8")
+    bad_line = len(text.splitlines()) + 1
     result = check()
     assert result.exit_code == 1
     assert (
-        f"{LEDGER_FILE}:5: not a ledger entry: missing field 'slug'; "
+        f"{LEDGER_FILE}:{bad_line}: not a ledger entry: missing field 'slug'; "
         "restore the line from version control"
     ) in result.output
 
@@ -229,7 +237,7 @@ def test_merge_conflict_markers_are_resolved_by_indexing(
     )
     assert f"citation ledger: merged both sides of the conflict in {LEDGER_FILE}" in index()
     text = ledger.read_text(encoding="utf-8")
-    assert "<<<<<<<" not in text and len(text.splitlines()) == 4
+    assert "<<<<<<<" not in text and len(text.splitlines()) == 5  # header, 3 ids, 1 version
     # the passage is still published, so the merge leaves it current
     assert json.loads(text.splitlines()[1])["last_seen"] is None
     assert check().exit_code == 0

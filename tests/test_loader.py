@@ -80,7 +80,7 @@ def test_every_problem_reported_at_once_with_real_lines():
         "positions/europe.md:6: authors: expected a list like [Policy team], "
         "got a string ('Policy team')",
         "positions/europe.md:7: warning: unknown key 'colour' is ignored; known keys: title, "
-        "slug, summary, topics, status, updated, authors, related",
+        "slug, summary, topics, status, updated, authors, related, change_note",
     ]
 
 

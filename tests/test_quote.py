@@ -32,7 +32,7 @@ def test_a_quote_cut_mid_word_is_still_exact_and_current(write_position, publish
         found = quote(client, text)
         assert (found["status"], found["match"]) == ("current", "exact"), text
     wrong = quote(client, "Open trade with Europe creates jobs in every regime")
-    assert wrong["match"] == "close"  # a different word is not a cut one
+    assert (wrong["status"], wrong["match"]) == ("misquote", "close")  # not a cut word
 
 
 def test_an_ellipsis_marks_words_left_out(write_position, publish):
@@ -42,32 +42,67 @@ def test_an_ellipsis_marks_words_left_out(write_position, publish):
     assert body["excerpt"] == TRADE[:-1]
 
 
-def test_a_changed_quote_is_reported_with_the_current_wording(write_position, publish):
+def test_words_we_revised_are_revised_with_the_date_and_the_changes_marked(write_position, publish):
     write_position("europe", EUROPE, title="Europe", updated="2026-11-12")
     publish()
     write_position("europe", EUROPE.replace(TRADE, TRADE_EDITED), title="Europe",
                    updated="2026-11-20")  # fmt: skip
     client = publish()
     body = quote(client, "creates jobs in every region of Britain")
-    assert (body["status"], body["match"]) == ("changed", "exact")
+    assert (body["found"], body["status"], body["match"]) == (True, "revised", "exact")
+    assert body["changed_on"] == "2026-11-20"
     assert body["passage"]["status"] == "revised" and body["passage"]["text"] == TRADE
-    assert body["passage"]["changed_on"] == "2026-11-20"
     assert body["current_wording"] == TRADE_EDITED
     assert body["current_excerpt"] == "creates good jobs in every nation and region of Britain"
+    assert [s for s in body["differences"] if s["op"] != "same"] == [
+        {"op": "ins", "text": "good "},
+        {"op": "ins", "text": "nation and "},
+    ]
     page = client.get("/quote", query_string={"text": "creates jobs in every region of Britain"})
     text = page.get_data(as_text=True)
-    assert "<strong>Changed.</strong> This quotation comes from wording that was revised on " in (
-        text
-    )
+    assert (
+        "<strong>Revised.</strong> We published these words, then revised them on "
+        '<time datetime="2026-11-20">20 November 2026</time>.'
+    ) in text
+    assert '<ins><span class="visually-hidden">[inserted: </span>good ' in text
     assert "creates good jobs in every nation and region of Britain" in text
 
 
-def test_a_misquote_is_matched_closely_and_reported_as_changed(write_position, publish):
+def test_a_one_word_misquote_is_a_misquote_with_the_word_marked(write_position, publish):
     write_position("europe", EUROPE, title="Europe")
-    body = quote(publish(), "Open trade with Europe makes jobs in every region of Britain")
-    assert (body["status"], body["match"]) == ("changed", "close")
-    assert 0.8 < body["similarity"] < 1
-    assert body["current_wording"] == TRADE
+    client = publish()
+    misquote = "Open trade with Europe makes jobs in every region of Britain"
+    body = quote(client, misquote)
+    assert (body["found"], body["status"], body["match"]) == (False, "misquote", "close")
+    assert body["citation"] is None  # never a citation of the words pasted
+    assert [s for s in body["differences"] if s["op"] != "same"] == [
+        {"op": "del", "text": "makes "},
+        {"op": "ins", "text": "creates "},
+    ]
+    assert body["passage"]["text"] == TRADE and body["passage"]["status"] == "current"
+    html = client.get("/quote", query_string={"text": misquote}).get_data(as_text=True)
+    assert "<strong>Misquote.</strong> We have not published these words." in html
+    assert '<del><span class="visually-hidden">[not our words: </span>makes' in html
+    assert '<ins><span class="visually-hidden">[our words: </span>creates' in html
+    assert 'id="quote-citation"' not in html and "Copy citation" not in html
+
+
+def test_an_invented_sentence_in_our_vocabulary_is_not_found(write_position, publish):
+    write_position("europe", EUROPE, title="Europe")
+    client = publish()
+    invented = "Britain should keep tariffs on Europe high for working families."
+    body = quote(client, invented)
+    assert body == {"query": invented, "found": False, "status": "not_found",
+                    "message": "not found: we have not published these words"}  # fmt: skip
+    page = client.get("/quote", query_string={"text": invented}).get_data(as_text=True)
+    assert "<strong>Not found.</strong> We have not published these words" in page
+
+
+def test_an_ellipsis_with_a_clipped_first_word_is_current(write_position, publish):
+    write_position("europe", EUROPE, title="Europe")
+    body = quote(publish(), "pen trade with Europe … in every region of Britain")
+    assert (body["found"], body["status"], body["match"]) == (True, "current", "exact")
+    assert body["passage"]["text"] == TRADE
 
 
 def test_a_withdrawn_quote(write_position, positions_dir, publish):
@@ -87,6 +122,7 @@ def test_nothing_found_and_too_little_to_look_up(write_position, publish):
         "query": "the moon is made of green cheese",
         "found": False,
         "status": "not_found",
+        "message": "not found: we have not published these words",
     }
     short = client.get("/api/quote?text=Open+trade")
     assert short.status_code == 400
@@ -123,3 +159,30 @@ def test_accents_case_and_quotation_marks_do_not_matter():
     index = QuoteIndex([Source("aaaaaaaaaaaa", "Café culture is part of Europe’s charm.", True)])
     found = index.find('"cafe CULTURE is part of Europe\'s charm"')
     assert (found.match, found.excerpt) == ("exact", "Café culture is part of Europe’s charm")
+
+
+def test_the_starter_misquote_marks_only_the_word_that_differs(starter_client):
+    said = (
+        "It gave low-paid workers protection against unfair pay and showed that tackling low "
+        "pay and poverty is a core Labour aim."
+    )
+    body = quote(starter_client, said)
+    assert (body["status"], body["citation"]) == ("misquote", None)
+    assert [s for s in body["differences"] if s["op"] != "same"] == [
+        {"op": "del", "text": "unfair "},
+        {"op": "ins", "text": "exploitative "},
+    ]
+    invented = "Progress believes the minimum wage should be abolished."
+    assert quote(starter_client, invented)["status"] == "not_found"
+
+
+def test_the_quote_check_is_linked_from_navigation_home_and_search_help(starter_client):
+    for path in ("/", "/help/search", "/positions/europe"):
+        html = starter_client.get(path).get_data(as_text=True)
+        assert '<li><a href="/quote">Check a quotation</a></li>' in html, path  # navigation
+    home = starter_client.get("/").get_data(as_text=True)
+    assert 'Quoting us? <a href="/quote">Check a quotation</a>' in home
+    help_page = starter_client.get("/help/search").get_data(as_text=True)
+    assert 'paste it into <a href="/quote">Check a quotation</a>' in help_page
+    current = starter_client.get("/quote").get_data(as_text=True)
+    assert '<a href="/quote" aria-current="page">Check a quotation</a>' in current

@@ -2,9 +2,17 @@
 
 The ledger is a plain file in the content folder (``citations.ledger.jsonl``),
 committed by editors with their change like a lock file, so it survives a fresh clone
-and a rebuilt index. One JSON object per line, sorted by passage id, keys in a fixed
-order: rewriting it with unchanged content gives the same bytes, and a diff shows only
-real changes. The first line is a header naming the format.
+and a rebuilt index. One JSON object per line, keys in a fixed order: rewriting it with
+unchanged content gives the same bytes, and a diff shows only real changes. The first
+line is a header naming the format; then one line per passage id ever published
+(sorted by id: the wording, where it stood, when it was first and last published);
+then one line per version of each position (sorted by slug and date: the title,
+summary, topics, authors, change note and ordered passages as published that day).
+
+Format 1 ledgers had no version lines. They are read as they are, and each position's
+versions are rebuilt from its passages' dates (``synthesize_versions``), with what the
+passages cannot tell (summary, topics, authors) left unknown; the next ``flask kb
+index`` writes them down, so nothing is lost and every id resolves as before.
 
 Reading never raises: a line that cannot be read is reported as ``file:line`` and the
 other entries are kept; a ledger with such a line is never rewritten, so nothing is
@@ -29,7 +37,7 @@ from kb.index.records import PositionRecord
 
 LEDGER_FILE = "citations.ledger.jsonl"
 FORMAT_NAME = "positions-citation-ledger"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HEADER = {
     "format": FORMAT_NAME,
     "version": FORMAT_VERSION,
@@ -39,6 +47,11 @@ FIELDS = (
     "id", "slug", "title", "heading", "anchor", "ordinal",
     "first_seen", "last_seen", "revision", "text", "html",
 )  # fmt: skip
+VERSION_FIELDS = (
+    "slug", "date", "status", "title", "summary", "topics", "authors", "change_note",
+    "passages", "moved_to",
+)  # fmt: skip
+WITHDRAWN, MOVED = "withdrawn", "moved"  # version statuses besides the position's own
 CONFLICT_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 RESTORE = "restore the line from version control"
 FIX = f"run flask kb index and commit {LEDGER_FILE}"
@@ -90,6 +103,94 @@ class Entry:
         return cls(**{name: data[name] for name in FIELDS})
 
 
+@dataclass(frozen=True)
+class VersionPassage:
+    """One passage of a version: its id, and where it stood on the page that day."""
+
+    id: str
+    anchor: str
+    heading: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """A position as published on one date. ``None`` means not known (migrated ledgers)."""
+
+    slug: str
+    date: str  # ISO date it was published; at most one version per position per day
+    status: str | None  # "adopted", "archived", "withdrawn" or "moved"
+    title: str
+    summary: str | None
+    topics: tuple[str, ...] | None
+    authors: tuple[str, ...] | None
+    change_note: str
+    passages: tuple[VersionPassage, ...]  # in page order
+    moved_to: str | None = None  # the new address, when status is "moved"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status not in (WITHDRAWN, MOVED)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.passages)
+
+    def content(self) -> tuple:
+        """What a change is: everything but the date and the change note."""
+        return (self.status, self.title, self.summary, self.topics, self.authors,
+                self.passages, self.moved_to)  # fmt: skip
+
+    def to_line(self) -> str:
+        data: dict[str, Any] = {name: getattr(self, name) for name in VERSION_FIELDS}
+        for name in ("topics", "authors"):
+            data[name] = list(data[name]) if data[name] is not None else None
+        data["passages"] = [[p.id, p.anchor, p.heading] for p in self.passages]
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Version:
+        """Build from one parsed version line; raises ValueError naming what is wrong."""
+        unknown = sorted(set(data) - set(VERSION_FIELDS))
+        missing = [name for name in VERSION_FIELDS if name not in data]
+        if unknown:
+            raise ValueError(f"unknown field '{unknown[0]}'")
+        if missing:
+            raise ValueError(f"missing field '{missing[0]}'")
+        _expect(data, ("slug", "title", "change_note"), str, "text")
+        if not _is_date(data["date"]):
+            raise ValueError("date: expected a date like 2026-11-26")
+        for name in ("status", "summary", "moved_to"):
+            if data[name] is not None and not isinstance(data[name], str):
+                raise ValueError(f"{name}: expected text or null")
+        lists = {}
+        for name in ("topics", "authors"):
+            value = data[name]
+            if value is not None and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                raise ValueError(f"{name}: expected a list of text or null")
+            lists[name] = tuple(value) if value is not None else None
+        passages = []
+        for item in data["passages"] if isinstance(data["passages"], list) else [None]:
+            if not _is_version_passage(item):
+                raise ValueError("passages: expected a list of [id, anchor, heading]")
+            passages.append(VersionPassage(*item))
+        return cls(
+            slug=data["slug"], date=data["date"], status=data["status"], title=data["title"],
+            summary=data["summary"], change_note=data["change_note"], passages=tuple(passages),
+            moved_to=data["moved_to"], **lists,
+        )  # fmt: skip
+
+
+def _is_version_passage(item: Any) -> bool:
+    return (
+        isinstance(item, list)
+        and len(item) == 3
+        and all(isinstance(v, str) for v in item)
+        and is_passage_id(item[0])
+    )
+
+
 def _expect(data: dict, names: tuple[str, ...], kind: type, label: str) -> None:
     for name in names:
         value = data[name]
@@ -106,6 +207,7 @@ class Ledger:
     """The ledger as read: entries by id, and every problem found reading it."""
 
     entries: Mapping[str, Entry] = field(default_factory=dict)
+    versions: Mapping[str, tuple[Version, ...]] = field(default_factory=dict)  # as recorded
     problems: tuple[Problem, ...] = ()
     digest: str = ""  # sha256 of the file's bytes; "" when there is no file
     exists: bool = False
@@ -126,10 +228,70 @@ class Ledger:
     def get(self, passage_id: str) -> Entry | None:
         return self.entries.get(passage_id)
 
+    @cached_property
+    def history(self) -> dict[str, tuple[Version, ...]]:
+        """Every position's versions, oldest first: as recorded, or rebuilt from the
+        passages' dates for a position a format 1 ledger knows only by its passages."""
+        found = dict(self.versions)
+        for slug, entries in self.by_slug.items():
+            if slug not in found:
+                found[slug] = synthesize_versions(slug, entries)
+        return found
+
+    def moved_to(self, slug: str) -> str | None:
+        """Where a renamed position lives now, following later renames; None if not renamed."""
+        seen, current = {slug}, slug
+        while True:
+            versions = self.history.get(current, ())
+            if not versions or versions[-1].status != MOVED or not versions[-1].moved_to:
+                return current if current != slug else None
+            current = versions[-1].moved_to
+            if current in seen:
+                return None  # a loop of renames leads nowhere
+            seen.add(current)
+
+    def moved_from(self, slug: str) -> tuple[str, ...]:
+        """Former addresses of ``slug``, oldest rename first."""
+        return self._renamed.get(slug, ())
+
+    @cached_property
+    def _renamed(self) -> dict[str, tuple[str, ...]]:
+        earlier: dict[str, list[tuple[str, str]]] = {}
+        for old, versions in self.history.items():
+            target = self.moved_to(old)
+            if target:
+                earlier.setdefault(target, []).append((versions[-1].date, old))
+        return {slug: tuple(old for _, old in sorted(items)) for slug, items in earlier.items()}
+
+
+def synthesize_versions(slug: str, entries: Iterable[Entry]) -> tuple[Version, ...]:
+    """A position's versions rebuilt from its passages' first and last dates (format 1).
+
+    Page order and title come from the passages; summary, topics and authors are unknown.
+    """
+    entries = sorted(entries, key=lambda e: (e.ordinal, e.first_seen, e.id))
+    days = sorted({d for e in entries for d in (e.first_seen, e.last_seen) if d})
+    versions: list[Version] = []
+    for day in days:
+        live = [e for e in entries if e.first_seen <= day and (e.last_seen or "9") > day]
+        if live:
+            title = max(live, key=lambda e: (e.first_seen, e.revision)).title
+        else:
+            title = versions[-1].title if versions else entries[0].title
+        passages = tuple(VersionPassage(e.id, e.anchor, e.heading) for e in live)
+        version = Version(slug, day, None if live else WITHDRAWN, title, None, None, None, "",
+                          passages)  # fmt: skip
+        if versions and versions[-1].content() == version.content():
+            continue
+        if versions or live:
+            versions.append(version)
+    return tuple(versions)
+
 
 def parse_ledger(text: str, label: str = LEDGER_FILE) -> Ledger:
     """Read ledger text; bad lines become problems naming ``label:line``."""
     entries: dict[str, Entry] = {}
+    versions: dict[tuple[str, str], Version] = {}
     problems: list[Problem] = []
     writable, conflicted = True, False
     for number, line in enumerate(text.split("\n"), start=1):
@@ -152,6 +314,18 @@ def parse_ledger(text: str, label: str = LEDGER_FILE) -> Ledger:
                 problems.append(header_problem)
                 writable = False
             continue
+        if isinstance(data, dict) and "passages" in data and "id" not in data:
+            try:
+                version = Version.from_json(data)
+            except ValueError as exc:
+                message = f"not a ledger version: {exc}; {RESTORE}"
+                problems.append(Problem(label, number, message))
+                writable = False
+                continue
+            # Both sides of a merge may record the same day: the later line wins, and
+            # the next `flask kb index` records what is really published.
+            versions[(version.slug, version.date)] = version
+            continue
         try:
             entry = Entry.from_json(data)
         except ValueError as exc:
@@ -165,7 +339,11 @@ def parse_ledger(text: str, label: str = LEDGER_FILE) -> Ledger:
                 problems.append(Problem(label, number, message, "warning"))
         entries[entry.id] = entry
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Ledger(entries, tuple(problems), digest, True, writable, conflicted)
+    by_slug: dict[str, list[Version]] = {}
+    for key in sorted(versions):
+        by_slug.setdefault(key[0], []).append(versions[key])
+    grouped = {slug: tuple(items) for slug, items in by_slug.items()}
+    return Ledger(entries, grouped, tuple(problems), digest, True, writable, conflicted)
 
 
 def _header_problem(data: dict, label: str, number: int) -> Problem | None:
@@ -224,10 +402,12 @@ def read_ledger(folder: Path) -> Ledger:
     return read_ledger_file(folder / LEDGER_FILE)
 
 
-def render_ledger(entries: Iterable[Entry]) -> str:
-    """The ledger file text: the header, then one line per entry sorted by id."""
+def render_ledger(entries: Iterable[Entry], versions: Iterable[Version] = ()) -> str:
+    """The ledger file text: the header, one line per entry sorted by id, then one line
+    per version sorted by slug and date."""
     lines = [json.dumps(HEADER, ensure_ascii=False)]
     lines += [entry.to_line() for entry in sorted(entries, key=lambda e: e.id)]
+    lines += [v.to_line() for v in sorted(versions, key=lambda v: (v.slug, v.date))]
     return "\n".join(lines) + "\n"
 
 
@@ -273,6 +453,11 @@ class LedgerUpdate:
     added: tuple[str, ...] = ()
     retired: tuple[str, ...] = ()
     restored: tuple[str, ...] = ()
+    versions: tuple[Version, ...] = ()  # every position's versions, after this run
+
+    def text(self) -> str:
+        """The ledger file as it should now read."""
+        return render_ledger(self.entries.values(), self.versions)
 
     def summary(self) -> str:
         return (
@@ -287,12 +472,16 @@ def update_entries(
     published: Sequence[Published],
     today: date,
     dates: Mapping[str, str] | None = None,
+    days: Mapping[str, str] | None = None,
+    kept: frozenset[str] = frozenset(),
 ) -> LedgerUpdate:
     """Record ``published`` as the current passages; retire what is no longer there.
 
     ``dates`` gives the ``updated`` date of positions that publish nothing now (drafts),
-    so unpublishing can be dated too. A pure function of its inputs: unchanged content
-    gives unchanged entries.
+    so unpublishing can be dated too; ``days`` fixes the date a position's change is
+    recorded under (``record_publication`` passes the date of its new version). The
+    passages of positions in ``kept`` are left as they are. A pure function of its
+    inputs: unchanged content gives unchanged entries.
     """
     live = {p.id: p for p in published}
     groups: dict[str, list[Entry]] = {}
@@ -300,10 +489,12 @@ def update_entries(
         groups.setdefault(entry.slug, []).append(entry)
     added = tuple(sorted(pid for pid in live if pid not in old))
     restored = tuple(sorted(pid for pid in live if pid in old and not old[pid].is_current))
-    retired = tuple(sorted(e.id for e in old.values() if e.is_current and e.id not in live))
+    gone = [e for e in old.values() if e.is_current and e.id not in live]
+    retired = tuple(sorted(e.id for e in gone if e.slug not in kept))
     touched = {live[pid].slug for pid in added + restored} | {old[pid].slug for pid in retired}
     updated = {**(dates or {}), **{p.slug: p.updated for p in published}}
-    day = {s: change_day(groups.get(s, []), updated.get(s, ""), today) for s in touched}
+    day = {s: (days or {}).get(s) or change_day(groups.get(s, []), updated.get(s, ""), today)
+           for s in touched}  # fmt: skip
     revision = {s: 1 + max((e.revision for e in groups.get(s, [])), default=0) for s in touched}
     entries = dict(old)
     for pid, p in live.items():
@@ -319,15 +510,20 @@ def update_entries(
     return LedgerUpdate(entries, added, retired, restored)
 
 
-def change_day(entries: Iterable[Entry], updated: str, today: date) -> str:
+def change_day(
+    entries: Iterable[Entry], updated: str, today: date, versions: Iterable[Version] = ()
+) -> str:
     """The date a change to one position is recorded under.
 
     The position's ``updated`` date when editors moved it past every date already
     recorded for the position (so dates mean what writers expect), otherwise the
-    indexing date; never earlier than a date already recorded.
+    indexing date; never earlier than a date already recorded, and never later than the
+    day it is indexed (a mistyped future date must not rewrite history).
     """
-    latest = max((d for e in entries for d in (e.first_seen, e.last_seen) if d), default="")
-    if updated and updated > latest:
+    recorded = [d for e in entries for d in (e.first_seen, e.last_seen) if d]
+    recorded += [v.date for v in versions]
+    latest = max(recorded, default="")
+    if updated and latest < updated <= today.isoformat():
         return updated
     return max(today.isoformat(), latest)
 

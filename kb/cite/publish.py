@@ -15,22 +15,13 @@ citation.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kb.cite.ledger import (
-    LEDGER_FILE,
-    Entry,
-    Ledger,
-    Published,
-    position_dates,
-    published_passages,
-    read_ledger,
-    render_ledger,
-    update_entries,
-)
+from kb.cite.history import record_publication
+from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger
 from kb.content.model import Problem
 from kb.index.build import Generation, PublishRefused
 from kb.index.records import PositionRecord
@@ -123,15 +114,6 @@ def _read_stamp(index_dir: Path) -> str | None:
         return None
 
 
-def held_passages(entries: Mapping[str, Entry], slugs: set[str]) -> list[Published]:
-    """The current passages of ``slugs`` as recorded, so recording keeps them current."""
-    return [
-        Published(e.id, e.slug, e.title, e.heading, e.anchor, e.ordinal, e.text, e.html, "")
-        for e in entries.values()
-        if e.slug in slugs and e.is_current
-    ]
-
-
 def _current_ledger(positions_dir: Path, read: Ledger | None) -> Ledger:
     """The ledger now: ``read`` when the file still has the same bytes, else read again."""
     if read is not None and read.exists and read.writable:
@@ -154,11 +136,11 @@ def _record(
     outcome = Recorded()
     ledger = _current_ledger(positions_dir, read)
     outcome.problems.extend(ledger.problems)
-    published = published_passages(records)  # drafts' passages are never published
-    published += held_passages(ledger.entries, held)
-    update = update_entries(ledger.entries, published, today, position_dates(records))
+    # Drafts are never published; the held positions' passages and versions stay as recorded.
+    update = record_publication(ledger, records, today, kept=frozenset(held))
     if not ledger.writable:
-        if update.entries == dict(ledger.entries):
+        recorded = tuple(v for versions in ledger.history.values() for v in versions)
+        if update.entries == dict(ledger.entries) and set(update.versions) == set(recorded):
             return outcome  # nothing to record: the damaged line is reported, nothing lost
         outcome.blocked = (
             "citation ledger not updated: fix the problem above, then run flask kb index"
@@ -166,7 +148,7 @@ def _record(
         line = ledger.problems[0].line if ledger.problems else 1
         outcome.problems.append(Problem(LEDGER_FILE, line, outcome.blocked))
         return outcome
-    text = render_ledger(update.entries.values())
+    text = update.text()
     unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == ledger.digest
     if unchanged or (not ledger.exists and not update.entries):
         return outcome

@@ -195,13 +195,30 @@ class QuoteIndex:
 
 
 def align(quote: list[str], words: tuple[str, ...]) -> tuple[float, tuple[int, int]]:
-    """Share of ``quote`` found in order in ``words``, and the word span it covers."""
+    """Share of ``quote`` found in order in ``words``, and the word span it covers.
+
+    The span reaches as many words beyond the first and last matching word as the quote
+    has unmatched words before and after them, so a wrong first or last word is shown
+    beside the word it replaced.
+    """
     matcher = SequenceMatcher(None, quote, list(words), autojunk=False)
     blocks = [b for b in matcher.get_matching_blocks() if b.size]
     if not blocks:
         return 0.0, (0, 0)
     matched = sum(b.size for b in blocks)
-    return matched / len(quote), (blocks[0].b, blocks[-1].b + blocks[-1].size - 1)
+    head = blocks[0].a  # quote words before the first match
+    tail = len(quote) - (blocks[-1].a + blocks[-1].size)
+    first = max(0, blocks[0].b - head)
+    last = min(len(words) - 1, blocks[-1].b + blocks[-1].size - 1 + tail)
+    return matched / len(quote), (first, last)
+
+
+def misquote_ratio(quote: str, excerpt: str) -> float:
+    """How alike a quote and the stretch of our wording it resembles are, word for word
+    (0 to 1): a misquote differs by a word or two, not by most of a sentence."""
+    quoted = [w for run in fragments(quote[:MAX_CHARS]) for w in run]
+    ours = list(split_words(excerpt).words)
+    return SequenceMatcher(None, quoted, ours, autojunk=False).ratio()
 
 
 def excerpt_in(text: str, quote: str) -> str | None:

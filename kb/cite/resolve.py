@@ -8,7 +8,7 @@ sequence similarity (difflib), above a threshold; below it the passage is withdr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from kb.cite.formats import CitationRecord
@@ -74,6 +74,7 @@ class Resolution:
     changed_on: str | None  # the date it was revised or withdrawn, when recorded
     successor: Successor | None
     position: PositionRecord | None  # the position's current record, when it is visible
+    moved_from: str | None = None  # the position's former address, for a renamed one
 
     @property
     def is_current(self) -> bool:
@@ -139,17 +140,26 @@ def resolve(passage_id: str, ledger: Ledger, current: CurrentPassages) -> Resolu
         return _current(live, entry)
     if entry is None:
         return None
-    position = current.records.get(entry.slug)
+    # A renamed position's passages have new ids (the slug is part of the id); the
+    # wording, where it still stands at the new address, is current there.
+    slug = ledger.moved_to(entry.slug) or entry.slug
+    moved_from = entry.slug if slug != entry.slug else None
+    candidates = current.by_slug.get(slug, [])
+    if moved_from:
+        same = next((c for c in candidates if c.passage.text == entry.text), None)
+        if same:
+            return replace(_current(same, entry), id=entry.id, moved_from=moved_from)
+    position = current.records.get(slug)
     if entry.is_current and position is None:
         return _unavailable(entry)
-    successor = find_successor(entry, current.by_slug.get(entry.slug, []), ledger)
+    successor = find_successor(entry, candidates, ledger)
     changed_on = entry.last_seen or (successor.first_seen if successor else None)
     return Resolution(
-        id=entry.id, status="revised" if successor else "withdrawn", slug=entry.slug,
+        id=entry.id, status="revised" if successor else "withdrawn", slug=slug,
         title=position.title if position else entry.title, heading=entry.heading,
         anchor=entry.anchor, text=entry.text, first_seen=entry.first_seen,
         last_seen=entry.last_seen, revision=entry.revision, changed_on=changed_on,
-        successor=successor, position=position,
+        successor=successor, position=position, moved_from=moved_from,
     )  # fmt: skip
 
 

@@ -188,6 +188,7 @@ def parse_position(path: str, text: str) -> LoadResult:
         authors=check.authors(),
         related=check.text_list("related", "[europe, climate]", slugs=True),
         aliases=_aliases(check.aliases(), slug, default_slug),
+        change_note=check.text("change_note", "Added our position on trade.") or "",
     )
     check.unknown_keys()
     problems = tuple(check.problems)

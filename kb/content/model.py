@@ -71,6 +71,7 @@ class Position:
     body: str
     path: str  # relative to the content folder, posix style
     related: tuple[str, ...] = ()
+    change_note: str = ""  # what this version changed, in the editors' words
     html: str = ""
     headings: tuple[str, ...] = ()
     passages: tuple[Passage, ...] = field(default=())

@@ -17,7 +17,10 @@ from kb.content.slug import SLUG_RE, clean_slug, slugify
 
 __all__ = ["SLUG_RE", "FieldChecker", "once_per_key"]
 
-KNOWN_KEYS = ("title", "slug", "summary", "topics", "status", "updated", "authors", "related")
+KNOWN_KEYS = (
+    "title", "slug", "summary", "topics", "status", "updated", "authors", "related",
+    "change_note",
+)  # fmt: skip
 # Other generators' names for our fields (Jekyll, Hugo, MkDocs), ours first: the first
 # one present is used, the others are accepted quietly.
 SYNONYMS = {
@@ -174,12 +177,18 @@ class FieldChecker:
     def updated(self) -> date | None:
         key = self.source("updated")
         value = self.front.values.get(key)
-        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-            return value
         if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, str) and (parsed := parse_date(value)):
-            return parsed
+            value = value.date()
+        elif isinstance(value, str) and (parsed := parse_date(value)):
+            value = parsed
+        if value is None or isinstance(value, date):
+            if value is not None and value > date.today():
+                self.warn(
+                    self.front.line_of(key),
+                    f"{key}: {value.isoformat()} is in the future; the citation ledger "
+                    "records the change on the day it is indexed",
+                )
+            return value
         shown = f"'{value}'" if isinstance(value, str) else describe(value)
         self.error(key, f"{key}: expected a date like 2026-11-26, got {shown}")
         return None

@@ -99,6 +99,7 @@ class PositionRecord(PositionMeta):
     topic_labels: tuple[tuple[str, str], ...] = ()
     aliases: tuple[str, ...] = ()
     summary_derived: bool = False
+    change_note: str = ""  # the editors' note on what this version changed
 
     @property
     def meta(self) -> PositionMeta:
@@ -117,6 +118,7 @@ class PositionRecord(PositionMeta):
             passages=tuple(PassageRecord.of(p) for p in position.passages),
             topic_labels=tuple(position.topic_labels), aliases=tuple(position.aliases),
             summary_derived=position.summary_derived,
+            change_note=position.change_note,
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
@@ -127,6 +129,7 @@ class PositionRecord(PositionMeta):
             "passages": [p.to_json() for p in self.passages],
             "topic_labels": dict(self.topic_labels), "aliases": list(self.aliases),
             "summary_derived": self.summary_derived,
+            "change_note": self.change_note,
         }  # fmt: skip
 
     @classmethod
@@ -142,6 +145,7 @@ class PositionRecord(PositionMeta):
                                in dict(data.get("topic_labels", {})).items()),
             aliases=tuple(str(a) for a in data.get("aliases", ())),
             summary_derived=bool(data.get("summary_derived", False)),
+            change_note=str(data.get("change_note", "")),
         )  # fmt: skip
 
 

@@ -10,19 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
 from kb.cite import formats
 from kb.cite.blocks import Block, split_blocks
-from kb.cite.catalogue import QuoteLookup, lookup_quote, resolve_id
+from kb.cite.catalogue import QuoteLookup, ledger_of, lookup_quote, moved_to, resolve_id
 from kb.cite.formats import FORMATS, CitationRecord, human_date
+from kb.cite.history import (
+    Comparison,
+    HistoryItem,
+    Segment,
+    absences,
+    compare,
+    full_history,
+    history_of,
+    last_version_with,
+    version_on,
+    word_diff,
+)
+from kb.cite.ledger import Version
 from kb.cite.quote import MAX_CHARS, MIN_WORDS, word_count
 from kb.cite.resolve import Resolution
-from kb.content.model import is_passage_id
+from kb.content.model import is_passage_id, parse_day
 from kb.index.records import PositionRecord
+from kb.limits import MAX_ADDRESS_CHARS
 from kb.web.urls import (
     cite_api_url,
     cite_url,
+    compare_api_url,
+    compare_url,
+    history_api_url,
+    history_url,
     passage_url,
     position_as_of_url,
     position_url,
@@ -71,10 +89,30 @@ def links_for(r: Resolution) -> Links:
     elif r.successor:
         context = passage_url(r.slug, r.successor.anchor)
     past = None
-    if not r.is_current and r.last_seen and r.first_seen:
-        day = (date.fromisoformat(r.last_seen) - timedelta(days=1)).isoformat()
-        past = position_as_of_url(r.slug, day) if day >= r.first_seen else None
+    if not r.is_current:
+        past = past_link(r)
     return Links(context, past, position_url(r.slug) if r.position else None)
+
+
+def past_link(r: Resolution) -> str | None:
+    """The last version that published the cited wording, opened at its paragraph."""
+    version = last_version_with(full_history(ledger_of(knowledge_base()), r.slug), r.id)
+    if version is None:
+        if not (r.last_seen and r.first_seen):
+            return None
+        day = (date.fromisoformat(r.last_seen) - timedelta(days=1)).isoformat()
+        return position_as_of_url(r.slug, day) if day >= r.first_seen else None
+    anchor = next(p.anchor for p in version.passages if p.id == r.id)
+    return f"{position_as_of_url(r.slug, version.date)}#{anchor}"
+
+
+def absent(r: Resolution) -> tuple[tuple[str, str | None], ...]:
+    """When the cited wording was not published since it first was (from the versions)."""
+    return absences(full_history(ledger_of(knowledge_base()), r.slug), r.id)
+
+
+def segments_json(segments: tuple[Segment, ...]) -> list[dict]:
+    return [{"op": s.op, "text": s.text} for s in segments]
 
 
 def resolution_json(r: Resolution, citation: CitationRecord) -> dict:
@@ -85,7 +123,8 @@ def resolution_json(r: Resolution, citation: CitationRecord) -> dict:
         s = r.successor
         successor = {"id": s.id, "heading": s.heading, "text": s.text,
                      "url": passage_url(r.slug, s.anchor), "cite_url": cite_url(s.id),
-                     "first_seen": s.first_seen, "similarity": s.similarity}  # fmt: skip
+                     "first_seen": s.first_seen, "similarity": s.similarity,
+                     "differences": segments_json(word_diff(r.text, s.text))}  # fmt: skip
     return {
         "id": r.id,
         "status": r.status,
@@ -101,6 +140,9 @@ def resolution_json(r: Resolution, citation: CitationRecord) -> dict:
         "revision": r.revision,
         "changed_on": r.changed_on,
         "as_of_url": links.past,
+        "absent": [{"from": start, "until": until} for start, until in absent(r)],
+        "history_url": history_url(r.slug) if r.position else None,
+        "moved_from": r.moved_from,
         "successor": successor,
         "formats": {fmt: formats.render(citation, fmt) for fmt in FORMATS},
     }
@@ -157,22 +199,31 @@ def check_quote(text: str) -> QuoteCheck:
     return QuoteCheck(text, None, lookup_quote(knowledge_base(), text))
 
 
+NOT_FOUND = "not found: we have not published these words"
+
+
 def quote_json(check: QuoteCheck) -> dict:
+    """The quote check's answer. A misquote is ``found: false``: the pasted words are not
+    ours, so no citation of them is given; ``passage`` is what we did publish."""
     lookup = check.lookup
     if lookup is None:
-        return {"query": check.text, "found": False, "status": "not_found"}
+        return {"query": check.text, "found": False, "status": "not_found",
+                "message": NOT_FOUND}  # fmt: skip
     citation = citation_of(lookup.resolution)
+    misquote = lookup.status == "misquote"
     return {
         "query": check.text,
-        "found": True,
+        "found": not misquote,
         "status": lookup.status,
         "match": lookup.match,
         "similarity": lookup.similarity,
         "excerpt": lookup.excerpt,
+        "changed_on": None if misquote else lookup.resolution.changed_on,
+        "differences": segments_json(lookup.differences),
         "current_wording": lookup.current_text,
         "current_excerpt": lookup.current_excerpt,
         "also_found_in": lookup.others,
-        "citation": formats.as_text(citation),
+        "citation": None if misquote else formats.as_text(citation),
         "passage": resolution_json(lookup.resolution, citation),
     }
 
@@ -183,7 +234,8 @@ def quote_page():
     check = check_quote(request.args.get("text", ""))
     asked = "text" in request.args
     lookup = check.lookup
-    text = formats.as_text(citation_of(lookup.resolution)) if lookup else None
+    cited = lookup and lookup.status != "misquote"
+    text = formats.as_text(citation_of(lookup.resolution)) if cited else None
     links = links_for(lookup.resolution) if lookup else None
     return render_template("quote.html", check=check, asked=asked, citation_text=text,
                            links=links)  # fmt: skip
@@ -196,6 +248,186 @@ def quote_api():
     if check.problem:
         abort(400, check.problem)
     return jsonify(quote_json(check))
+
+
+# --- history and compare ---------------------------------------------------------
+
+
+def versions_or_404(slug: str) -> tuple[Version, ...]:
+    """Every version of ``slug``; a renamed position's old address is sent to the new."""
+    kb = knowledge_base()
+    versions = full_history(ledger_of(kb), slug) if len(slug) <= MAX_ADDRESS_CHARS else ()
+    target = moved_to(kb, slug) if versions else None
+    if target:
+        query = request.query_string.decode("latin-1")
+        new = request.path.replace(f"/positions/{slug}/", f"/positions/{target}/", 1)
+        abort(redirect(new + (f"?{query}" if query else ""), 301))
+    if not versions:
+        abort(404, "No versions of this position are recorded in the citation ledger.")
+    return versions
+
+
+def history_items(slug: str) -> tuple[HistoryItem, ...]:
+    kb = knowledge_base()
+    ledger = ledger_of(kb)
+    return kb.cached(("cite:history", slug, ledger.digest),
+                     lambda: history_of(ledger, slug, kb.topic_labels()))  # fmt: skip
+
+
+def version_url(slug: str, version: Version) -> str | None:
+    return position_as_of_url(slug, version.date) if version.is_published else None
+
+
+def history_json(slug: str, items: tuple[HistoryItem, ...]) -> dict:
+    latest = items[0].version
+    return {
+        "slug": slug,
+        "title": latest.title,
+        "url": position_url(slug) if latest.is_published else None,
+        "history_url": history_url(slug),
+        "versions": [
+            {
+                "number": item.number,
+                "date": item.version.date,
+                "status": item.version.status,
+                "title": item.version.title,
+                "summary": item.version.summary,
+                "topics": list(item.version.topics) if item.version.topics is not None else None,
+                "authors": (
+                    list(item.version.authors) if item.version.authors is not None else None
+                ),
+                "change_note": item.version.change_note,
+                "changes": item.changes,
+                "passages": list(item.version.ids),
+                "moved_to": item.version.moved_to,
+                "url": version_url(slug, item.version),
+                "compare_url": (
+                    compare_url(slug, item.previous.date, item.version.date)
+                    if item.previous
+                    else None
+                ),
+            }  # fmt: skip
+            for item in items
+        ],
+    }
+
+
+@bp.get("/positions/<path:slug>/history")
+def history_page(slug: str):
+    """Every version of a position, newest first, with what each changed."""
+    versions_or_404(slug)
+    items = history_items(slug)
+    page = render_template("history.html", slug=slug, items=items,
+                           current=knowledge_base().position(slug))  # fmt: skip
+    response = Response(page, content_type="text/html; charset=utf-8")
+    response.headers["Link"] = (
+        f'<{history_api_url(slug)}>; rel="alternate"; type="application/json"'
+    )
+    return response
+
+
+@bp.get("/api/positions/<path:slug>/history")
+def history_api(slug: str):
+    versions_or_404(slug)
+    return jsonify(history_json(slug, history_items(slug)))
+
+
+def pick_versions(slug: str) -> tuple[Version, Version]:
+    """The two versions ?from= and ?to= name (dates); by default the latest change."""
+    versions = versions_or_404(slug)
+    chosen = []
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            chosen.append(None)
+            continue
+        day = parse_day(raw)
+        if day is None:
+            abort(400, f"{name}: “{raw[:40]}” is not a date like 2026-11-26.")
+        version = version_on(versions, day.isoformat())
+        if version is None:
+            first = human_date(versions[0].date)
+            abort(404, f"{name}: this position did not exist on {human_date(day.isoformat())}; "
+                       f"its first recorded version is from {first}.")  # fmt: skip
+        chosen.append(version)
+    old, new = chosen
+    new = new or versions[-1]
+    if old is None:
+        earlier = [v for v in versions if v.date < new.date]
+        old = earlier[-1] if earlier else new
+    if old.date > new.date:
+        old, new = new, old
+    return old, new
+
+
+def comparison(slug: str) -> Comparison:
+    old, new = pick_versions(slug)
+    ledger = ledger_of(knowledge_base())
+    return compare(old, new, TextOf(ledger))
+
+
+class TextOf:
+    """Passage id → its wording, read from the ledger only when asked."""
+
+    def __init__(self, ledger) -> None:
+        self.ledger = ledger
+
+    def __getitem__(self, passage_id: str) -> str:
+        entry = self.ledger.get(passage_id)
+        return entry.text if entry else ""
+
+
+def comparison_json(slug: str, c: Comparison) -> dict:
+    def side(v: Version) -> dict:
+        return {"date": v.date, "status": v.status, "title": v.title, "summary": v.summary,
+                "topics": list(v.topics) if v.topics is not None else None,
+                "url": version_url(slug, v)}  # fmt: skip
+
+    return {
+        "slug": slug,
+        "from": side(c.old),
+        "to": side(c.new),
+        "changes": c.summary,
+        "history_url": history_url(slug),
+        "paragraphs": [
+            {
+                "change": p.change,
+                "old_id": p.old_id,
+                "new_id": p.new_id,
+                "heading": p.heading,
+                "anchor": p.anchor,
+                "cite_url": cite_url(p.new_id or p.old_id or ""),
+                "segments": segments_json(p.segments),
+            }  # fmt: skip
+            for p in c.paragraphs
+        ],
+    }
+
+
+@bp.get("/positions/<path:slug>/compare")
+def compare_page(slug: str):
+    """Two versions of a position, with inserted and deleted words marked."""
+    c = comparison(slug)
+    page = render_template("compare.html", slug=slug, c=c,
+                           current=knowledge_base().position(slug))  # fmt: skip
+    response = Response(page, content_type="text/html; charset=utf-8")
+    api = compare_api_url(slug, c.old.date, c.new.date)
+    response.headers["Link"] = f'<{api}>; rel="alternate"; type="application/json"'
+    return response
+
+
+@bp.get("/api/positions/<path:slug>/compare")
+def compare_api(slug: str):
+    return jsonify(comparison_json(slug, comparison(slug)))
+
+
+def latest_update(slug: str) -> HistoryItem | None:
+    """The position's latest version, for "Updated DATE — see all updates"."""
+    kb = knowledge_base()
+    if not full_history(ledger_of(kb), slug):
+        return None
+    items = history_items(slug)
+    return items[0] if items else None
 
 
 @dataclass(frozen=True)
@@ -246,4 +478,6 @@ def position_metadata(position: PositionRecord) -> PageMetadata:
 @bp.app_context_processor
 def cite_helpers() -> dict:
     return {"cite_controls": cite_controls, "passage_blocks": passage_blocks,
-            "position_metadata": position_metadata, "human_date": human_date}  # fmt: skip
+            "position_metadata": position_metadata, "human_date": human_date,
+            "latest_update": latest_update, "word_diff": word_diff,
+            "absent": absent}  # fmt: skip

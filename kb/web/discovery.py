@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, abort, jsonify, request
+from markupsafe import escape
 
+from kb.cite.catalogue import ledger_of
+from kb.cite.formats import human_date
+from kb.cite.history import HistoryItem, full_history, history_of
 from kb.index.records import PositionRecord
 from kb.index.store import IndexMissing
 from kb.limits import MAX_SUGGEST_CHARS
@@ -38,6 +42,7 @@ XML = "{http://www.w3.org/XML/1998/namespace}"
 FEED_ENTRIES = 50
 SHORT_NAME_MAX = 16  # the OpenSearch limit for ShortName
 SUGGESTIONS = 8
+FEED_CHANGES = 5  # the latest versions whose changes a feed entry lists
 
 
 def xml_document(tag: str, namespace: str, **attrs: str) -> ET.Element:
@@ -143,9 +148,36 @@ def build_feed(
         if record.summary:
             sub(entry, "summary", record.summary)
         # Relative links inside the body resolve against the site, not the feed reader.
-        content = sub(entry, "content", record.html, type="html")
+        changes = changes_html(kb, record.slug)
+        content = sub(entry, "content", changes + record.html, type="html")
         content.set(XML + "base", url)
     return xml_response(root, "application/atom+xml")
+
+
+def recent_changes(kb: KnowledgeBase, slug: str) -> tuple[HistoryItem, ...]:
+    """The position's latest versions, newest first (cached per index and ledger)."""
+    ledger = ledger_of(kb)
+    if not full_history(ledger, slug):
+        return ()
+    key = ("cite:history", slug, ledger.digest)
+    items = kb.cached(key, lambda: history_of(ledger, slug, kb.topic_labels()))
+    return items[:FEED_CHANGES]
+
+
+def change_line(item: HistoryItem) -> str:
+    """ "Updated 8 November 2026: 1 paragraph revised. Change note." (plain text)."""
+    note = f" {item.version.change_note}" if item.version.change_note else ""
+    return f"Updated {human_date(item.version.date)}: {item.changes}.{note}"
+
+
+def changes_html(kb: KnowledgeBase, slug: str) -> str:
+    """Each recent version's date, change note and what changed, before the body, so
+    people who follow a feed see what changed, not only that something did."""
+    items = recent_changes(kb, slug)
+    if not items:
+        return ""
+    lines = "".join(f"<li>{escape(change_line(item))}</li>" for item in items)
+    return f'<ul class="changes">{lines}</ul>\n'
 
 
 @bp.get("/feed.atom")

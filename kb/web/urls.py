@@ -36,6 +36,24 @@ def position_as_of_url(slug: str, as_of: str) -> str:
     return url_for("pages.position", slug=slug, as_of=as_of)
 
 
+def history_url(slug: str) -> str:
+    """Every recorded version of a position, newest first."""
+    return url_for("cite.history_page", slug=slug)
+
+
+def history_api_url(slug: str) -> str:
+    return url_for("cite.history_api", slug=slug)
+
+
+def compare_url(slug: str, old: str | None = None, new: str | None = None) -> str:
+    """Two versions of a position compared word by word (dates YYYY-MM-DD)."""
+    return url_for("cite.compare_page", slug=slug, **{"from": old, "to": new})
+
+
+def compare_api_url(slug: str, old: str | None = None, new: str | None = None) -> str:
+    return url_for("cite.compare_api", slug=slug, **{"from": old, "to": new})
+
+
 def quote_url(text: str | None = None) -> str:
     return url_for("cite.quote_page", text=text or None)
 
@@ -101,6 +119,8 @@ def init_app(app: Flask) -> None:
         cite_api_url=cite_api_url,
         position_as_of_url=position_as_of_url,
         quote_url=quote_url,
+        history_url=history_url,
+        compare_url=compare_url,
         topic_url=topic_url,
         search_url=search_url,
         positions_url=positions_url,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, redirect, request
 
+from kb.cite.catalogue import moved_to
 from kb.index.records import PositionRecord
 from kb.limits import MAX_ADDRESS_CHARS
 from kb.search.engine import SearchRequest
@@ -28,7 +29,14 @@ def get_position_or_404(slug: str) -> PositionRecord:
     """The stored record of a visible position, or a 404."""
     if len(slug) > MAX_ADDRESS_CHARS:
         abort(404, "No position has that address.")
-    record = knowledge_base().position(slug)
+    kb = knowledge_base()
+    record = kb.position(slug)
     if record is None:
+        target = moved_to(kb, slug)
+        if target and request.path.endswith(slug):
+            # A renamed position: the old address (page or API) leads to the new one.
+            query = request.query_string.decode("latin-1")
+            new = request.path[: -len(slug)] + target + (f"?{query}" if query else "")
+            abort(redirect(new, 301))
         abort(404, "No position has that address.")
     return record
