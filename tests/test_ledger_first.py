@@ -182,10 +182,12 @@ def test_a_damaged_ledger_line_exits_1_and_nothing_new_is_served(folders):
     folder, index_dir = folders
     assert index(folder, index_dir).exit_code == 0
     ledger = folder / LEDGER_FILE
-    ledger.write_text(ledger.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_text(text + "{not json\n", encoding="utf-8")
+    damaged = len(text.splitlines()) + 1
     unchanged = index(folder, index_dir)  # nothing to record: served, but still an error
     assert unchanged.exit_code == 1
-    assert f"{LEDGER_FILE}:5: line is not valid JSON" in unchanged.output
+    assert f"{LEDGER_FILE}:{damaged}: line is not valid JSON" in unchanged.output
     write_europe(folder, [*PARAGRAPHS, "A new closing paragraph."])
     result = index(folder, index_dir)
     assert result.exit_code == 1
