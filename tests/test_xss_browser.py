@@ -25,6 +25,7 @@ import pytest
 
 from app import create_app
 from kb.config import Settings
+from kb.content.slug import clean_slug
 from kb.indexing import reindex
 from tests.live_server import serve_in_thread
 
@@ -140,13 +141,17 @@ def hostile_site(tmp_path_factory):
     for number, start in enumerate(range(0, len(vectors), PER_POSITION)):
         text = position_text(number, vectors[start : start + PER_POSITION])
         (folder / f"hostile-{number}.md").write_text(text, encoding="utf-8")
-    (folder / "topics.yml").write_text(f"hostile: {yaml_text(vectors[0])}\n", encoding="utf-8")
+    # The topic list allows the hostile topic below, by its cleaned slug: a topic outside
+    # the list is an error, and that file would not be published at all.
+    topics = f"hostile: {yaml_text(vectors[0])}\n"
+    topics += f"{clean_slug(vectors[1])}: {yaml_text(vectors[1])}\n"
+    (folder / "topics.yml").write_text(topics, encoding="utf-8")
     bad_topics = f"---\ntitle: Bad topics\ntopics: [{yaml_text(vectors[1])}]\n---\nBody.\n"
     (folder / "bad-topics.md").write_text(bad_topics, encoding="utf-8")
     settings = {"KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(base / "search_index")}
     report = reindex(Settings.from_mapping(settings))
     # bad-topics.md is published too: its topic is cleaned to a slug (a warning) and the
-    # vector, kept as the topic's label, is shown on its pages.
+    # vector, the topic's label, is shown on its pages.
     assert len(report.added) == -(-len(vectors) // PER_POSITION) + 1, report.problems
     app = create_app({"TESTING": True, **settings})
     with serve_in_thread(app) as url:
