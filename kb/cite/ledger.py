@@ -86,12 +86,7 @@ class Entry:
         """Build from one parsed line; raises ValueError naming what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("expected a JSON object")
-        unknown = sorted(set(data) - set(FIELDS))
-        missing = [name for name in FIELDS if name not in data]
-        if unknown:
-            raise ValueError(f"unknown field '{unknown[0]}'")
-        if missing:
-            raise ValueError(f"missing field '{missing[0]}'")
+        _expect_keys(data, FIELDS)
         _expect(data, ("slug", "title", "heading", "anchor", "text", "html"), str, "text")
         _expect(data, ("ordinal", "revision"), int, "a whole number")
         if not is_passage_id(str(data["id"])):
@@ -150,12 +145,7 @@ class Version:
     @classmethod
     def from_json(cls, data: dict) -> Version:
         """Build from one parsed version line; raises ValueError naming what is wrong."""
-        unknown = sorted(set(data) - set(VERSION_FIELDS))
-        missing = [name for name in VERSION_FIELDS if name not in data]
-        if unknown:
-            raise ValueError(f"unknown field '{unknown[0]}'")
-        if missing:
-            raise ValueError(f"missing field '{missing[0]}'")
+        _expect_keys(data, VERSION_FIELDS)
         _expect(data, ("slug", "title", "change_note"), str, "text")
         if not _is_date(data["date"]):
             raise ValueError("date: expected a date like 2026-11-26")
@@ -189,6 +179,16 @@ def _is_version_passage(item: Any) -> bool:
         and all(isinstance(v, str) for v in item)
         and is_passage_id(item[0])
     )
+
+
+def _expect_keys(data: dict, names: tuple[str, ...]) -> None:
+    """Exactly the keys ``names``; raises ValueError naming the first unknown or missing."""
+    unknown = sorted(set(data) - set(names))
+    missing = [name for name in names if name not in data]
+    if unknown:
+        raise ValueError(f"unknown field '{unknown[0]}'")
+    if missing:
+        raise ValueError(f"missing field '{missing[0]}'")
 
 
 def _expect(data: dict, names: tuple[str, ...], kind: type, label: str) -> None:
