@@ -29,6 +29,12 @@ max_requests_jitter = 200
 # Trust X-Forwarded-* only from the local proxy (request.is_secure then sees HTTPS).
 forwarded_allow_ips = os.environ.get("KB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("KB_ACCESS_LOG", "-")
+# By default the access log keeps no client address and no query string: a search text
+# tied to an address is personal data about political opinions (see the README's "What is
+# stored"). Method, path, status, size and milliseconds are enough to run the site.
+access_log_format = os.environ.get(
+    "KB_ACCESS_LOG_FORMAT", '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+)
 errorlog = "-"
 loglevel = os.environ.get("KB_LOG_LEVEL", "info")
 proc_name = "positions"
