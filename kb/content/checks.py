@@ -30,8 +30,8 @@ from kb.content.loader import (
 )
 from kb.content.model import Problem, escape_name
 from kb.content.rules import Incumbents, Outcome, Summary, decide
-from kb.content.slug import file_slug
-from kb.content.validate import SLUG_RE, TOPIC_KEYS, once_per_key
+from kb.content.slug import clean_slug, file_slug
+from kb.content.validate import TOPIC_KEYS, once_per_key
 from kb.limits import MAX_FILE_BYTES
 
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
@@ -108,14 +108,17 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     result = load_file(path, root)
     sha = hashlib.sha256(data).hexdigest()
     local = [explain(p) for p in result.problems]
-    stem = file_slug(Path(result.path).name)
     try:
         if len(data) > MAX_FILE_BYTES:
             raise UnicodeDecodeError("utf-8", b"", 0, 1, "too large to inspect")
         text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return FileFacts(sha, result, local=tuple(local), declared_slug=_claimed(result, ""))
+    try:
         front = parse_front_matter(text)
-    except (UnicodeDecodeError, FrontMatterError):
-        return FileFacts(sha, result, local=tuple(local), declared_slug=stem)
+    except FrontMatterError:
+        declared = _claimed(result, _raw_slug(text))
+        return FileFacts(sha, result, local=tuple(local), declared_slug=declared)
     first = front.body_line
     body = front.body.splitlines()
     lines = tuple(text.splitlines())
@@ -124,10 +127,27 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     links = body_links(body, first)
     files = body_links(body, first, line_links)
     declared = front.values.get("slug")
-    declared = declared.strip() if isinstance(declared, str) and SLUG_RE.match(declared) else stem
+    declared = _claimed(result, declared if isinstance(declared, str) else "")
     return FileFacts(
         sha, result, lines, dict(front.lines), tuple(local), links, first, files, declared
     )
+
+
+RAW_SLUG_RE = re.compile(r"^slug:[ \t]*['\"]?([^'\"\n#]+)", re.MULTILINE)
+
+
+def _raw_slug(text: str) -> str:
+    """A ``slug:`` line of front matter that does not parse, read as plain text."""
+    head = text.split("\n---", 1)[0] if text.startswith("---") else ""
+    match = RAW_SLUG_RE.search(head)
+    return match.group(1).strip() if match else ""
+
+
+def _claimed(result: LoadResult, written: str) -> str:
+    """The address a file claims even when it has errors: its ``slug:`` cleaned as the
+    loader cleans it, else its file name's; so a broken file keeps the address, and the
+    citations, of its last good version."""
+    return clean_slug(written.strip()) if written.strip() else file_slug(Path(result.path).name)
 
 
 def read_for_check(path: Path, root: Path) -> bytes:
@@ -148,7 +168,10 @@ def summarize(fact: FileFacts) -> Summary:
     """What the folder-wide rules need of one freshly read file."""
     position = fact.result.position
     if fact.result.intro is not None:
-        return Summary(fact.path, None, local=fact.local, file_links=fact.file_links, intro=True)
+        return Summary(
+            fact.path, None, local=fact.local, links=fact.links, file_links=fact.file_links,
+            intro=True,
+        )  # fmt: skip
     if position is None:
         return Summary(
             fact.path, None, claimed=fact.declared_slug, local=fact.local,

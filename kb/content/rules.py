@@ -185,18 +185,24 @@ def _settle_slugs(
 
 
 def _winner(slug: str, group: list[Summary], incumbents: Incumbents) -> Summary:
-    """The file whose name is the slug; else the one published under it; else the first."""
+    """The file whose name is the slug; else the one published under it; else the first.
+
+    Among several files whose names give the slug (``Economy/Overview.md`` and
+    ``Health/Overview.md``), the one already published keeps it, so a newcomer never
+    takes a published address.
+    """
     named = [f for f in group if f.stem == slug]
-    if named:
-        return named[0]
+    return _incumbent(slug, named or group, incumbents) or (named or group)[0]
+
+
+def _incumbent(slug: str, group: list[Summary], incumbents: Incumbents) -> Summary | None:
+    """The file published under ``slug`` now: the live index's, else the ledger's."""
     live = [f for f in group if incumbents.by_path.get(f.path) == slug]
     if live:
         return live[0]
     recorded = incumbents.ledger.get(slug, frozenset())
     overlap = max(group, key=lambda f: len(f.passage_ids & recorded))
-    if overlap.passage_ids & recorded:
-        return overlap
-    return group[0]
+    return overlap if overlap.passage_ids & recorded else None
 
 
 def _title_problems(files: list[Summary]) -> list[Problem]:
@@ -255,7 +261,7 @@ def _file_link_problems(files: list[Summary]) -> list[Problem]:
                     "the web instead, or copy the file into the folder"
                 )
             else:
-                hint = did_you_mean(link.path, paths.values()) or (
+                hint = _sibling_hint(link.path, paths.values()) or (
                     "fix the file name in the link or remove the link"
                 )
                 message = f"link to {href} goes nowhere: there is no file {link.path}; {hint}"
@@ -278,6 +284,14 @@ def _target_problem(
             "warning",
         )
     return None
+
+
+def _sibling_hint(path: str, paths: Iterable[str]) -> str:
+    """'did you mean …?' naming a file in the same folder whose name is close."""
+    wanted = PurePosixPath(path)
+    siblings = {PurePosixPath(p).name: p for p in paths if PurePosixPath(p).parent == wanted.parent}
+    close = difflib.get_close_matches(wanted.name, sorted(siblings), n=1, cutoff=0.75)
+    return f"did you mean '{siblings[close[0]]}'?" if close else ""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -49,6 +49,7 @@ class IndexReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # skipped, last good version taken off
     skipped: list[str] = field(default_factory=list)  # files with errors
     kept: list[str] = field(default_factory=list)  # skipped, last good version still live
     # skipped files that were published (path → slug) and now are not on the site at all
@@ -63,7 +64,7 @@ class IndexReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed) or self.rebuilt
+        return bool(self.added or self.updated or self.removed or self.dropped) or self.rebuilt
 
     @property
     def failed(self) -> bool:
@@ -92,6 +93,8 @@ class IndexReport:
 
     def _skipped_line(self, path: str) -> str:
         errors = sum(p.is_error and p.path == path for p in self.problems)
+        if not errors:
+            return f"skipped {path}: nothing to publish in it (flask kb check says why)"
         if path in self.kept:
             fate = "its last good version stays on the site"
         elif path in self.withheld:
@@ -119,10 +122,10 @@ def file_hash(path: Path, root: Path) -> str:
     return content_digest(path, root)
 
 
-def intro_documents(intro: TopicIntro) -> Iterable[dict]:
+def intro_documents(intro: TopicIntro | IntroRecord) -> Iterable[dict]:
     """A folder's introduction: one stored document, found by its topic, never searched."""
-    record = IntroRecord.of(intro)
-    yield {"key": f"intro:{intro.path}", "kind": "intro", "path": intro.path,
+    record = intro if isinstance(intro, IntroRecord) else IntroRecord.of(intro)
+    yield {"key": f"intro:{record.path}", "kind": "intro", "path": record.path,
            "record": json.dumps(record.to_json())}  # fmt: skip
 
 
@@ -138,8 +141,9 @@ def position_from_record(record: PositionRecord) -> Position:
         slug=record.slug, title=record.title, summary=record.summary,
         topics=tuple(record.topics), status=record.status, updated=updated,
         authors=tuple(record.authors), body="", path=record.path,
-        related=tuple(record.related), html=record.html,
-        headings=tuple(record.headings), passages=passages,
+        related=tuple(record.related), change_note=record.change_note, html=record.html,
+        headings=tuple(record.headings), passages=passages, topic_labels=record.topic_labels,
+        aliases=record.aliases, summary_derived=record.summary_derived,
     )  # fmt: skip
 
 
@@ -249,7 +253,7 @@ def update_index(
                 _incremental(run, revision, manifest)
         except PublishRefused as exc:
             report.refused, report.revision = str(exc), revision
-            report.added, report.updated, report.removed = [], [], []
+            report.added, report.updated, report.removed, report.dropped = [], [], [], []
         if before_publish and report.revision and not report.refused and not report.changed:
             before_publish(Generation(index_dir / report.revision, report, live=True))
     report.seconds = time.monotonic() - started
@@ -348,11 +352,13 @@ def _keepable(
 
     Not when a publishable file now takes that slug (it won the address).
     """
-    taken = {summaries[path].slug for path in outcome.publishable}
+    taken = {summaries[path].slug for path in outcome.publishable} - {None, ""}
     return {
         path: live[path]["slug"]
         for path in sorted(summaries)
-        if path not in outcome.publishable and path in live and live[path]["slug"] not in taken
+        if path not in outcome.publishable
+        and path in live
+        and live[path]["slug"] not in taken  # an introduction's None is never taken
     }
 
 
@@ -423,8 +429,8 @@ def _full_build(run: _Run, live_revision: str | None, live: store.Manifest | Non
                     expected += 1
                 entries[fact.path] = _entry(files[fact.path][1], summaries[fact.path])
                 report.added.append(fact.path)
-            for position in carried.values():
-                for doc in documents(position):
+            for docs in carried.values():
+                for doc in docs:
                     writer.add_document(**doc)
                     expected += 1
             writer.commit()
@@ -436,8 +442,11 @@ def _full_build(run: _Run, live_revision: str | None, live: store.Manifest | Non
     report.revision = folder.name
 
 
-def _carry_over(index_dir: Path, revision: str | None, kept: Mapping[str, str]) -> dict:
-    """Path → last good Position of each kept file, read from the live generation.
+def _carry_over(
+    index_dir: Path, revision: str | None, kept: Mapping[str, str]
+) -> dict[str, list[dict]]:
+    """Path → the documents of each kept file's last good version (a position or a
+    folder introduction), read from the live generation.
 
     A generation that cannot be read gives nothing: those files stay off the site.
     """
@@ -451,15 +460,24 @@ def _carry_over(index_dir: Path, revision: str | None, kept: Mapping[str, str]) 
     try:
         with ix.searcher() as searcher:
             for path in kept:
-                fields = searcher.document(kind="position", path=path)
                 try:
-                    record = PositionRecord.from_json(json.loads(fields["record"]))
-                    carried[path] = position_from_record(record)
+                    carried[path] = _last_good(searcher, path)
                 except (TypeError, KeyError, ValueError):
                     continue  # written by another version: not carried over
     finally:
         ix.close()
     return carried
+
+
+def _last_good(searcher, path: str) -> list[dict]:
+    """The documents of ``path`` as the live generation holds them; raises TypeError,
+    KeyError or ValueError when there is none or it was written by another version."""
+    intro = searcher.document(kind="intro", path=path)
+    if intro is not None:
+        return list(intro_documents(IntroRecord.from_json(json.loads(intro["record"]))))
+    fields = searcher.document(kind="position", path=path)
+    record = PositionRecord.from_json(json.loads(fields["record"]))
+    return list(documents(position_from_record(record)))
 
 
 def file_documents(fact: FileFacts) -> Iterable[dict]:
@@ -550,6 +568,7 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     fresh = [facts[path] for path in new if facts[path].result.publishable]
     # A rejected file whose address another file won: its old version must go too.
     dropped = [path for path in report.skipped if path in known and path not in kept]
+    report.dropped = dropped
     if not fresh and not removed and not dropped:
         return  # nothing to publish: the live generation already shows the right versions
     entries = {path: entry for path, entry in known.items() if path in files}

@@ -114,7 +114,8 @@ def opensearch_suggest():
     typed = " ".join(request.args.get("q", "").split())[:MAX_SUGGEST_CHARS]
     found = knowledge_base().suggest(typed, SUGGESTIONS)
     stem = typed.rsplit(" ", 1)[0] + " " if " " in typed else ""
-    completions = [meta.title for meta in found.titles]
+    # Titles, then whole phrases ("climate change"), then the last word completed.
+    completions = [meta.title for meta in found.titles] + list(found.phrases)
     completions += [stem + word for word in found.words]
     response = jsonify([typed, unique_ignoring_case(completions)[:SUGGESTIONS]])
     response.mimetype = "application/x-suggestions+json"

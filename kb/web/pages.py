@@ -63,7 +63,8 @@ def search():
     found = knowledge_base().search(req) if (req.q.strip() or req.topics) else None
     count_search(found)
     ways = way_on(req, found) if found is not None and not found.total else None
-    html = render_template("search.html", req=req, found=found, way_on=ways)
+    spell = None if req.correct else "off"  # kept on every link once "Search instead" was chosen
+    html = render_template("search.html", req=req, found=found, way_on=ways, spell=spell)
     return with_json_twin(html, url_for("api.search", **request.args.to_dict(flat=False)))
 
 
