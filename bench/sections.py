@@ -12,7 +12,7 @@ import statistics
 import string
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bench import fts5_baseline as fts5
 from bench.system import dir_size_mb, latency_summary, run_child
@@ -163,12 +163,15 @@ def incremental(corpus: Corpus, count: int, seed: int) -> dict:
     rows of those files, then search on an already open connection.
     """
     from kb.config import Settings
+    from kb.content.slug import is_intro
     from kb.indexing import reindex
     from kb.search.engine import SearchRequest
     from kb.service import KnowledgeBase
 
     rng = random.Random(seed + count)
-    targets = rng.sample(corpus.indexed, min(count, len(corpus.indexed)))
+    # Folder introductions (README.md, _index.md) are shown on topic pages, never searched.
+    editable = [path for path in corpus.indexed if not is_intro(PurePosixPath(path).name)]
+    targets = rng.sample(editable, min(count, len(editable)))
     settings = Settings.from_mapping(corpus.settings_mapping())
     kb = KnowledgeBase(settings)
     kb.search(SearchRequest(q="warm up"))

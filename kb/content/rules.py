@@ -191,6 +191,8 @@ def _winner(slug: str, group: list[Summary], incumbents: Incumbents) -> Summary:
     ``Health/Overview.md``), the one already published keeps it, so a newcomer never
     takes a published address.
     """
+    if len(group) == 1:
+        return group[0]  # no contest (and file names are slow to fold: skip them)
     named = [f for f in group if f.stem == slug]
     return _incumbent(slug, named or group, incumbents) or (named or group)[0]
 
