@@ -5,12 +5,14 @@ index keeps serving, and nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
 import shutil
 import subprocess
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -436,3 +438,39 @@ def test_threads_opening_the_index_at_once_all_get_it(site):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(lambda _: search(), range(8))) == [1] * 8
+
+
+def test_a_generation_pruned_while_a_reader_opens_it_leaves_no_file_open(
+    write_position, positions_dir, index_dir
+):
+    """An indexer prunes old generations while a server thread may be opening one. If a
+    segment is gone half-way through, the segments already opened are closed at once,
+    not left to the garbage collector (a ResourceWarning, and a failed suite)."""
+    from kb.index.reader import IndexReader, IndexUnreadable
+
+    write_position("europe", "Our closest partners.")
+    build.update_index(positions_dir, index_dir)
+    write_position("climate", "Net zero.")
+    build.update_index(positions_dir, index_dir)  # a second segment
+    revision = store.current_revision(index_dir)
+    folder = index_dir / revision
+    segments = sorted({p.name.split(".")[0] for p in folder.glob("*.trm")})
+    assert len(segments) == 2
+    reader = IndexReader(index_dir)
+    storage = reader._storage(revision)
+    last = f"{segments[-1]}.trm"  # opened when the segment's reader is made
+    os.close(storage.held.pop(last))  # pruned before it was pinned
+    (folder / last).unlink()
+    with _no_resource_warnings():
+        with pytest.raises(IndexUnreadable):
+            reader._open(revision)
+        gc.collect()
+
+
+@contextlib.contextmanager
+def _no_resource_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        yield
+    leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaked == []

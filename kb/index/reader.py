@@ -14,6 +14,8 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +46,20 @@ class IndexUnreadable(IndexMissing):
 class PinnedStorage(FileStorage):
     """A generation folder whose files stay readable after they are deleted.
 
-    Every file is held open from the moment the process opens the generation; once a
-    file's name is gone it is reopened through /proc/self/fd, a fresh handle onto the
-    same data. The handles close when the last searcher using the storage is gone.
+    Every file is held open from the moment the process opens the generation, and read
+    through /proc/self/fd: a fresh handle onto the same data, whether or not its name
+    still exists (an indexer prunes old generations while readers may be opening them).
+    The handles close when the last searcher using the storage is gone.
+
+    Whoosh opens a multi-segment reader file by file and, if one fails, leaves the ones
+    it opened to the garbage collector; ``opening()`` collects the files a thread opens,
+    so a failed open can close them.
     """
 
     def __init__(self, folder: Path) -> None:
         super().__init__(str(folder), readonly=True)
         self.held: dict[str, int] = {}
+        self._opening = threading.local()
         weakref.finalize(self, _close_all, self.held)
         for name in os.listdir(folder):
             if not name.endswith("LOCK"):
@@ -61,10 +69,30 @@ class PinnedStorage(FileStorage):
         return super().list() or list(self.held)
 
     def _fpath(self, fname: str) -> str:
-        path = super()._fpath(fname)
-        if fname in self.held and not os.path.exists(path) and PROC_FD.is_dir():
+        if fname in self.held and PROC_FD.is_dir():
             return str(PROC_FD / str(self.held[fname]))
-        return path
+        return super()._fpath(fname)
+
+    def open_file(self, name: str, **kwargs):
+        handle = super().open_file(name, **kwargs)
+        opened = getattr(self._opening, "files", None)
+        if opened is not None:
+            opened.append(handle)
+        return handle
+
+    @contextmanager
+    def opening(self) -> Iterator[None]:
+        """Close every file this thread opened in the block if the block fails."""
+        self._opening.files = []
+        try:
+            yield
+        except BaseException:
+            for handle in self._opening.files:
+                if not handle.is_closed:
+                    handle.close()
+            raise
+        finally:
+            self._opening.files = None
 
 
 def _close_all(held: dict[str, int]) -> None:
@@ -151,7 +179,9 @@ class IndexReader:
 
     def _open(self, revision: str) -> Searcher:
         try:
-            return whoosh_index.FileIndex(self._storage(revision)).searcher()
+            storage = self._storage(revision)
+            with storage.opening():
+                return whoosh_index.FileIndex(storage).searcher()
         except (OSError, ValueError, KeyError, whoosh_index.IndexError) as exc:
             raise IndexUnreadable(f"search index {revision} cannot be opened: {exc}") from exc
 
