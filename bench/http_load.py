@@ -119,26 +119,31 @@ class QueryFeed:
             return next(self._cycle)
 
 
+def timed_search(conn: http.client.HTTPConnection, query: str) -> float | None:
+    """Seconds one /api/search took over ``conn``, or None when it failed (the connection
+    is then closed, and reopens on the next request)."""
+    started = time.perf_counter()
+    try:
+        conn.request("GET", f"/api/search?q={quote(query)}")
+        response = conn.getresponse()
+        response.read()
+        ok = response.status == 200
+    except (OSError, http.client.HTTPException):
+        ok = False
+        conn.close()
+    return time.perf_counter() - started if ok else None
+
+
 def _client(port: int, feed: QueryFeed, deadline: float, out: dict) -> None:
     """One closed-loop client: request, wait for the answer, repeat until the deadline."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     latencies, errors = [], 0
     while time.perf_counter() < deadline:
-        path = f"/api/search?q={quote(feed.next())}"
-        started = time.perf_counter()
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            ok = False
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-        if ok:
-            latencies.append(time.perf_counter() - started)
-        else:
+        took = timed_search(conn, feed.next())
+        if took is None:
             errors += 1
+        else:
+            latencies.append(took)
     conn.close()
     out["latencies"], out["errors"] = latencies, errors
 

@@ -16,9 +16,8 @@ import shutil
 import threading
 import time
 from datetime import date
-from urllib.parse import quote
 
-from bench.http_load import REQUEST_TIMEOUT, QueryFeed, Server, gunicorn, warm_up
+from bench.http_load import REQUEST_TIMEOUT, QueryFeed, Server, gunicorn, timed_search, warm_up
 from bench.system import latency_summary
 from bench.workspace import WORK, Corpus
 
@@ -41,21 +40,11 @@ def _alternating_client(servers: dict[str, Server], feeds: dict[str, QueryFeed],
     while time.perf_counter() < deadline:
         order.reverse()
         for name in order:
-            conn = conns[name]
-            path = f"/api/search?q={quote(feeds[name].next())}"
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-            if ok:
-                latencies[name].append(time.perf_counter() - started)
-            else:
+            took = timed_search(conns[name], feeds[name].next())
+            if took is None:
                 errors[name] += 1
+            else:
+                latencies[name].append(took)
     for conn in conns.values():
         conn.close()
     out["latencies"], out["errors"] = latencies, errors
