@@ -10,7 +10,6 @@ import errno
 import gc
 import os
 import shutil
-import subprocess
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from kb.cite.ledger import LEDGER_FILE, read_ledger
 from kb.index import build, store
 from kb.web.errors import MISSING_INDEX
 from tests.live_server import raw_get, run_gunicorn
+from tests.tmpfs import mounted_tmpfs
 
 NO_SPACE = "Error: could not write the index: [Errno 28] No space left on device\n"
 # Closing a failed writer's files can fail on the same full disk: Python closes them when
@@ -171,20 +171,8 @@ def test_after_a_full_disk_the_next_run_catches_up(site, positions_dir, index_di
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 2 MB tmpfs for the index (root only); skipped where mounting is refused."""
-    folder = tmp_path / "small_disk"
-    folder.mkdir()
-    mount = ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)]
-    try:
-        done = subprocess.run(mount, capture_output=True, text=True, timeout=10)
-    except OSError as exc:
-        pytest.skip(f"cannot mount a tmpfs ({exc}); the simulated full disk covers this")
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs ({done.stderr.strip()}); simulated full disk covers it")
-    yield folder / "search_index"
-    gc.collect()  # close the index files the test's apps still hold open
-    done = subprocess.run(["umount", str(folder)], capture_output=True, timeout=10)
-    if done.returncode != 0:  # still busy: detach now, freed when the last file closes
-        subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=10)
+    with mounted_tmpfs(tmp_path / "small_disk", "2m", covered_by="the simulated full disk") as disk:
+        yield disk / "search_index"
 
 
 @FILES_CLOSED_LATE

@@ -21,6 +21,7 @@ from kb.insights.counter import SearchCounter, utc_today
 from kb.insights.report import new_position_command, read_report
 from kb.insights.store import DB_FILE, InsightsStore, Tally
 from kb.web.insights import EXTENSION
+from tests.tmpfs import mounted_tmpfs
 
 TODAY = date(2026, 11, 30)
 EUROPE = "Britain's future is bound up with that of our European neighbours."
@@ -343,16 +344,7 @@ def test_a_database_error_never_breaks_a_search(site, monkeypatch, caplog):
 def tiny_disk(request, tmp_path):
     """A real 64 KB tmpfs (root only), full or mounted read-only; skipped where mounting
     is refused. Its ``insights`` folder exists; the counts file cannot be written."""
-    folder = tmp_path / "tiny_disk"
-    folder.mkdir()
-    mount = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)]
-    try:
-        done = subprocess.run(mount, capture_output=True, text=True, timeout=10)
-    except OSError as exc:
-        pytest.skip(f"cannot mount a tmpfs ({exc}); the simulated errors cover this")
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs ({done.stderr.strip()}); simulated errors cover it")
-    try:
+    with mounted_tmpfs(tmp_path / "tiny_disk", "64k", covered_by="the simulated errors") as folder:
         (folder / "insights").mkdir()
         if request.param == "read-only":
             remount = ["mount", "-o", "remount,ro", str(folder)]
@@ -360,8 +352,6 @@ def tiny_disk(request, tmp_path):
         else:
             fill(folder / "filler")
         yield folder, request.param
-    finally:
-        subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=10)
 
 
 def fill(path: Path) -> None:
