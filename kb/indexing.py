@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kb.cite.ledger import ledger_problems, read_ledger
-from kb.cite.publish import before_publish, current_ids
+from kb.cite.ledger import ledger_problems
+from kb.cite.publish import LedgerSnapshot, before_publish, recorded_ids
 from kb.config import Settings
 from kb.content.checks import FileFacts, check
 from kb.content.model import Problem
@@ -22,8 +22,8 @@ from kb.index.build import IndexReport, Progress, live_slugs, update_index
 
 def incumbents(settings: Settings) -> Incumbents:
     """Who publishes what now: the live index's manifest, and the citation ledger."""
-    ledger = read_ledger(settings.positions_dir)
-    return Incumbents(by_path=live_slugs(settings.index_dir), ledger=current_ids(ledger))
+    ledger = recorded_ids(settings.positions_dir)
+    return Incumbents(by_path=live_slugs(settings.index_dir), ledger=ledger)
 
 
 def reindex(
@@ -39,8 +39,8 @@ def reindex(
     The preview passes ``record_citations_too=False``: wordings saved while editing
     were never published, so they must not enter the committed ledger.
     """
-    ledger = read_ledger(settings.positions_dir)
-    record = before_publish(settings.positions_dir, settings.index_dir, read=ledger)
+    snapshot = LedgerSnapshot.read(settings.positions_dir)
+    record = before_publish(settings.positions_dir, settings.index_dir, snapshot=snapshot)
     return update_index(
         settings.positions_dir,
         settings.index_dir,
@@ -48,7 +48,7 @@ def reindex(
         progress=progress,
         lock_wait=lock_wait,
         before_publish=record if record_citations_too else None,
-        ledger_ids=current_ids(ledger),
+        ledger_ids=recorded_ids(settings.positions_dir, snapshot),
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from kb.index.reader import IndexReader
 from kb.index.run import all_records
 from kb.search.engine import SearchRequest, search
 from kb.search.synonyms import build_synonyms
+from tests.file_audit import FileAudit
 
 
 def found(index_dir, q: str) -> list[str]:
@@ -232,3 +235,41 @@ def test_no_progress_bar_for_short_runs_or_when_not_a_terminal(stream, total):
         for done in range(1, total + 1):
             progress(done, total)
     assert stream.getvalue() == ""
+
+
+def _age(folder, seconds: int = 3600) -> None:
+    """Date every file back, as files that have not been touched for a while are."""
+    for path in folder.rglob("*.md"):
+        info = path.stat()
+        past = info.st_mtime_ns - seconds * 10**9
+        os.utime(path, ns=(past, past))
+
+
+def test_files_whose_size_and_times_are_unchanged_are_not_read(
+    write_position, positions_dir, index_dir
+):
+    for name in ("a", "b", "c"):
+        write_position(name, f"Text {name}.")
+    _age(positions_dir)
+    update_index(positions_dir, index_dir)
+    write_position("b", "Changed text.")
+    update_index(positions_dir, index_dir)  # records a and c as seen, with their times
+    with FileAudit().recording() as audit:
+        report = update_index(positions_dir, index_dir)
+    read = sorted(Path(p).name for p in audit.paths if p.endswith(".md"))
+    assert (report.changed, read) == (False, ["b.md"])  # b changed too recently to trust
+
+
+def test_a_same_size_rewrite_with_its_old_time_put_back_is_noticed(
+    write_position, positions_dir, index_dir
+):
+    path = write_position("a", "Text one.")
+    _age(positions_dir)
+    update_index(positions_dir, index_dir)
+    before = path.stat()
+    write_position("a", "Text two.")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` or rsync would
+    assert path.stat().st_size == before.st_size
+    report = update_index(positions_dir, index_dir)
+    assert report.updated == ["a.md"]
+    assert found(index_dir, "two") == ["a"]

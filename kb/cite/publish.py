@@ -21,7 +21,8 @@ from datetime import date
 from pathlib import Path
 
 from kb.cite.history import record_publication
-from kb.cite.ledger import LEDGER_FILE, Ledger, read_ledger
+from kb.cite.ledger import LEDGER_FILE, Ledger, LedgerUpdate, read_ledger
+from kb.cite.ledger_lines import LedgerLines
 from kb.content.model import Problem
 from kb.index.build import Generation, PublishRefused
 from kb.index.records import PositionRecord
@@ -48,29 +49,113 @@ def current_ids(ledger: Ledger) -> dict[str, frozenset[str]]:
     return {slug: frozenset(ids) for slug, ids in found.items()}
 
 
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """The ledger file's bytes as read, and its keyed lines (None: not as we write them)."""
+
+    data: bytes | None
+    lines: LedgerLines | None
+
+    @classmethod
+    def read(cls, positions_dir: Path) -> LedgerSnapshot:
+        try:
+            data = (positions_dir / LEDGER_FILE).read_bytes()
+        except OSError:
+            return cls(None, None)
+        return cls(data, LedgerLines.split(data))
+
+    def lines_if_still(self, data: bytes) -> LedgerLines | None:
+        """The keyed lines of ``data``: these, when the file has not changed since."""
+        return self.lines if data == self.data else LedgerLines.split(data)
+
+
+def recorded_ids(
+    positions_dir: Path, snapshot: LedgerSnapshot | None = None
+) -> dict[str, frozenset[str]]:
+    """Slug → ids of the passages the ledger records as current: read off its lines when
+    the indexer wrote them (fast), else from the whole ledger parsed."""
+    lines = (snapshot or LedgerSnapshot.read(positions_dir)).lines
+    return lines.current_ids() if lines else current_ids(read_ledger(positions_dir))
+
+
 def before_publish(
-    positions_dir: Path, index_dir: Path, today: date | None = None, read: Ledger | None = None
+    positions_dir: Path,
+    index_dir: Path,
+    today: date | None = None,
+    read: Ledger | None = None,
+    snapshot: LedgerSnapshot | None = None,
 ):
     """The indexer's ``before_publish`` step: record, or refuse the generation.
 
-    ``read`` is the ledger as read moments ago, reused when the file is unchanged since:
-    parsing a large ledger takes seconds.
+    ``read`` (parsed) and ``snapshot`` (keyed lines) are the ledger as read moments ago,
+    reused when the file is unchanged since: parsing a large ledger takes seconds. A
+    generation made from the live one by changing a few positions, when the ledger
+    matched the live one, records only those.
     """
+    ledger_path = positions_dir / LEDGER_FILE
 
     def record(generation: Generation) -> None:
-        report = generation.report
-        served = generation.records()
-        held = set(report.withheld.values()) - {record.slug for record in served}
-        recorded = record_citations(
-            positions_dir, index_dir, generation.revision, served, held, today, read
-        )
-        report.problems.extend(recorded.problems)
-        report.notes.extend(recorded.notes)
-        report.ledger_ok = not any(problem.is_error for problem in recorded.problems)
-        if recorded.blocked and not generation.live:
-            raise PublishRefused(recorded.blocked)
+        remove_leftovers(positions_dir, LEDGER_FILE)  # of a run killed while writing it
+        if _read_stamp(index_dir) == _stamp(generation.revision, ledger_path):
+            return  # recorded already, and the ledger is untouched since
+        recorded = None
+        if generation.base and _read_stamp(index_dir) == _stamp(generation.base, ledger_path):
+            recorded = record_changes(positions_dir, index_dir, generation, today, snapshot)
+        if recorded is None:
+            report = generation.report
+            served = generation.records()
+            held = set(report.withheld.values()) - {record.slug for record in served}
+            recorded = record_citations(
+                positions_dir, index_dir, generation.revision, served, held, today, read
+            )
+        _report(generation, recorded)
 
     return record
+
+
+def _report(generation: Generation, recorded: Recorded) -> None:
+    report = generation.report
+    report.problems.extend(recorded.problems)
+    report.notes.extend(recorded.notes)
+    report.ledger_ok = not any(problem.is_error for problem in recorded.problems)
+    if recorded.blocked and not generation.live:
+        raise PublishRefused(recorded.blocked)
+
+
+def record_changes(
+    positions_dir: Path,
+    index_dir: Path,
+    generation: Generation,
+    today: date | None = None,
+    snapshot: LedgerSnapshot | None = None,
+) -> Recorded | None:
+    """Record only the positions ``generation`` changed, splicing their lines into the
+    ledger; None when the ledger's lines are not as the indexer writes them.
+
+    Valid only when the ledger matched ``generation.base``: the other positions are
+    published as they were then, so their lines stand.
+    """
+    ledger_path = positions_dir / LEDGER_FILE
+    try:
+        data = ledger_path.read_bytes()
+    except OSError:
+        return None
+    lines = (snapshot or LedgerSnapshot(None, None)).lines_if_still(data)
+    if lines is None:
+        return None
+    slugs = set(generation.touched) | set(generation.report.withheld.values())
+    served = generation.records(slugs)
+    held = set(generation.report.withheld.values()) - {record.slug for record in served}
+    ledger = lines.ledger_of(slugs)
+    if ledger.problems:
+        return None
+    update = record_publication(ledger, served, today or date.today(), kept=frozenset(held))
+    text, outcome = lines.spliced(slugs, update), Recorded()
+    if text != data:
+        outcome = _write(positions_dir, text, update, outcome, merged=False)
+    if not outcome.blocked:
+        write_atomic(index_dir / STAMP_FILE, _stamp(generation.revision, ledger_path))
+    return outcome
 
 
 def record_citations(
@@ -148,10 +233,18 @@ def _record(
         line = ledger.problems[0].line if ledger.problems else 1
         outcome.problems.append(Problem(LEDGER_FILE, line, outcome.blocked))
         return outcome
-    text = update.text()
-    unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == ledger.digest
-    if unchanged or (not ledger.exists and not update.entries):
+    text = update.text().encode("utf-8")
+    if hashlib.sha256(text).hexdigest() == ledger.digest:
         return outcome
+    if not ledger.exists and not update.entries:
+        return outcome
+    return _write(positions_dir, text, update, outcome, merged=ledger.conflicted)
+
+
+def _write(
+    positions_dir: Path, text: bytes, update: LedgerUpdate, outcome: Recorded, merged: bool
+) -> Recorded:
+    """Write the ledger's new ``text``; a failure blocks the generation."""
     try:
         write_atomic(positions_dir / LEDGER_FILE, text)
     except OSError as exc:
@@ -159,7 +252,7 @@ def _record(
         message = f"{outcome.blocked}; free some space or check the folder's permissions"
         outcome.problems.append(Problem(LEDGER_FILE, 1, message))
         return outcome
-    if ledger.conflicted:
+    if merged:
         outcome.notes.append(f"citation ledger: merged both sides of the conflict in {LEDGER_FILE}")
     outcome.notes.append(update.summary())
     return outcome

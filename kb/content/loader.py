@@ -446,17 +446,18 @@ def position_files(root: Path) -> list[Path]:
 
     Symlinks and other non-regular entries are listed too (never followed into folders),
     so that loading can report why they are not read rather than skip them in silence.
+    Hidden and ``_`` folders are not walked at all (a ``.git`` folder holds thousands).
     """
-
-    def visible(path: Path) -> bool:
-        *folders, name = path.relative_to(root).parts
-        hidden = any(part.startswith((".", "_")) for part in folders)
-        return not hidden and (not name.startswith((".", "_")) or is_intro(name))  # _index.md
-
-    def candidate(path: Path) -> bool:
-        return path.is_symlink() or not path.is_dir()
-
-    return sorted(p for p in root.rglob("*.md") if candidate(p) and visible(p))
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [name for name in dirs if not name.startswith((".", "_"))]
+        here = Path(folder)
+        linked = [name for name in dirs if name.endswith(".md") and (here / name).is_symlink()]
+        for name in names + linked:
+            visible = not name.startswith((".", "_")) or is_intro(name)  # _index.md
+            if name.endswith(".md") and visible:
+                found.append(here / name)
+    return sorted(found)
 
 
 def load_folder(root: Path) -> Collection:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
@@ -39,6 +41,7 @@ from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 200  # files; below this, starting processes costs more than it saves
+STAT_TRUST_NS = 2_000_000_000  # a file changed this recently may change again unseen
 
 
 @dataclass
@@ -188,22 +191,36 @@ class PublishRefused(Exception):
 @dataclass(frozen=True)
 class Generation:
     """A complete generation handed to ``before_publish``: about to go live, or (when
-    nothing changed) the one already live."""
+    nothing changed) the one already live.
+
+    A generation made from the live one by an incremental run names it as its ``base``,
+    and ``touched`` names every slug whose positions it added, changed or removed: the
+    others are published exactly as in the base.
+    """
 
     folder: Path
     report: IndexReport
     live: bool
+    base: str | None = None
+    touched: frozenset[str] = frozenset()
 
     @property
     def revision(self) -> str:
         return self.folder.name
 
-    def records(self) -> list[PositionRecord]:
-        """Every position record in this generation, drafts included."""
+    def records(self, slugs: Iterable[str] | None = None) -> list[PositionRecord]:
+        """Every position record in this generation, drafts included; only those of
+        ``slugs`` when given."""
         ix = whoosh_index.open_dir(str(self.folder))
         try:
             with ix.searcher() as searcher:
-                return all_records(searcher, include_drafts=True)
+                if slugs is None:
+                    return all_records(searcher, include_drafts=True)
+                return [
+                    PositionRecord.from_json(json.loads(fields["record"]))
+                    for slug in sorted(set(slugs))
+                    for fields in searcher.documents(kind="position", slug=slug)
+                ]
         finally:
             ix.close()
 
@@ -282,18 +299,52 @@ def _manifest(index_dir: Path, revision: str | None) -> store.Manifest | None:
         return None
 
 
-def _scan(positions_dir: Path) -> dict[str, tuple[Path, str]]:
-    """Path → (file, content hash) for every position file that exists right now."""
+class Scanned(NamedTuple):
+    """A position file as found: where it is, its content hash, and the ``stat`` facts
+    that let the next run trust that hash without reading the file (None: read it)."""
+
+    file: Path
+    sha: str
+    stat: list[int] | None = None
+
+
+def _scan(positions_dir: Path, manifest: store.Manifest | None = None) -> dict[str, Scanned]:
+    """Path → what was found, for every position file that exists right now.
+
+    A file whose size, times and inode are those the manifest recorded is not read
+    again (as git does), unless it changed so soon before that run that a second edit
+    could have kept its times: those are hashed until they are old enough to trust.
+    """
+    # A kept file is in both: its rejected entry is the newer sight of it.
+    recorded = {**manifest.files, **manifest.rejected} if manifest else {}
+    trusted_before = time.time_ns() - STAT_TRUST_NS
     files = {}
     for path in position_files(positions_dir):
+        relative = path.relative_to(positions_dir).as_posix()
         try:
+            facts = _stat_facts(path)
+            entry = recorded.get(relative, {})
+            if facts and entry.get("stat") == facts and entry.get("sha"):
+                files[relative] = Scanned(path, entry["sha"], facts)
+                continue
             sha = file_hash(path, positions_dir)
         except FileNotFoundError:
             continue  # deleted (or renamed away by an editor's save) since the listing
         except OSError:
-            sha = ""  # unreadable: loading reports why, and the file is skipped
-        files[path.relative_to(positions_dir).as_posix()] = (path, sha)
+            sha, facts = "", None  # unreadable: loading reports why, and the file is skipped
+        if facts and facts[1] >= trusted_before:
+            facts = None
+        files[relative] = Scanned(path, sha, facts)
     return files
+
+
+def _stat_facts(path: Path) -> list[int] | None:
+    """Size, modification and change times, and inode of a regular file; None for
+    anything else (a symbolic link's target can change without its own times)."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def _workers(jobs: int) -> int:
@@ -305,7 +356,7 @@ def _inspect_all(
     files: dict[str, tuple[Path, str]], positions_dir: Path, progress: Progress | None
 ) -> dict[str, FileFacts]:
     """Read files in order; large folders are parsed by several processes."""
-    paths = [path for path, _sha in files.values()]
+    paths = [scanned.file for scanned in files.values()]
     workers = _workers(len(paths))
     inspect = partial(inspect_path, root=positions_dir)
     if workers == 1:
@@ -332,16 +383,21 @@ def _decide(run: _Run, summaries: Iterable[Summary], by_path: Mapping[str, str])
     return outcome
 
 
-def _entry(sha: str, summary: Summary) -> dict:
-    return {"sha": sha, "slug": summary.slug, "rules": summary.to_json()}
+def _entry(scanned: Scanned, summary: Summary) -> dict:
+    return {"sha": scanned.sha, "stat": scanned.stat, "slug": summary.slug,
+            "rules": summary.to_json()}  # fmt: skip
 
 
 def _rejected(run: _Run, files: Mapping[str, tuple[Path, str]], summaries) -> dict[str, dict]:
     """The manifest's record of files with errors, so unchanged ones are not read again."""
     return {
-        path: {"sha": files[path][1], "rules": summaries[path].to_json()}
+        path: {
+            "sha": files[path].sha,
+            "stat": files[path].stat,
+            "rules": summaries[path].to_json(),
+        }  # fmt: skip
         for path in run.report.skipped
-        if files[path][1]
+        if files[path].sha
     }
 
 
@@ -427,7 +483,7 @@ def _full_build(run: _Run, live_revision: str | None, live: store.Manifest | Non
                 for doc in file_documents(fact):
                     writer.add_document(**doc)
                     expected += 1
-                entries[fact.path] = _entry(files[fact.path][1], summaries[fact.path])
+                entries[fact.path] = _entry(files[fact.path], summaries[fact.path])
                 report.added.append(fact.path)
             for docs in carried.values():
                 for doc in docs:
@@ -522,7 +578,11 @@ def _abandon(writer) -> None:
 
 @contextmanager
 def _new_generation(
-    run: _Run, entries: dict[str, dict], rejected: dict[str, dict]
+    run: _Run,
+    entries: dict[str, dict],
+    rejected: dict[str, dict],
+    base: str | None = None,
+    touched: frozenset[str] = frozenset(),
 ) -> Iterator[Path]:
     """A fresh generation folder to write; if the block succeeds it is sealed with
     ``entries``, handed to ``before_publish``, and made live; otherwise it is removed,
@@ -534,7 +594,7 @@ def _new_generation(
         manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION, rejected)
         store.seal_generation(run.index_dir, folder, manifest)
         if run.before_publish:
-            run.before_publish(Generation(folder, run.report, live=False))
+            run.before_publish(Generation(folder, run.report, False, base, touched))
         store.publish(run.index_dir, revision)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -544,12 +604,12 @@ def _new_generation(
 def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     report = run.report
     report.revision = revision
-    files = _scan(run.positions_dir)
+    files = _scan(run.positions_dir, manifest)
     known = manifest.files
     summaries = {}
-    for path, (_file, sha) in files.items():
-        stored = _stored_summary(path, known.get(path), sha)
-        stored = stored or _stored_summary(path, manifest.rejected.get(path), sha)
+    for path, scanned in files.items():
+        stored = _stored_summary(path, known.get(path), scanned.sha)
+        stored = stored or _stored_summary(path, manifest.rejected.get(path), scanned.sha)
         if stored:
             summaries[path] = stored
     changed = {path: v for path, v in files.items() if path not in summaries}
@@ -560,7 +620,7 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     outcome = _decide(run, summaries.values(), {p: e["slug"] for p, e in known.items()})
     kept = _keepable(outcome, summaries, known)
     _settle(run, outcome, summaries, kept, _published_before(run, summaries, known))
-    new = [p for p in sorted(outcome.publishable) if known.get(p, {}).get("sha") != files[p][1]]
+    new = [p for p in sorted(outcome.publishable) if known.get(p, {}).get("sha") != files[p].sha]
     # A file with errors, unchanged, that another file's change made publishable.
     facts.update(
         _inspect_all({p: files[p] for p in new if p not in facts}, run.positions_dir, None)
@@ -571,20 +631,25 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     report.dropped = dropped
     if not fresh and not removed and not dropped:
         return  # nothing to publish: the live generation already shows the right versions
-    entries = {path: entry for path, entry in known.items() if path in files}
+    entries = {path: _seen(entry, files[path]) for path, entry in known.items() if path in files}
     for path in dropped:
         entries.pop(path, None)
-    with _new_generation(run, entries, _rejected(run, files, summaries)) as folder:
+    rewritten = removed + dropped + [fact.path for fact in fresh]
+    touched = {known[path]["slug"] for path in rewritten if path in known}
+    touched |= {summaries[fact.path].slug for fact in fresh}
+    touched = frozenset(slug for slug in touched if slug)  # a folder introduction has none
+    rejected = _rejected(run, files, summaries)
+    with _new_generation(run, entries, rejected, revision, touched) as folder:
         store.link_copy(run.index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128, compound=False)
         try:
-            for path in removed + dropped + [fact.path for fact in fresh]:
+            for path in rewritten:
                 writer.delete_by_term("path", path)
             for fact in fresh:
                 for doc in file_documents(fact):
                     writer.add_document(**doc)
-                entries[fact.path] = _entry(files[fact.path][1], summaries[fact.path])
+                entries[fact.path] = _entry(files[fact.path], summaries[fact.path])
                 (report.updated if fact.path in known else report.added).append(fact.path)
             report.removed = removed
             writer.commit()
@@ -593,6 +658,12 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
             raise
         ix.close()
     report.revision = folder.name
+
+
+def _seen(entry: dict, scanned: Scanned) -> dict:
+    """An unchanged file's manifest entry with the ``stat`` facts of this scan, so the
+    next run need not read it; a kept file's entry (an older version) as it was."""
+    return {**entry, "stat": scanned.stat} if entry.get("sha") == scanned.sha else entry
 
 
 def _stored_summary(path: str, entry: dict | None, sha: str) -> Summary | None:
