@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kb.cite.ledger import ledger_problems
+from kb.cite.ledger import LedgerFacts, ledger_facts, ledger_problems
 from kb.cite.publish import LedgerSnapshot, before_publish, recorded_ids
 from kb.config import Settings
 from kb.content.checks import FileFacts, check
@@ -52,8 +52,16 @@ def reindex(
     )
 
 
-def check_all(settings: Settings, cache: dict[str, FileFacts] | None = None) -> list[Problem]:
-    """What `flask kb check` reports: every content problem, then the ledger's, sorted."""
+def check_all(
+    settings: Settings,
+    cache: dict[str, FileFacts] | None = None,
+    ledger_memo: dict[str, LedgerFacts] | None = None,
+) -> list[Problem]:
+    """What `flask kb check` reports: every content problem, then the ledger's, sorted.
+
+    The preview passes the same ``cache`` and ``ledger_memo`` every time, so that only
+    what changed is read again.
+    """
     cache = {} if cache is None else cache
     root = settings.positions_dir
     outcome = check(root, cache, incumbents(settings))
@@ -62,5 +70,6 @@ def check_all(settings: Settings, cache: dict[str, FileFacts] | None = None) -> 
         fact.result if path in outcome.publishable else replace(fact.result, position=None)
         for path, fact in sorted(cache.items())
     ]
-    problems = list(outcome.problems) + ledger_problems(root, results)
+    facts = ledger_facts(root, ledger_memo)
+    problems = list(outcome.problems) + ledger_problems(root, results, facts)
     return sorted(problems, key=lambda p: (p.path, p.line, not p.is_error, p.message))

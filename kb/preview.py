@@ -29,6 +29,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from kb.cite.ledger import LedgerFacts
 from kb.config import Settings
 from kb.content.checks import FileFacts
 from kb.content.editors import TOPICS_FILE
@@ -133,6 +134,7 @@ class LiveIndexer:
         self.settings, self.state, self.debounce = settings, state, debounce
         self.runs = 0  # completed refreshes, for the CLI and tests
         self._cache: dict[str, FileFacts] = {}
+        self._ledger_memo: dict[str, LedgerFacts] = {}
         self._refreshing = threading.Lock()
         self._wake = threading.Condition()
         self._first: float | None = None  # monotonic time of the first pending event
@@ -200,7 +202,7 @@ class LiveIndexer:
         except OSError as exc:
             failure = f"could not update the search index: {exc}"
             return replace(previous, failure=failure, checked_at=time.time())
-        problems = check_all(self.settings, self._cache)
+        problems = check_all(self.settings, self._cache, self._ledger_memo)
         return Snapshot(
             problems=tuple(problems),
             kept=frozenset(report.kept),

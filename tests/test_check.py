@@ -215,3 +215,35 @@ def test_cache_rereads_only_changed_files(positions_dir, write_position, monkeyp
         "slug or remove the reference"
     ]
     assert sorted(cache) == ["b.md", "c.md"]
+
+
+def test_the_previews_checks_read_only_what_changed(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    """The preview checks the folder after every save: unchanged files (same size and
+    times) and an unchanged ledger are not read again."""
+    from kb.cite import ledger
+    from kb.config import Settings
+    from kb.indexing import check_all, reindex
+    from tests.file_audit import FileAudit
+    from tests.test_incremental import _age
+
+    for name in ("a", "b", "c"):
+        write_position(name, f"Text {name}.")
+    _age(positions_dir)
+    settings = Settings.from_mapping(
+        {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
+    )
+    reindex(settings)
+    cache, memo, parsed = {}, {}, []
+    parse = ledger.read_ledger
+    monkeypatch.setattr(ledger, "read_ledger", lambda root: parsed.append(root) or parse(root))
+    first = check_all(settings, cache, memo)
+    write_position("b", "Changed text with a [broken link](/positions/nowhere).")
+    with FileAudit().recording() as audit:
+        second = check_all(settings, cache, memo)
+    read = {Path(p).name for p in audit.paths if p.endswith(".md")}
+    assert read == {"b.md"}
+    assert [p for p in second if p.path == "b.md"] and not [p for p in first if p.path == "b.md"]
+    assert len(parsed) == 1  # the unchanged ledger was parsed by the first check only
+    assert second == check_all(settings)  # what `flask kb check` says, read from scratch

@@ -528,9 +528,42 @@ def change_day(
     return max(today.isoformat(), latest)
 
 
-def ledger_problems(root: Path, results: Iterable[LoadResult]) -> list[Problem]:
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What `flask kb check` needs of a ledger: its problems and its current passages.
+    Small enough to keep between the preview's checks while the file is unchanged."""
+
+    exists: bool
+    problems: tuple[Problem, ...]
+    conflicted: bool
+    current: Mapping[str, str]  # id → slug of every passage recorded as current
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> LedgerFacts:
+        current = {pid: e.slug for pid, e in ledger.entries.items() if e.is_current}
+        return cls(ledger.exists, ledger.problems, ledger.conflicted, current)
+
+
+def ledger_facts(root: Path, memo: dict[str, LedgerFacts] | None = None) -> LedgerFacts:
+    """The facts of the ledger in ``root``, from ``memo`` (by content hash) when it has
+    them: parsing a large ledger takes seconds, hashing it a few hundredths."""
+    if memo is None:
+        return LedgerFacts.of(read_ledger(root))
+    try:
+        digest = hashlib.sha256((root / LEDGER_FILE).read_bytes()).hexdigest()
+    except OSError:
+        return LedgerFacts.of(read_ledger(root))
+    if digest not in memo:
+        memo.clear()  # only the latest matters
+        memo[digest] = LedgerFacts.of(read_ledger(root))
+    return memo[digest]
+
+
+def ledger_problems(
+    root: Path, results: Iterable[LoadResult], facts: LedgerFacts | None = None
+) -> list[Problem]:
     """For `flask kb check`: unreadable lines, and a ledger behind the content."""
-    ledger = read_ledger(root)
+    ledger = facts or ledger_facts(root)
     results = list(results)
     positions = [r.position for r in results if r.position]
     published = {p.id: pos.path for pos in positions if pos.is_public
@@ -541,13 +574,13 @@ def ledger_problems(root: Path, results: Iterable[LoadResult]) -> list[Problem]:
     if ledger.conflicted:
         message = f"the ledger has merge-conflict markers; {FIX} to merge both sides"
         problems.append(Problem(LEDGER_FILE, 1, message))
-    current = {pid for pid, e in ledger.entries.items() if e.is_current}
+    current = ledger.current
     missing = sorted(pid for pid in published if pid not in current)
     # A file with errors keeps its last good version live, so its passages are not stale.
     loaded = {p.slug for p in positions}
     any_failed = any(r.position is None and r.intro is None for r in results)
-    stale = [pid for pid in current if pid not in published
-             and (ledger.entries[pid].slug in loaded or not any_failed)]  # fmt: skip
+    stale = [pid for pid, slug in current.items() if pid not in published
+             and (slug in loaded or not any_failed)]  # fmt: skip
     if missing or stale:
         problems.append(Problem(LEDGER_FILE, 1, _out_of_date(missing, stale, published)))
     return problems

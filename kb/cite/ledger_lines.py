@@ -68,6 +68,30 @@ class VersionLine(NamedTuple):
     line: bytes
 
 
+def current_ids(data: bytes) -> dict[str, frozenset[str]] | None:
+    """Slug → ids of the passages recorded as current, read off the ledger's bytes (as
+    ``LedgerLines.split(data).current_ids()`` without keeping the lines); None unless
+    every line is as the indexer writes it."""
+    lines = data.split(b"\n")
+    if lines[0] != HEADER_LINE or lines[-1] != b"":
+        return None
+    current: dict[str, bool] = {}
+    slugs: dict[str, str] = {}
+    for line in lines[1:-1]:
+        key = _entry_key(line)
+        if key is None:
+            if _version_key(line) is None:
+                return None
+            continue
+        pid, slugs[pid] = key
+        current[pid] = current.get(pid, True) and CURRENT_MARK in line  # twice: merged
+    grouped: dict[str, set[str]] = {}
+    for pid, live in current.items():
+        if live:
+            grouped.setdefault(slugs[pid], set()).add(pid)
+    return {slug: frozenset(ids) for slug, ids in grouped.items()}
+
+
 @dataclass(frozen=True)
 class LedgerLines:
     """A ledger written by this program: its entry and version lines, keyed."""

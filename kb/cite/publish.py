@@ -18,11 +18,13 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from kb.cite.history import record_publication
 from kb.cite.ledger import LEDGER_FILE, Ledger, LedgerUpdate, read_ledger
 from kb.cite.ledger_lines import LedgerLines
+from kb.cite.ledger_lines import current_ids as lines_current_ids
 from kb.content.model import Problem
 from kb.index.build import Generation, PublishRefused
 from kb.index.records import PositionRecord
@@ -49,20 +51,23 @@ def current_ids(ledger: Ledger) -> dict[str, frozenset[str]]:
     return {slug: frozenset(ids) for slug, ids in found.items()}
 
 
-@dataclass(frozen=True)
 class LedgerSnapshot:
-    """The ledger file's bytes as read, and its keyed lines (None: not as we write them)."""
+    """The ledger file's bytes as read (None: no file), split into keyed lines only
+    when a run records into it."""
 
-    data: bytes | None
-    lines: LedgerLines | None
+    def __init__(self, data: bytes | None) -> None:
+        self.data = data
 
     @classmethod
     def read(cls, positions_dir: Path) -> LedgerSnapshot:
         try:
-            data = (positions_dir / LEDGER_FILE).read_bytes()
+            return cls((positions_dir / LEDGER_FILE).read_bytes())
         except OSError:
-            return cls(None, None)
-        return cls(data, LedgerLines.split(data))
+            return cls(None)
+
+    @cached_property
+    def lines(self) -> LedgerLines | None:
+        return None if self.data is None else LedgerLines.split(self.data)
 
     def lines_if_still(self, data: bytes) -> LedgerLines | None:
         """The keyed lines of ``data``: these, when the file has not changed since."""
@@ -72,10 +77,11 @@ class LedgerSnapshot:
 def recorded_ids(
     positions_dir: Path, snapshot: LedgerSnapshot | None = None
 ) -> dict[str, frozenset[str]]:
-    """Slug → ids of the passages the ledger records as current: read off its lines when
-    the indexer wrote them (fast), else from the whole ledger parsed."""
-    lines = (snapshot or LedgerSnapshot.read(positions_dir)).lines
-    return lines.current_ids() if lines else current_ids(read_ledger(positions_dir))
+    """Slug → ids of the passages the ledger records as current: read off its bytes when
+    the indexer wrote every line (fast), else from the whole ledger parsed."""
+    data = (snapshot or LedgerSnapshot.read(positions_dir)).data
+    found = None if data is None else lines_current_ids(data)
+    return found if found is not None else current_ids(read_ledger(positions_dir))
 
 
 def before_publish(
@@ -140,7 +146,7 @@ def record_changes(
         data = ledger_path.read_bytes()
     except OSError:
         return None
-    lines = (snapshot or LedgerSnapshot(None, None)).lines_if_still(data)
+    lines = (snapshot or LedgerSnapshot(None)).lines_if_still(data)
     if lines is None:
         return None
     slugs = set(generation.touched) | set(generation.report.withheld.values())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from kb.content.loader import (
     load_file,
     position_files,
     read_content,
+    settled,
+    stat_facts,
 )
 from kb.content.model import Problem, escape_name
 from kb.content.rules import Incumbents, Outcome, Summary, decide
@@ -82,6 +85,7 @@ class FileFacts:
     body_line: int = 1  # the file line on which the body starts
     file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
     declared_slug: str = ""  # 'slug:' when readable, else the file name: for broken files
+    stat: list[int] | None = None  # ``stat_facts`` when read, while they can be trusted
 
     @property
     def path(self) -> str:
@@ -281,19 +285,35 @@ def check(
     ``kb.content.rules.Incumbents``); without it a duplicate slug goes by name and path.
     """
     cache = {} if cache is None else cache
+    started = time.time_ns()
     facts = []
     for path in position_files(root):
         relative = path.relative_to(root).as_posix()
-        data = read_for_check(path, root)
         known = cache.get(relative)
-        if known is None or known.sha != hashlib.sha256(data).hexdigest():
-            known = inspect_file(root, path, data)
+        now = _stat_or_none(path)
+        if known is None or now is None or known.stat != now:
+            known = _reread(root, path, known, settled(now, started))
         facts.append(known)
     cache.clear()
     cache.update({f.path: f for f in facts})
     topics, topic_problems = read_topic_list(root)
     outcome = decide([summarize(f) for f in facts], topics, topic_problems, incumbents)
     return replace(outcome, problems=tuple(once_per_key(outcome.problems)))
+
+
+def _stat_or_none(path: Path) -> list[int] | None:
+    try:
+        return stat_facts(path)
+    except OSError:
+        return None  # gone or unreadable: reading it says why
+
+
+def _reread(root: Path, path: Path, known: FileFacts | None, stat: list[int] | None) -> FileFacts:
+    """The file's facts from its bytes: ``known`` again when its content hash holds."""
+    data = read_for_check(path, root)
+    if known is None or known.sha != hashlib.sha256(data).hexdigest():
+        known = inspect_file(root, path, data)
+    return replace(known, stat=stat)
 
 
 def _title_line(fact: FileFacts) -> int:

@@ -30,6 +30,7 @@ SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z0-9\"“‘(])")
 PARAGRAPH_RE = re.compile(r"<p[ >]")
+STAT_TRUST_NS = 2_000_000_000  # a file changed this recently may change again unseen
 MAX_DERIVED_SUMMARY = 300  # characters of a first sentence used as the summary
 EMPTY = "file is empty, so it is skipped; write the position in it or delete it"
 TOO_DEEP = (
@@ -373,6 +374,25 @@ def read_bounded(path: Path, root: Path | None = None) -> tuple[bytes | None, in
 def read_content(path: Path, root: Path) -> tuple[bytes | None, int]:
     """``read_bounded`` of a position file after ``safe_source`` allowed it."""
     return read_bounded(safe_source(path, root), root)
+
+
+def stat_facts(path: Path) -> list[int] | None:
+    """Size, modification and change times, and inode of a regular file: while they
+    hold, its content has not changed (git trusts the same). None for anything else: a
+    symbolic link's target can change without its own times."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def settled(facts: list[int] | None, read_at_ns: int) -> list[int] | None:
+    """``facts`` worth remembering for a file read at ``read_at_ns``: None when it was
+    changed so shortly before that a second edit within the clock's resolution could
+    keep its times (it is then read every time until it is older)."""
+    if facts is None or facts[1] >= read_at_ns - STAT_TRUST_NS:
+        return None
+    return facts
 
 
 def content_digest(path: Path, root: Path) -> str:

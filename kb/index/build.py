@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +30,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
 from kb.content.checks import FileFacts, inspect_path, read_topic_list, summarize
-from kb.content.loader import content_digest, position_files
+from kb.content.loader import content_digest, position_files, settled, stat_facts
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
@@ -41,7 +40,6 @@ from kb.index.schema import SCHEMA_VERSION, build_schema
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 200  # files; below this, starting processes costs more than it saves
-STAT_TRUST_NS = 2_000_000_000  # a file changed this recently may change again unseen
 
 
 @dataclass
@@ -312,17 +310,16 @@ def _scan(positions_dir: Path, manifest: store.Manifest | None = None) -> dict[s
     """Path → what was found, for every position file that exists right now.
 
     A file whose size, times and inode are those the manifest recorded is not read
-    again (as git does), unless it changed so soon before that run that a second edit
-    could have kept its times: those are hashed until they are old enough to trust.
+    again (``kb.content.loader.stat_facts``).
     """
     # A kept file is in both: its rejected entry is the newer sight of it.
     recorded = {**manifest.files, **manifest.rejected} if manifest else {}
-    trusted_before = time.time_ns() - STAT_TRUST_NS
+    started = time.time_ns()
     files = {}
     for path in position_files(positions_dir):
         relative = path.relative_to(positions_dir).as_posix()
         try:
-            facts = _stat_facts(path)
+            facts = stat_facts(path)
             entry = recorded.get(relative, {})
             if facts and entry.get("stat") == facts and entry.get("sha"):
                 files[relative] = Scanned(path, entry["sha"], facts)
@@ -332,19 +329,8 @@ def _scan(positions_dir: Path, manifest: store.Manifest | None = None) -> dict[s
             continue  # deleted (or renamed away by an editor's save) since the listing
         except OSError:
             sha, facts = "", None  # unreadable: loading reports why, and the file is skipped
-        if facts and facts[1] >= trusted_before:
-            facts = None
-        files[relative] = Scanned(path, sha, facts)
+        files[relative] = Scanned(path, sha, settled(facts, started))
     return files
-
-
-def _stat_facts(path: Path) -> list[int] | None:
-    """Size, modification and change times, and inode of a regular file; None for
-    anything else (a symbolic link's target can change without its own times)."""
-    info = os.lstat(path)
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def _workers(jobs: int) -> int:
