@@ -7,6 +7,7 @@ line in the file rather than "somewhere in the front matter".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -50,7 +51,17 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
 
 
 def parse_front_matter(text: str) -> FrontMatter:
-    """Parse the front matter of ``text``; raise FrontMatterError with a file line."""
+    """Parse the front matter of ``text``; raise FrontMatterError with a file line.
+
+    The last few results are kept: loading a file and checking it both parse it, and
+    the YAML composer is most of a full build's reading time. Callers never change
+    what they get.
+    """
+    return _parse_front_matter(text)
+
+
+@lru_cache(maxsize=8)
+def _parse_front_matter(text: str) -> FrontMatter:
     yaml_text, body, body_line = split_front_matter(text)
     if yaml_text is None or not yaml_text.strip():
         return FrontMatter(body=body, body_line=body_line)
