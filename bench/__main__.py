@@ -19,12 +19,12 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import http_load, insights_http, report, sections
+from bench import http_load, insights_http, preview_edit, report, sections
 from bench.queries import query_sets
 from bench.system import REPO, code_version, machine_info
 from bench.workspace import SOURCES, Corpus, corpora
 
-SECTIONS = ("build", "query", "update", "cold", "http", "insights")
+SECTIONS = ("build", "query", "update", "preview", "cold", "http", "insights")
 HTTP_LEVELS = [1, 8, 32]
 
 
@@ -100,6 +100,9 @@ def run_corpus(corpus: Corpus, args: argparse.Namespace) -> dict:
             attempt(data, f"update{count}", lambda c=count: sections.incremental(corpus, c, 7))
             if f"update{count}" in data:
                 data["incremental"].append(data.pop(f"update{count}"))
+    if "preview" in args.only:
+        attempt(data, "preview", lambda: preview_edit.preview_edits(corpus))
+    if "update" in args.only or "preview" in args.only:
         if "query" in args.only:
             attempt(data, "query_after_updates", lambda: sections.query_latency(
                 corpus, queries["latency"], queries["warm"], args.query_budget))  # fmt: skip

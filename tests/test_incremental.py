@@ -151,14 +151,14 @@ def test_vanished_file_during_scan_counts_as_removed(
     write_position("europe", "Neighbours.")
     write_position("climate", "Warming.")
     update_index(positions_dir, index_dir)
-    real = build.position_files
+    real = build.position_paths
 
     def listing_then_delete(root):
         files = real(root)
         (root / "europe.md").unlink()  # an editor's save renames the file away for a moment
         return files
 
-    monkeypatch.setattr(build, "position_files", listing_then_delete)
+    monkeypatch.setattr(build, "position_paths", listing_then_delete)
     report = update_index(positions_dir, index_dir)
     assert report.removed == ["europe.md"]
     assert slugs(index_dir) == ["climate"]

@@ -14,7 +14,7 @@ import pytest
 
 from kb.cite import publish
 from kb.cite.ledger import LEDGER_FILE, read_ledger
-from kb.cite.ledger_lines import LedgerLines
+from kb.cite.ledger_lines import LedgerText
 from kb.cite.publish import STAMP_FILE, current_ids, recorded_ids
 from kb.config import Settings
 from kb.indexing import reindex
@@ -126,10 +126,10 @@ def test_lines_list_the_current_passages_as_parsing_does(tmp_path, today):
     EDITS["reword"](site / "positions")
     reindex(settings_for(site))  # retires a passage: current and retired lines both
     folder = site / "positions"
-    lines = LedgerLines.split((folder / LEDGER_FILE).read_bytes())
-    assert lines is not None
-    assert lines.current_ids() == current_ids(read_ledger(folder))
-    assert any(not e.current for e in lines.entries)
+    text = LedgerText.of((folder / LEDGER_FILE).read_bytes())
+    assert text is not None
+    assert text.current_ids() == current_ids(read_ledger(folder))
+    assert any(not e.is_current for e in read_ledger(folder).entries.values())
 
 
 @pytest.mark.parametrize(
@@ -151,6 +151,6 @@ def test_lines_not_as_the_indexer_writes_them_are_read_whole(tmp_path, today, da
     ledger = site / "positions" / LEDGER_FILE
     before = current_ids(read_ledger(site / "positions"))
     ledger.write_text(damage(ledger.read_text(encoding="utf-8")), encoding="utf-8")
-    assert LedgerLines.split(ledger.read_bytes()) is None
+    assert LedgerText.of(ledger.read_bytes()) is None
     assert before  # a real ledger was damaged, not an empty one
     assert recorded_ids(site / "positions") == current_ids(read_ledger(site / "positions"))

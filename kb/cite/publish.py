@@ -23,8 +23,7 @@ from pathlib import Path
 
 from kb.cite.history import record_publication
 from kb.cite.ledger import LEDGER_FILE, Ledger, LedgerUpdate, read_ledger
-from kb.cite.ledger_lines import LedgerLines
-from kb.cite.ledger_lines import current_ids as lines_current_ids
+from kb.cite.ledger_lines import LedgerText
 from kb.content.model import Problem
 from kb.index.build import Generation, PublishRefused
 from kb.index.records import PositionRecord
@@ -52,8 +51,8 @@ def current_ids(ledger: Ledger) -> dict[str, frozenset[str]]:
 
 
 class LedgerSnapshot:
-    """The ledger file's bytes as read (None: no file), split into keyed lines only
-    when a run records into it."""
+    """The ledger file's bytes as read (None: no file), recognised as the indexer's own
+    (``LedgerText``) when first asked."""
 
     def __init__(self, data: bytes | None) -> None:
         self.data = data
@@ -66,12 +65,12 @@ class LedgerSnapshot:
             return cls(None)
 
     @cached_property
-    def lines(self) -> LedgerLines | None:
-        return None if self.data is None else LedgerLines.split(self.data)
+    def text(self) -> LedgerText | None:
+        return None if self.data is None else LedgerText.of(self.data)
 
-    def lines_if_still(self, data: bytes) -> LedgerLines | None:
-        """The keyed lines of ``data``: these, when the file has not changed since."""
-        return self.lines if data == self.data else LedgerLines.split(data)
+    def text_if_still(self, data: bytes) -> LedgerText | None:
+        """``LedgerText`` of ``data``: this one, when the file has not changed since."""
+        return self.text if data == self.data else LedgerText.of(data)
 
 
 def recorded_ids(
@@ -79,8 +78,8 @@ def recorded_ids(
 ) -> dict[str, frozenset[str]]:
     """Slug → ids of the passages the ledger records as current: read off its bytes when
     the indexer wrote every line (fast), else from the whole ledger parsed."""
-    data = (snapshot or LedgerSnapshot.read(positions_dir)).data
-    found = None if data is None else lines_current_ids(data)
+    text = (snapshot or LedgerSnapshot.read(positions_dir)).text
+    found = text.current_ids() if text else None
     return found if found is not None else current_ids(read_ledger(positions_dir))
 
 
@@ -146,19 +145,19 @@ def record_changes(
         data = ledger_path.read_bytes()
     except OSError:
         return None
-    lines = (snapshot or LedgerSnapshot(None)).lines_if_still(data)
-    if lines is None:
+    text = (snapshot or LedgerSnapshot(None)).text_if_still(data)
+    if text is None:
         return None
     slugs = set(generation.touched) | set(generation.report.withheld.values())
     served = generation.records(slugs)
     held = set(generation.report.withheld.values()) - {record.slug for record in served}
-    ledger = lines.ledger_of(slugs)
+    ledger = text.ledger_of(slugs)
     if ledger.problems:
         return None
     update = record_publication(ledger, served, today or date.today(), kept=frozenset(held))
-    text, outcome = lines.spliced(slugs, update), Recorded()
-    if text != data:
-        outcome = _write(positions_dir, text, update, outcome, merged=False)
+    spliced, outcome = text.spliced(slugs, update), Recorded()
+    if spliced != data:
+        outcome = _write(positions_dir, spliced, update, outcome, merged=False)
     if not outcome.blocked:
         write_atomic(index_dir / STAMP_FILE, _stamp(generation.revision, ledger_path))
     return outcome

@@ -376,7 +376,7 @@ def read_content(path: Path, root: Path) -> tuple[bytes | None, int]:
     return read_bounded(safe_source(path, root), root)
 
 
-def stat_facts(path: Path) -> list[int] | None:
+def stat_facts(path: Path | str) -> list[int] | None:
     """Size, modification and change times, and inode of a regular file: while they
     hold, its content has not changed (git trusts the same). None for anything else: a
     symbolic link's target can change without its own times."""
@@ -466,18 +466,27 @@ def position_files(root: Path) -> list[Path]:
 
     Symlinks and other non-regular entries are listed too (never followed into folders),
     so that loading can report why they are not read rather than skip them in silence.
+    """
+    return [root / relative for relative in position_paths(root)]
+
+
+def position_paths(root: Path) -> list[str]:
+    """``position_files`` as paths relative to ``root`` ("news/a.md"), in the same order,
+    without building a Path for each (a large folder's scan is mostly that otherwise).
     Hidden and ``_`` folders are not walked at all (a ``.git`` folder holds thousands).
     """
     found = []
-    for folder, dirs, names in os.walk(root):
+    top = os.fspath(root)
+    for folder, dirs, names in os.walk(top):
         dirs[:] = [name for name in dirs if not name.startswith((".", "_"))]
-        here = Path(folder)
-        linked = [name for name in dirs if name.endswith(".md") and (here / name).is_symlink()]
+        linked = [n for n in dirs if n.endswith(".md") and os.path.islink(os.path.join(folder, n))]
+        prefix = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
         for name in names + linked:
             visible = not name.startswith((".", "_")) or is_intro(name)  # _index.md
             if name.endswith(".md") and visible:
-                found.append(here / name)
-    return sorted(found)
+                found.append(prefix + name)
+    return sorted(found, key=lambda relative: relative.split("/"))
 
 
 def load_folder(root: Path) -> Collection:

@@ -30,7 +30,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
 from kb.content.checks import FileFacts, inspect_path, read_topic_list, summarize
-from kb.content.loader import content_digest, position_files, settled, stat_facts
+from kb.content.loader import content_digest, position_paths, settled, stat_facts
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
@@ -298,12 +298,17 @@ def _manifest(index_dir: Path, revision: str | None) -> store.Manifest | None:
 
 
 class Scanned(NamedTuple):
-    """A position file as found: where it is, its content hash, and the ``stat`` facts
-    that let the next run trust that hash without reading the file (None: read it)."""
+    """A position file as found: its content hash, and the ``stat`` facts that let the
+    next run trust that hash without reading the file (None: read it)."""
 
-    file: Path
+    root: Path
+    relative: str
     sha: str
     stat: list[int] | None = None
+
+    @property
+    def file(self) -> Path:
+        return self.root / self.relative
 
 
 def _scan(positions_dir: Path, manifest: store.Manifest | None = None) -> dict[str, Scanned]:
@@ -315,21 +320,21 @@ def _scan(positions_dir: Path, manifest: store.Manifest | None = None) -> dict[s
     # A kept file is in both: its rejected entry is the newer sight of it.
     recorded = {**manifest.files, **manifest.rejected} if manifest else {}
     started = time.time_ns()
+    top = os.fspath(positions_dir)
     files = {}
-    for path in position_files(positions_dir):
-        relative = path.relative_to(positions_dir).as_posix()
+    for relative in position_paths(positions_dir):
         try:
-            facts = stat_facts(path)
+            facts = stat_facts(os.path.join(top, relative))
             entry = recorded.get(relative, {})
             if facts and entry.get("stat") == facts and entry.get("sha"):
-                files[relative] = Scanned(path, entry["sha"], facts)
+                files[relative] = Scanned(positions_dir, relative, entry["sha"], facts)
                 continue
-            sha = file_hash(path, positions_dir)
+            sha = file_hash(positions_dir / relative, positions_dir)
         except FileNotFoundError:
             continue  # deleted (or renamed away by an editor's save) since the listing
         except OSError:
             sha, facts = "", None  # unreadable: loading reports why, and the file is skipped
-        files[relative] = Scanned(path, sha, settled(facts, started))
+        files[relative] = Scanned(positions_dir, relative, sha, settled(facts, started))
     return files
 
 
