@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kb.cite.ledger import LedgerFacts, ledger_facts, ledger_problems
-from kb.cite.publish import LedgerSnapshot, before_publish, recorded_ids
+from kb.cite.publish import LedgerSnapshot, before_publish, recorded_ids, remembered_ids
 from kb.config import Settings
 from kb.content.checks import FileFacts, check
 from kb.content.model import Problem
@@ -32,23 +32,30 @@ def reindex(
     progress: Progress | None = None,
     lock_wait: float = 0.0,
     record_citations_too: bool = True,
+    ids_memo: dict | None = None,
 ) -> IndexReport:
     """Update the search index and the citation ledger under one indexer lock; the
     ledger is written before the new generation goes live.
 
     The preview passes ``record_citations_too=False``: wordings saved while editing
-    were never published, so they must not enter the committed ledger.
+    were never published, so they must not enter the committed ledger. It also passes
+    the same ``ids_memo`` every time, so an unchanged ledger is not read again.
     """
-    snapshot = LedgerSnapshot.read(settings.positions_dir)
-    record = before_publish(settings.positions_dir, settings.index_dir, snapshot=snapshot)
+    root = settings.positions_dir
+    snapshot = LedgerSnapshot.read(root) if record_citations_too else None
+    if ids_memo is not None and snapshot is None:
+        ledger_ids = remembered_ids(root, ids_memo)
+    else:
+        ledger_ids = recorded_ids(root, snapshot)
+    record = before_publish(root, settings.index_dir, snapshot=snapshot)
     return update_index(
-        settings.positions_dir,
+        root,
         settings.index_dir,
         rebuild=rebuild,
         progress=progress,
         lock_wait=lock_wait,
         before_publish=record if record_citations_too else None,
-        ledger_ids=recorded_ids(settings.positions_dir, snapshot),
+        ledger_ids=ledger_ids,
     )
 
 

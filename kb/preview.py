@@ -135,6 +135,7 @@ class LiveIndexer:
         self.runs = 0  # completed refreshes, for the CLI and tests
         self._cache: dict[str, FileFacts] = {}
         self._ledger_memo: dict[str, LedgerFacts] = {}
+        self._ids_memo: dict = {}  # the ledger's current passage ids, while it is unchanged
         self._refreshing = threading.Lock()
         self._wake = threading.Condition()
         self._first: float | None = None  # monotonic time of the first pending event
@@ -194,7 +195,10 @@ class LiveIndexer:
     def _refresh(self) -> Snapshot:
         previous = self.state.current
         try:
-            report = reindex(self.settings, lock_wait=LOCK_WAIT, record_citations_too=False)
+            report = reindex(
+                self.settings, lock_wait=LOCK_WAIT, record_citations_too=False,
+                ids_memo=self._ids_memo,
+            )  # fmt: skip
         except IndexBusy:
             self.request()  # try again shortly, without waiting for another save
             failure = "another indexer is busy with the index; trying again"

@@ -15,6 +15,7 @@ citation.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,7 @@ from pathlib import Path
 from kb.cite.history import record_publication
 from kb.cite.ledger import LEDGER_FILE, Ledger, LedgerUpdate, read_ledger
 from kb.cite.ledger_lines import LedgerText
+from kb.content.loader import settled, stat_facts
 from kb.content.model import Problem
 from kb.index.build import Generation, PublishRefused
 from kb.index.records import PositionRecord
@@ -81,6 +83,23 @@ def recorded_ids(
     text = (snapshot or LedgerSnapshot.read(positions_dir)).text
     found = text.current_ids() if text else None
     return found if found is not None else current_ids(read_ledger(positions_dir))
+
+
+def remembered_ids(positions_dir: Path, memo: dict) -> dict[str, frozenset[str]]:
+    """``recorded_ids``, kept in ``memo`` while the ledger file keeps its size and times:
+    the preview asks after every save, and the ledger changes only when indexed."""
+    try:
+        facts = settled(stat_facts(positions_dir / LEDGER_FILE), time.time_ns())
+    except OSError:
+        facts = None
+    key = tuple(facts) if facts else None
+    if key is None or key not in memo:
+        memo.clear()
+        found = recorded_ids(positions_dir)
+        if key is not None:
+            memo[key] = found
+        return found
+    return memo[key]
 
 
 def before_publish(
