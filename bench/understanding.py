@@ -98,6 +98,42 @@ IPNZ = [
     ("electronic health records", "betterhealthcare"),
 ]
 
+# Held out while the meaning vectors were chosen: written before any method was tried
+# and run only once the method was settled, to report accuracy on unseen questions.
+HELDOUT_STARTER = [
+    ("heatwaves and rising sea levels", "climate"),
+    ("net zero by 2050", "climate"),
+    ("brussels", "europe"),
+    ("leaving the european union was a mistake", "europe"),
+    ("tax the rich", "inequality"),
+    ("millionaires and the super rich", "inequality"),
+    ("slavery reparations", "internationalism"),
+    ("gay rights", "labour-achievements"),
+    ("the minimum wage", "labour-achievements"),
+    ("history of the labour party", "labour-tradition"),
+    ("youth wing and young members", "next-generation"),
+    ("localism and town halls", "rebalancing-power"),
+    ("extremists who attack judges and the press", "democracy-and-populism"),
+    ("ideological purity", "pragmatic-reform"),
+    ("kick out the conservatives", "urgency-and-government"),
+]
+
+HELDOUT_IPNZ = [
+    ("animal testing in labs", "animalwelfare"),
+    ("protecting endangered sea creatures", "dolphins"),
+    ("pot smokers", "cannabis"),
+    ("fibre internet for rural towns", "cheaperuniversalinternet"),
+    ("rebuilding after the quakes", "christchurchrebuild"),
+    ("open access to academic journals", "copyrightopenresearch"),
+    ("jailbirds and inmates", "criminaljustice"),
+    ("climate pollution and clean rivers", "envrionment"),
+    ("student loans", "freetertiaryeducationpolicy"),
+    ("government spying on citizens", "privacyinternetfreedom"),
+    ("ipads for every pupil", "modernschools"),
+    ("hospital waiting times", "betterhealthcare"),
+    ("sculptors and poets", "artsculture"),
+]
+
 WORD_RE = re.compile(r"[a-z0-9]+")
 
 
