@@ -189,7 +189,11 @@ def search(
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     total = ranking.total
     if reranked:
-        ranked = blend(_by_closeness(hits, passages, parsed.clauses), near)
+        ranked = blend(
+            _by_closeness(hits, passages, parsed.clauses),
+            near,
+            exact=bool(hits) and matched == "all" and _as_typed(parsed.clauses),
+        )
         total += len(ranked) - len(hits)  # positions found only by their meaning
         if ranked and not ranking.total:
             matched = "meaning"
@@ -256,23 +260,25 @@ def _near(
 def _by_closeness(
     hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]
 ) -> list[Ranked]:
-    """Re-rank: a position titled with every word of the query comes first, then one
-    that holds every word typed; then a position whose best paragraph holds more of them.
+    """Re-rank: a position titled with every word of the query comes first; then a
+    position whose best paragraph holds more of the words.
 
     Words in one paragraph stand close together, so the best passage's score is the
     nearness signal; it is added to the position's own (title-weighted) score.
     """
 
-    def ranked(hit: PositionHit) -> Ranked:
-        best = passages.get(hit.meta.slug, [])
-        title = text_stems(hit.meta.title)
-        found = title.union(*(passage.terms for passage in best))
-        titled = bool(clauses) and all(covers(c, title) for c in clauses)
-        exact = bool(clauses) and all(covers(c, found) for c in clauses)
-        score = hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
-        return Ranked(hit, score, 2 if titled else int(exact))
+    def combined(hit: PositionHit) -> tuple[bool, float]:
+        best = passages.get(hit.meta.slug)
+        titled = bool(clauses) and all(covers(c, text_stems(hit.meta.title)) for c in clauses)
+        return titled, hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
 
-    return sorted(map(ranked, hits), key=lambda r: (r.tier == 2, r.score), reverse=True)
+    return [Ranked(hit, combined(hit)[1]) for hit in sorted(hits, key=combined, reverse=True)]
+
+
+def _as_typed(clauses: list[Clause]) -> bool:
+    """Whether every clause is the words typed (or their synonyms): none gained related
+    words, which happens only to words no position holds."""
+    return bool(clauses) and all(a.weight >= 1.0 for c in clauses for a in c.alternatives)
 
 
 def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:

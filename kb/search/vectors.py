@@ -4,8 +4,8 @@ The words' ranking (BM25, titles, closeness) finds what holds the words; the mea
 vectors (``kb/index/vectors.py``) find what is about the same thing in other words
 ("gig economy" → zero-hours contracts). Both lists are blended on their relative
 scores, as Meilisearch and Typesense blend their keyword and vector searches, with
-one rule above the blend: a position holding every word typed stays above those that
-do not, so exact matches still come first whenever the words are there.
+one rule above the blend: when some position holds every word typed (or a synonym),
+the words alone decide, so exact matches come first and nothing merely near is added.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ MEANING_WEIGHT = 3.0  # the best cosine counts three times the best words' score
 
 @dataclass(frozen=True)
 class Ranked:
-    """A position the words found: its hit, its words' score, and its tier: 2 when its
-    title holds every word typed, 1 when it holds them all, 0 when only some."""
+    """A position the words found, and its words' score."""
 
     hit: PositionHit
     score: float
-    tier: int
 
 
 def query_vector(clauses: list[Clause], table: WordVectors) -> bytes | None:
@@ -46,22 +44,23 @@ def query_vector(clauses: list[Clause], table: WordVectors) -> bytes | None:
     return table.embed(counts) if counts else None
 
 
-def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
+def blend(ranked: list[Ranked], near: list[PositionHit], exact: bool) -> list[PositionHit]:
     """One ranking from the words' (``ranked``, best first) and the meaning route's
-    (``near``, each scored by cosine): by tier (exact matches first), then by the
-    blended score."""
+    (``near``, each scored by cosine), by blended score; when the words found positions
+    holding every word typed (``exact``), the words' ranking as it is."""
     cosines = {h.meta.slug: h.score for h in near if h.score >= MIN_COSINE}
-    if not cosines or any(entry.tier for entry in ranked):
-        return [entry.hit for entry in ranked]  # the words are there: they decide
+    if exact or not cosines:
+        return [entry.hit for entry in ranked]
     top_words = max((r.score for r in ranked), default=0.0) or 1.0
     top_cosine = max(cosines.values(), default=0.0) or 1.0
-    blended: dict[str, tuple[int, float, PositionHit]] = {}
+    blended: dict[str, tuple[float, PositionHit]] = {}
     for entry in ranked:
         meaning = cosines.get(entry.hit.meta.slug, 0.0) / top_cosine
-        score = entry.score / top_words + MEANING_WEIGHT * meaning
-        blended[entry.hit.meta.slug] = (entry.tier, score, entry.hit)
+        blended[entry.hit.meta.slug] = (
+            entry.score / top_words + MEANING_WEIGHT * meaning,
+            entry.hit,
+        )
     for hit in near:
         if hit.meta.slug not in blended and hit.meta.slug in cosines:
-            blended[hit.meta.slug] = (0, MEANING_WEIGHT * hit.score / top_cosine, hit)
-    order = sorted(blended.values(), key=lambda item: (item[0], item[1]), reverse=True)
-    return [hit for _, _, hit in order]
+            blended[hit.meta.slug] = (MEANING_WEIGHT * hit.score / top_cosine, hit)
+    return [hit for _, hit in sorted(blended.values(), key=lambda item: -item[0])]
