@@ -184,16 +184,18 @@ def search(
         else EVERYTHING
     )
     hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
-    near = _near(searcher, vectors, parsed.clauses, topics, include_drafts) if reranked else []
+    # Words found every word typed: they decide, and the meaning route costs nothing.
+    exact = bool(hits) and matched == "all" and _as_typed(parsed.clauses)
+    near = (
+        []
+        if exact or not reranked
+        else _near(searcher, vectors, parsed.clauses, topics, include_drafts)
+    )
     slugs = list(dict.fromkeys(hit.meta.slug for hit in [*hits, *near]))
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     total = ranking.total
     if reranked:
-        ranked = blend(
-            _by_closeness(hits, passages, parsed.clauses),
-            near,
-            exact=bool(hits) and matched == "all" and _as_typed(parsed.clauses),
-        )
+        ranked = blend(_by_closeness(hits, passages, parsed.clauses), near)
         total += len(ranked) - len(hits)  # positions found only by their meaning
         if ranked and not ranking.total:
             matched = "meaning"

@@ -44,12 +44,12 @@ def query_vector(clauses: list[Clause], table: WordVectors) -> bytes | None:
     return table.embed(counts) if counts else None
 
 
-def blend(ranked: list[Ranked], near: list[PositionHit], exact: bool) -> list[PositionHit]:
+def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
     """One ranking from the words' (``ranked``, best first) and the meaning route's
-    (``near``, each scored by cosine), by blended score; when the words found positions
-    holding every word typed (``exact``), the words' ranking as it is."""
+    (``near``, each scored by cosine), by blended score. The caller passes no ``near``
+    when some position holds every word typed: then the words' ranking stands."""
     cosines = {h.meta.slug: h.score for h in near if h.score >= MIN_COSINE}
-    if exact or not cosines:
+    if not cosines:
         return [entry.hit for entry in ranked]
     top_words = max((r.score for r in ranked), default=0.0) or 1.0
     top_cosine = max(cosines.values(), default=0.0) or 1.0
