@@ -14,6 +14,7 @@ BM25, all words then any, from ``bench/fts5_baseline.py``)::
 
     .venv/bin/python -m bench.understanding          # both sets, Positions and FTS5
     .venv/bin/python -m bench.understanding -v       # and every miss
+    .venv/bin/python -m bench.understanding --held-out   # the held-out sets
 """
 
 from __future__ import annotations
@@ -212,14 +213,16 @@ def sharing_no_word(cases: list[tuple[str, str]], folder: Path, stem) -> list[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--held-out", action="store_true", help="the held-out sets instead")
     args = parser.parse_args()
+    starter, ipnz = (HELDOUT_STARTER, HELDOUT_IPNZ) if args.held_out else (STARTER, IPNZ)
     from kb.index.query import stem
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sets = [("starter", STARTER, STARTER_DIR)]
+        sets = [("starter", starter, STARTER_DIR)]
         if IPNZ_SOURCE.is_dir():
-            sets.append(("internet-party-nz", IPNZ, prepare_ipnz(work / "ipnz")))
+            sets.append(("internet-party-nz", ipnz, prepare_ipnz(work / "ipnz")))
         for name, cases, folder in sets:
             lonely = sharing_no_word(cases, folder, stem)
             engines = {
