@@ -135,3 +135,13 @@ def test_a_generation_without_vectors_still_searches(write_position, search, mon
     write_position("railways", RAILWAYS, title="Railways")
     assert slugs(search("tenants")) == ["housing"]
     assert slugs(search("homelessness")) == []
+
+
+def test_the_page_says_the_results_are_close_in_meaning(write_position, make_app):
+    write_position("housing", HOUSING, title="Housing")
+    client = make_app().test_client()
+    page = client.get("/search?q=evictions").get_data(as_text=True)
+    assert "1 position found close in meaning for “evictions”" in page
+    assert "<s>evictions</s>" in page
+    api = client.get("/api/search?q=evictions").get_json()
+    assert (api["matched"], api["unmatched"]) == ("meaning", ["evictions"])
