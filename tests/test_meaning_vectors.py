@@ -22,6 +22,7 @@ from kb.index.vectors import (
 )
 from kb.search import engine
 from kb.search.engine import SearchRequest
+from kb.search.meaning import Related, parse_rows
 from kb.service import knowledge_base_of
 
 HOUSING = "We will build council homes, cap rents and give tenants security from landlords."
@@ -145,3 +146,17 @@ def test_the_page_says_the_results_are_close_in_meaning(write_position, make_app
     assert "<s>evictions</s>" in page
     api = client.get("/api/search?q=evictions").get_json()
     assert (api["matched"], api["unmatched"]) == ("meaning", ["evictions"])
+
+
+def test_related_words_do_not_make_the_words_step_aside(write_position, make_app):
+    """A query that gained related words ("council homes" → railway, from a made-up
+    table) still holds its typed words somewhere: those positions decide."""
+    write_position("housing", HOUSING, title="Housing")
+    write_position("railways", RAILWAYS, title="Railways")
+    write_position("estates", "Social estates need new flats for families.", title="Estates")
+    kb = knowledge_base_of(make_app())
+    related = Related(parse_rows(["council homes\trailway:0.9"]))
+    request = SearchRequest(q="council homes")
+    found = engine.search(kb.reader.searcher(), kb.synonyms(), request, False, related,
+                          load_vectors())  # fmt: skip
+    assert slugs(found) == ["housing", "railways"]

@@ -6,7 +6,7 @@ how many terms match and how close together they stand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kb.index import Searcher
 from kb.index.nearest import nearest_positions
@@ -185,7 +185,11 @@ def search(
     )
     hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
     # Words found every word typed: they decide, and the meaning route costs nothing.
-    exact = bool(hits) and matched == "all" and _as_typed(parsed.clauses)
+    exact = (
+        bool(hits)
+        and matched == "all"
+        and _typed_match(searcher, compiler, parsed, topics, include_drafts)
+    )
     near = (
         []
         if exact or not reranked
@@ -277,10 +281,25 @@ def _by_closeness(
     return [Ranked(hit, combined(hit)[1]) for hit in sorted(hits, key=combined, reverse=True)]
 
 
-def _as_typed(clauses: list[Clause]) -> bool:
-    """Whether every clause is the words typed (or their synonyms): none gained related
-    words, which happens only to words no position holds."""
-    return bool(clauses) and all(a.weight >= 1.0 for c in clauses for a in c.alternatives)
+def _typed_match(
+    searcher: Searcher,
+    compiler: QueryCompiler,
+    parsed: ParsedQuery,
+    topics: list[str],
+    include_drafts: bool,
+) -> bool:
+    """Whether some position holds every word typed (or a synonym), not counting the
+    related words the query gained; asked of the index only when it gained some."""
+    typed = [
+        Clause([a for a in c.alternatives if a.weight >= 1.0], c.quoted, c.expanded)
+        for c in parsed.clauses
+    ]
+    if not typed or not all(c.alternatives for c in typed):
+        return False
+    if typed == parsed.clauses:
+        return True
+    query = compiler.compile(replace(parsed, clauses=typed), require_all=True)
+    return has_match(searcher, query, topics, include_drafts)
 
 
 def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:
