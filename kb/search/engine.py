@@ -184,17 +184,12 @@ def search(
         else EVERYTHING
     )
     hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
-    # Words found every word typed: they decide, and the meaning route costs nothing.
-    exact = (
-        bool(hits)
-        and matched == "all"
-        and _typed_match(searcher, compiler, parsed, topics, include_drafts)
-    )
-    near = (
-        []
-        if exact or not reranked
-        else _near(searcher, vectors, parsed.clauses, topics, include_drafts)
-    )
+    # When some position holds every word typed, the words decide: no vector work at all.
+    near: list[PositionHit] = []
+    found_all = bool(hits) and matched == "all"
+    if reranked and vectors is not None:
+        if not (found_all and _typed_match(searcher, compiler, parsed, topics, include_drafts)):
+            near = _near(searcher, vectors, parsed.clauses, topics, include_drafts)
     slugs = list(dict.fromkeys(hit.meta.slug for hit in [*hits, *near]))
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     total = ranking.total
@@ -251,13 +246,13 @@ def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[C
 
 def _near(
     searcher: Searcher,
-    vectors: WordVectors | None,
+    vectors: WordVectors,
     clauses: list[Clause],
     topics: list[str],
     include_drafts: bool,
 ) -> list[PositionHit]:
-    """The positions nearest the query in meaning (none when the route is off)."""
-    query = query_vector(clauses, vectors) if vectors is not None else None
+    """The positions nearest the query in meaning (none when no word is known)."""
+    query = query_vector(clauses, vectors)
     if query is None:
         return []
     return nearest_positions(searcher, query, topics, include_drafts, CANDIDATES)
@@ -278,7 +273,8 @@ def _by_closeness(
         titled = bool(clauses) and all(covers(c, text_stems(hit.meta.title)) for c in clauses)
         return titled, hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
 
-    return [Ranked(hit, combined(hit)[1]) for hit in sorted(hits, key=combined, reverse=True)]
+    keyed = sorted(((combined(hit), hit) for hit in hits), key=lambda kh: kh[0], reverse=True)
+    return [Ranked(hit, key[1]) for key, hit in keyed]
 
 
 def _typed_match(
