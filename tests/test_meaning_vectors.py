@@ -114,7 +114,7 @@ def test_a_question_sharing_no_word_finds_its_position(write_position, search):
     found = search("homelessness")
     assert slugs(found) == ["housing"]
     assert (found.matched, found.total, found.unmatched) == ("meaning", 1, ("homelessness",))
-    assert slugs(search("commuters"))[0] == "railways"
+    assert slugs(search("mortgages")) == ["housing"]
 
 
 def test_exact_matches_still_come_first(write_position, search):

@@ -19,7 +19,8 @@ from kb.query_model import Clause, Phrase
 from kb.search.grammar import STOP_WORDS
 
 CANDIDATES = 10  # positions the meaning route proposes
-MIN_COSINE = 0.2  # below this, a position is not near enough in meaning to be offered
+MIN_COSINE = 0.2  # below this, nearness in meaning adds nothing to a position's score
+MIN_COSINE_ALONE = 0.3  # a position holding none of the words must be this near to be offered
 MEANING_WEIGHT = 3.0  # the best cosine counts three times the best words' score
 
 
@@ -61,6 +62,6 @@ def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
             entry.hit,
         )
     for hit in near:
-        if hit.meta.slug not in blended and hit.meta.slug in cosines:
+        if hit.meta.slug not in blended and hit.score >= MIN_COSINE_ALONE:
             blended[hit.meta.slug] = (MEANING_WEIGHT * hit.score / top_cosine, hit)
     return [hit for _, hit in sorted(blended.values(), key=lambda item: -item[0])]
