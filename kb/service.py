@@ -28,6 +28,7 @@ from kb.index.run import (
     suggest_words,
 )
 from kb.index.store import read_manifest
+from kb.index.vectors import load_vectors
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.meaning import load_related
@@ -193,11 +194,14 @@ class KnowledgeBase:
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()
         related = load_related() if self.settings.meaning else None
+        vectors = load_vectors() if self.settings.meaning else None
         key = ("search", request, id(synonyms))
         return self.cache.get(
             self.revision(),
             key,
-            lambda: search(self.reader.searcher(), synonyms, request, self.include_drafts, related),
+            lambda: search(
+                self.reader.searcher(), synonyms, request, self.include_drafts, related, vectors
+            ),
         )
 
     def position(self, slug: str) -> PositionRecord | None:

@@ -21,7 +21,7 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 6  # 6: folder introductions, topic labels, aliases
+SCHEMA_VERSION = 7  # 6: folder introductions, topic labels, aliases; 7: meaning vectors
 
 
 def plain_analyzer():
@@ -62,4 +62,5 @@ def build_schema() -> Schema:
         words=TEXT(analyzer=plain_analyzer(), phrase=False),  # spelling and suggestions
         record=STORED(),  # JSON the pages need, so requests never read Markdown
         meta=STORED(),  # the small part of the record a search result shows
+        meaning=STORED(),  # the position's meaning vector (kb/index/vectors.py)
     )

@@ -6,9 +6,10 @@ how many terms match and how close together they stand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kb.index import Searcher
+from kb.index.nearest import nearest_positions
 from kb.index.query import (
     EVERYTHING,
     PASSAGE_FIELDS,
@@ -26,11 +27,13 @@ from kb.index.run import (
     has_match,
     rank_positions,
 )
+from kb.index.vectors import WordVectors
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.search.grammar import Clause, ParsedQuery, parse
 from kb.search.meaning import Related
 from kb.search.spelling import is_english
 from kb.search.synonyms import Synonyms
+from kb.search.vectors import CANDIDATES, Ranked, blend, query_vector
 
 PASSAGES_PER_RESULT = 3
 RERANK_WINDOW = 10  # positions re-ranked by their best passage (nearness of the words)
@@ -146,11 +149,13 @@ def search(
     request: SearchRequest,
     include_drafts: bool = False,
     related: Related | None = None,
+    vectors: WordVectors | None = None,
 ) -> SearchResults:
     """Run ``request`` against ``searcher``; never raises for any query text.
 
     With ``related`` (the meaning route), each word also finds a few words related to
-    it in meaning, weighing less than the word itself.
+    it in meaning, weighing less than the word itself; with ``vectors``, positions near
+    the query in meaning join the first page's ranking (kb/search/vectors.py).
     """
     parsed = parse(request.q)
     topics = sorted(set(request.topics) | set(parsed.topics))
@@ -179,21 +184,32 @@ def search(
         else EVERYTHING
     )
     hits = ranking.hits if reranked else ranking.hits[end - request.per_page : end]
-    slugs = [hit.meta.slug for hit in hits]
+    # When some position holds every word typed, the words decide: no vector work at all.
+    near: list[PositionHit] = []
+    found_all = bool(hits) and matched == "all"
+    if reranked and vectors is not None:
+        if not (found_all and _typed_match(searcher, compiler, parsed, topics, include_drafts)):
+            near = _near(searcher, vectors, parsed.clauses, topics, include_drafts)
+    slugs = list(dict.fromkeys(hit.meta.slug for hit in [*hits, *near]))
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
+    total = ranking.total
     if reranked:
-        hits = _by_closeness(hits, passages, parsed.clauses)[end - request.per_page : end]
+        ranked = blend(_by_closeness(hits, passages, parsed.clauses), near)
+        total += len(ranked) - len(hits)  # positions found only by their meaning
+        if ranked and not ranking.total:
+            matched = "meaning"
+        hits = ranked[end - request.per_page : end]
     results = tuple(_position_result(hit, passages.get(hit.meta.slug, [])) for hit in hits)
     corrected = corrected_text(parsed, compiler.corrections)
     return SearchResults(
         request=request,
-        total=ranking.total,
+        total=total,
         did_you_mean=corrected,
         facets=ranking.facets,
         results=results,
-        matched=matched if ranking.total else "none",
+        matched=matched if total else "none",
         unmatched=_unmatched(searcher, compiler, parsed, topics, include_drafts)
-        if matched == "any" and ranking.total
+        if matched in ("any", "meaning") and total
         else (),
         corrected=corrected,
         original=parsed.text if corrected else None,
@@ -228,9 +244,23 @@ def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[C
     return found * 2 > len(clauses)
 
 
+def _near(
+    searcher: Searcher,
+    vectors: WordVectors,
+    clauses: list[Clause],
+    topics: list[str],
+    include_drafts: bool,
+) -> list[PositionHit]:
+    """The positions nearest the query in meaning (none when no word is known)."""
+    query = query_vector(clauses, vectors)
+    if query is None:
+        return []
+    return nearest_positions(searcher, query, topics, include_drafts, CANDIDATES)
+
+
 def _by_closeness(
     hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]
-) -> list[PositionHit]:
+) -> list[Ranked]:
     """Re-rank: a position titled with every word of the query comes first; then a
     position whose best paragraph holds more of the words.
 
@@ -243,7 +273,29 @@ def _by_closeness(
         titled = bool(clauses) and all(covers(c, text_stems(hit.meta.title)) for c in clauses)
         return titled, hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
 
-    return sorted(hits, key=combined, reverse=True)
+    keyed = sorted(((combined(hit), hit) for hit in hits), key=lambda kh: kh[0], reverse=True)
+    return [Ranked(hit, key[1]) for key, hit in keyed]
+
+
+def _typed_match(
+    searcher: Searcher,
+    compiler: QueryCompiler,
+    parsed: ParsedQuery,
+    topics: list[str],
+    include_drafts: bool,
+) -> bool:
+    """Whether some position holds every word typed (or a synonym), not counting the
+    related words the query gained; asked of the index only when it gained some."""
+    typed = [
+        Clause([a for a in c.alternatives if a.weight >= 1.0], c.quoted, c.expanded)
+        for c in parsed.clauses
+    ]
+    if not typed or not all(c.alternatives for c in typed):
+        return False
+    if typed == parsed.clauses:
+        return True
+    query = compiler.compile(replace(parsed, clauses=typed), require_all=True)
+    return has_match(searcher, query, topics, include_drafts)
 
 
 def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:

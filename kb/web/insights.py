@@ -46,7 +46,9 @@ def count_search(found: SearchResults | None) -> None:
     try:
         active = counter()
         if active is not None:
-            active.count_search(req.q, found.total)
+            # Positions found only by meaning hold none of the words: for the editors'
+            # report of what readers looked for and no position answers, that is none.
+            active.count_search(req.q, 0 if found.matched == "meaning" else found.total)
     except Exception:  # noqa: BLE001 — counting must never turn a search into an error page
         log.exception("search insights: could not count a search")
 

@@ -1,0 +1,162 @@
+"""Meaning vectors: positions found by what they are about, not only by their words."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import random
+import struct
+from array import array
+from collections import Counter
+
+import pytest
+
+from kb.index import build
+from kb.index.vectors import (
+    MAGIC,
+    VectorSet,
+    WordVectors,
+    load_vectors,
+    quantise,
+    read_table,
+)
+from kb.search import engine
+from kb.search.engine import SearchRequest
+from kb.search.meaning import Related, parse_rows
+from kb.service import knowledge_base_of
+
+HOUSING = "We will build council homes, cap rents and give tenants security from landlords."
+RAILWAYS = "Trains should run on time, and the railway lines should be publicly owned."
+
+
+def cosine(a, b) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+
+
+def test_all_cosines_at_once_equal_one_at_a_time():
+    rng = random.Random(7)
+    rows = {d: array("b", [rng.randint(-127, 127) for _ in range(96)]) for d in range(300)}
+    query = array("b", [rng.randint(-127, 127) for _ in range(96)])
+    found = VectorSet.of({d: row.tobytes() for d, row in rows.items()}).cosines(query.tobytes())
+    for docnum, row in rows.items():
+        assert found[docnum] == pytest.approx(cosine(query, row), abs=1e-9)
+
+
+def test_a_bag_of_words_is_the_weighted_sum_of_its_words():
+    rng = random.Random(8)
+    dims, words = 16, ["rent", "homes", "tenants"]
+    matrix = [[rng.randint(-127, 127) for _ in range(dims)] for _ in words]
+    weights = bytes([200, 50, 255])
+    table = WordVectors(
+        {w: i for i, w in enumerate(words)},
+        weights,
+        array("b", [v for row in matrix for v in row]).tobytes(),
+        dims,
+    )
+    counts = Counter({"rent": 1, "homes": 3, "tenants": 1, "unknown": 5})
+    expected = [0.0] * dims
+    for word, count in counts.items():
+        if word in table.rows:
+            row = table.rows[word]
+            scale = weights[row] * (1 + math.log(count))
+            expected = [e + scale * v for e, v in zip(expected, matrix[row], strict=True)]
+    assert cosine(array("b", table.embed(counts)), expected) > 0.999
+    assert table.embed(Counter({"unknown": 1})) is None
+    assert table.row("tenant") is None and table.row("rental") is None
+    assert table.row("rents") == 0  # a plural finds its singular
+
+
+def test_the_file_format_reads_back():
+    names = b"rent\nhomes"
+    data = MAGIC + struct.pack("<III", 2, 3, len(names)) + names + b"\x10\x20" + bytes(6)
+    table = read_table(data)
+    assert table.rows == {"rent": 0, "homes": 1} and table.dims == 3
+    with pytest.raises(ValueError, match="truncated"):
+        read_table(data[:-1])
+    assert quantise([0.0, 0.0]) is None
+    assert gzip.decompress(gzip.compress(data)) == data
+
+
+def test_the_shipped_table_is_there_and_knows_meanings():
+    table = load_vectors()
+    assert table is not None and len(table.rows) >= 50_000
+
+    def near(a: str, b: str) -> float:
+        return cosine(array("b", table.embed(Counter([a]))), array("b", table.embed(Counter([b]))))
+
+    assert near("homelessness", "housing") > near("homelessness", "railway") + 0.2
+    assert near("brexit", "eu") > near("brexit", "climate") + 0.2
+
+
+@pytest.fixture
+def search(make_app):
+    """search("query") by the words and the meaning vectors only (no related-words table,
+    which would find some of these on its own); meaning=False through the app's setting."""
+
+    def run(q: str, meaning: bool = True):
+        kb = knowledge_base_of(make_app(KB_MEANING="1" if meaning else "0"))
+        if not meaning:
+            return kb.search(SearchRequest(q=q))
+        searcher = kb.reader.searcher()
+        return engine.search(searcher, kb.synonyms(), SearchRequest(q=q), vectors=load_vectors())
+
+    return run
+
+
+def slugs(found) -> list[str]:
+    return [r.slug for r in found.results]
+
+
+def test_a_question_sharing_no_word_finds_its_position(write_position, search):
+    write_position("housing", HOUSING, title="Housing")
+    write_position("railways", RAILWAYS, title="Railways")
+    found = search("homelessness")
+    assert slugs(found) == ["housing"]
+    assert (found.matched, found.total, found.unmatched) == ("meaning", 1, ("homelessness",))
+    assert slugs(search("mortgages")) == ["housing"]
+
+
+def test_exact_matches_still_come_first(write_position, search):
+    write_position("housing", HOUSING, title="Housing")
+    write_position("railways", RAILWAYS + " No homeless person is moved on.", title="Railways")
+    assert slugs(search("homeless")) == ["railways"]  # housing is nearer in meaning
+
+
+def test_meaning_off_finds_only_the_words(write_position, search):
+    write_position("housing", HOUSING, title="Housing")
+    write_position("railways", RAILWAYS, title="Railways")
+    assert slugs(search("homelessness", meaning=False)) == []
+    assert slugs(search("tenants", meaning=False)) == ["housing"]
+
+
+def test_a_generation_without_vectors_still_searches(write_position, search, monkeypatch):
+    monkeypatch.setattr(build, "position_vector", lambda position: None)
+    write_position("housing", HOUSING, title="Housing")
+    write_position("railways", RAILWAYS, title="Railways")
+    assert slugs(search("tenants")) == ["housing"]
+    assert slugs(search("homelessness")) == []
+
+
+def test_the_page_says_the_results_are_close_in_meaning(write_position, make_app):
+    write_position("housing", HOUSING, title="Housing")
+    client = make_app().test_client()
+    page = client.get("/search?q=evictions").get_data(as_text=True)
+    assert "1 position found close in meaning for “evictions”" in page
+    assert "<s>evictions</s>" in page
+    api = client.get("/api/search?q=evictions").get_json()
+    assert (api["matched"], api["unmatched"]) == ("meaning", ["evictions"])
+
+
+def test_related_words_do_not_make_the_words_step_aside(write_position, make_app):
+    """A query that gained related words ("council homes" → railway, from a made-up
+    table) still holds its typed words somewhere: those positions decide."""
+    write_position("housing", HOUSING, title="Housing")
+    write_position("railways", RAILWAYS, title="Railways")
+    write_position("estates", "Social estates need new flats for families.", title="Estates")
+    kb = knowledge_base_of(make_app())
+    related = Related(parse_rows(["council homes\trailway:0.9"]))
+    request = SearchRequest(q="council homes")
+    found = engine.search(kb.reader.searcher(), kb.synonyms(), request, False, related,
+                          load_vectors())  # fmt: skip
+    assert slugs(found) == ["housing", "railways"]
