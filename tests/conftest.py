@@ -10,6 +10,7 @@ import pytest
 
 from app import create_app
 from kb.index.build import update_index
+from kb.insights.counter import flush_all
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "positions"
@@ -23,6 +24,14 @@ def front_matter(**fields) -> str:
         lines.append(f"{key}: {value}")
     lines.append("---")
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def no_counts_left_behind():
+    """Search counts buffered by a test are written when it ends: left to their timer,
+    they would be written during the next test, into its logs and its failures."""
+    yield
+    flush_all()
 
 
 @pytest.fixture

@@ -133,7 +133,8 @@ class SearchCounter:
 
 
 @atexit.register
-def _flush_all() -> None:
-    """At exit (a gunicorn worker stopping, say), write what every counter still holds."""
+def flush_all() -> None:
+    """Write what every counter still holds: at exit (a gunicorn worker stopping, say),
+    and after each test, so that no count is left for a timer to write during the next."""
     for counter in list(_LIVE):
         counter.flush()
