@@ -6,6 +6,7 @@ characters scanned, because re-analysing stored text was most of Whoosh's query 
 
 from __future__ import annotations
 
+import heapq
 import html
 import json
 import math
@@ -19,6 +20,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
+from kb.index.evaluate import Evaluator
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -158,9 +160,47 @@ def rank_positions(
     choosing one topic still shows the others' counts, ready to be added. A chosen
     topic is always counted, even at zero, so the page can offer to remove it.
 
+    A text query is scored a posting list at a time (``Evaluator``): every match is
+    scored once, and the same scores give the total, the facets and the top ``limit``.
+    A text query needs no "positions only" scope, since only position documents have
+    the position text fields.
+    """
+    if query is EVERYTHING or by_date:
+        return _rank_by_collector(searcher, query, topics, limit, by_date, include_drafts)
+    scores = Evaluator(searcher).scores(query)
+    drafts = set() if include_drafts else _draft_docs(searcher)
+    if drafts:
+        scores = {d: s for d, s in scores.items() if d not in drafts}
+    facets = topic_counts(searcher, scores)
+    for topic in topics:
+        facets.setdefault(topic, 0)
+    if topics:
+        wanted = _topic_docs(searcher, tuple(topics))
+        scores = {d: s for d, s in scores.items() if d in wanted}
+    hits = [PositionHit(_meta(searcher, docnum), score) for score, docnum in top_n(scores, limit)]
+    return Ranking(hits, len(scores), facets)
+
+
+def top_n(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:
+    """The ``limit`` best (score, document), highest score first, then lowest document
+    number, as Whoosh orders them."""
+    best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+    return [(score, docnum) for docnum, score in best]
+
+
+def _rank_by_collector(
+    searcher: Searcher,
+    query: wq.Query,
+    topics: list[str],
+    limit: int,
+    by_date: bool,
+    include_drafts: bool,
+) -> Ranking:
+    """``rank_positions`` through Whoosh's collectors: every position (an empty query
+    with topics), or an order by date.
+
     Scopes are cached sets of document numbers: Whoosh would otherwise rebuild a
-    bit set from the postings on every query. A text query needs no "positions only"
-    scope at all, since only position documents have the position text fields.
+    bit set from the postings on every query.
     """
     scope = _position_docs(searcher) if query is EVERYTHING else None
     mask = None if include_drafts else _draft_docs(searcher) or None
@@ -210,6 +250,12 @@ def _cached(searcher: Searcher, key, compute):
 def _position_docs(searcher: Searcher) -> set[int]:
     return _cached(searcher, "positions", lambda: set(
         searcher.reader().postings("kind", "position").all_ids()
+    ))  # fmt: skip
+
+
+def _passage_docs(searcher: Searcher) -> frozenset[int]:
+    return _cached(searcher, "passages", lambda: frozenset(
+        searcher.reader().postings("kind", "passage").all_ids()
     ))  # fmt: skip
 
 
@@ -317,18 +363,29 @@ def best_passages(
     with a highlighted snippet."""
     if not slugs or query is wq.NullQuery:
         return {}
-    # Intersecting with the few wanted passages lets Whoosh skip the rest of the index;
-    # a filter= would still walk every passage in the corpus that matches the words.
-    scope = wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
-    scoped = wq.And([wq.ConstantScoreQuery(scope, 0.0), query])
-    collector = searcher.collector(limit=len(slugs) * per_slug * 4, terms=True)
-    _run(searcher, scoped, collector)
-    results = collector.results()
+    # Only the listed positions' passages are read: their postings are skipped to, so
+    # the rest of the corpus's matches for the same words are never scored.
+    slug_terms = [(s, searcher.schema["slug"].to_bytes(s)) for s in slugs]
+    passages = _passage_docs(searcher)
+    wanted = {d: slug for slug, b in slug_terms
+              for d in _term_docs(searcher, "slug", b) if d in passages}  # fmt: skip
+    evaluator = Evaluator(searcher, set(wanted), record_terms=True)
+    scores = evaluator.scores(query)
+    ranked = top_n(scores, len(slugs) * per_slug * 4)
+    results = Results(searcher, query, ranked)
+    results.docterms, results.termdocs = {}, {}
+    kind = ("kind", searcher.schema["kind"].to_bytes("passage"))
+    slug_bytes = dict(slug_terms)
+    for _, docnum in ranked:
+        terms = [kind, ("slug", slug_bytes[wanted[docnum]]), *evaluator.terms.get(docnum, ())]
+        results.docterms[docnum] = terms
+        for term in terms:
+            results.termdocs.setdefault(term, []).append(docnum)
     _highlighter(results, surround=110)
     candidates: dict[str, list] = {}
     for hit in results:
         # Only the best few of each position can be shown, so only they are judged.
-        found = candidates.setdefault(hit["slug"], [])
+        found = candidates.setdefault(wanted[hit.docnum], [])
         if len(found) < per_slug + 2:
             found.append((_answer_score(hit), hit))
     grouped: dict[str, list[PassageHit]] = {}
@@ -336,6 +393,16 @@ def best_passages(
         scored.sort(key=lambda pair: -pair[0])
         grouped[slug] = [_passage_hit(slug, hit, score) for score, hit in scored[:per_slug]]
     return grouped
+
+
+def _term_docs(searcher: Searcher, fieldname: str, btext: bytes) -> list[int]:
+    """Global numbers of the live documents holding one term."""
+    found = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if (fieldname, btext) in reader:
+            found.extend(offset + d for d in reader.postings(fieldname, btext).all_ids())
+    return found
 
 
 def _answer_score(hit) -> float:
