@@ -16,18 +16,19 @@ wanted side against the excluded side, and the relevance tests rely on that ("eu
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
+import threading
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.scoring import BM25FScorer, bm25
+from whoosh.scoring import BM25F, bm25
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 Term = tuple[str, bytes]  # (field, indexed text), as Whoosh reports matched terms
-
-# Field lengths per segment reader and field, filled as documents are scored.
-_LENGTHS: WeakKeyDictionary = WeakKeyDictionary()
 
 
 class Evaluator:
@@ -90,36 +91,39 @@ class Evaluator:
         return {d: sum(p[d] for p in parts) for d in common}
 
     def _term(self, q: wq.Term) -> dict[int, float]:
-        field = self.schema[q.fieldname] if q.fieldname in self.schema else None
+        fieldname = q.fieldname
+        field = self.schema[fieldname] if fieldname in self.schema else None
         if field is None:
             return {}
         try:
             btext = field.to_bytes(q.text)
         except ValueError:
             return {}
-        weighting = self.searcher.weighting
-        boost = q.boost
+        if not field.scorable:
+            return self._by_matcher(q)
+        searcher, weighting = self.searcher, self.searcher.weighting
+        if type(weighting) is not BM25F:
+            return self._by_matcher(q)
+        b = weighting._field_B.get(fieldname, weighting.B)
+        k1, boost = weighting.K1, q.boost
+        idf = avgfl = None
         out: dict[int, float] = {}
-        found = []
         for sub, offset, local in self.leaves:
-            reader = sub.reader()
-            if (q.fieldname, btext) not in reader:
+            postings = _cached_postings(sub.reader(), fieldname, btext)
+            if postings is None:
                 continue
-            scorer = weighting.scorer(sub, q.fieldname, btext)
-            if type(scorer) is not BM25FScorer:
-                return self._by_matcher(q)
-            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-            lengths = _lengths(reader, q.fieldname)
-            for docnum, weight in _postings(reader, q.fieldname, btext, local):
-                length = lengths.get(docnum)
-                if length is None:
-                    length = lengths[docnum] = sub.doc_field_length(docnum, q.fieldname, 1)
+            if idf is None:
+                idf = searcher.idf(fieldname, btext)
+                avgfl = searcher.avg_field_length(fieldname) or 1
+            ids, weights, lengths = postings
+            if local is not None:
+                ids, weights, lengths = _among(ids, weights, lengths, local)
+            for docnum, weight, length in zip(ids, weights, lengths, strict=True):
                 score = bm25(idf, weight, length, avgfl, b, k1)
                 out[offset + docnum] = score * boost if boost != 1.0 else score
-                found.append(offset + docnum)
         if self.terms is not None:
-            term = (q.fieldname, btext)
-            for docnum in found:
+            term = (fieldname, btext)
+            for docnum in out:
                 self.terms.setdefault(docnum, []).append(term)
         return out
 
@@ -166,29 +170,116 @@ def _walk(matcher, local: list[int] | None):
             yield docnum
 
 
-def _postings(reader, fieldname: str, btext: bytes, local: list[int] | None):
-    """(local document number, weight) of one term, deleted documents left out."""
+def _among(ids, weights, lengths, local: list[int]):
+    """The postings of the documents in ``local`` (sorted), found by bisection."""
+    keep = []
+    for docnum in local:
+        i = bisect_left(ids, docnum)
+        if i < len(ids) and ids[i] == docnum:
+            keep.append(i)
+    return [ids[i] for i in keep], [weights[i] for i in keep], [lengths[i] for i in keep]
+
+
+class _PostingCache:
+    """Decoded postings of recent terms, shared by every thread of the process.
+
+    A segment's files never change once written, so postings are kept by segment id
+    (carried over unchanged from one generation to the next); deleted documents are
+    left out when a reader with deletions asks. Bounded by the number of postings.
+    """
+
+    def __init__(self, max_postings: int) -> None:
+        self.max_postings = max_postings
+        self.held = 0
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key, value) -> None:
+        size = len(value[0]) + 1
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = value
+            self.held += size
+            while self.held > self.max_postings and len(self.entries) > 1:
+                _, dropped = self.entries.popitem(last=False)
+                self.held -= len(dropped[0]) + 1
+
+
+MAX_CACHED_POSTINGS = 2_000_000  # about 24 MB of arrays per process
+_CACHE = _PostingCache(MAX_CACHED_POSTINGS)
+_ABSENT = (array("i"), array("d"), array("i"))
+
+
+def _cached_postings(reader, fieldname: str, btext: bytes):
+    """(ids, weights, field lengths) of one term in one segment, or None when absent."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    key = (segment.segment_id(), fieldname, btext) if segment is not None else None
+    found = _CACHE.get(key) if key is not None else None
+    if found is None:
+        found = _read_postings(reader, fieldname, btext)
+        if key is not None:
+            _CACHE.put(key, found)
+    if found is _ABSENT or not found[0]:
+        return None
+    if reader.has_deletions():
+        deleted = reader.deleted_docs_set
+        keep = [i for i, d in enumerate(found[0]) if d not in deleted]
+        found = tuple([part[i] for i in keep] for part in found)
+    return found
+
+
+def _read_postings(reader, fieldname: str, btext: bytes):
+    """Every posting of one term in one segment, deleted documents included."""
+    if (fieldname, btext) not in reader:
+        return _ABSENT
     matcher = reader.postings(fieldname, btext)
-    deleted = frozenset()
-    if isinstance(matcher, FilterMatcher) and matcher._exclude:
-        matcher, deleted = matcher.child, matcher._ids
-    if local is not None or type(matcher) is not W3LeafMatcher:
-        for docnum in _walk(matcher, local):
-            if docnum not in deleted:
-                yield docnum, matcher.weight()
-        return
-    # A block at a time: the block's ids and weights are arrays already decoded.
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        for docnum, weight in zip(matcher._ids, matcher._weights, strict=True):
-            if docnum not in deleted:
-                yield docnum, weight
-        matcher._next_block()
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids, weights = array("i"), array("d")
+    if type(matcher) is W3LeafMatcher:
+        # A block at a time: the block's ids and weights come decoded as arrays.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.fromlist(list(matcher._ids))
+            weights.fromlist(list(matcher._weights))
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return ids, weights, array("i", _field_lengths(reader, fieldname, ids))
 
 
-def _lengths(reader, fieldname: str) -> dict[int, int]:
-    per_reader = _LENGTHS.get(reader)
-    if per_reader is None:
-        per_reader = _LENGTHS[reader] = {}
-    return per_reader.setdefault(fieldname, {})
+_LENGTH_OF_BYTE = [byte_to_length(b) if b else 0 for b in range(256)]
+
+
+def _field_lengths(reader, fieldname: str, ids) -> list[int]:
+    """The field's length in each document, as Whoosh's BM25F reads it (one byte per
+    document, decoded). The segment's whole length column is one read."""
+    column = _length_column(reader, fieldname)
+    if column is None:
+        return [reader.doc_field_length(d, fieldname, 1) or 0 for d in ids]
+    count, decode = len(column), _LENGTH_OF_BYTE
+    return [decode[column[d]] if d < count else 0 for d in ids]
+
+
+def _length_column(reader, fieldname: str) -> bytes | None:
+    """The raw one-byte-per-document length column of a Whoosh 3 segment, or None
+    when this reader keeps its lengths some other way."""
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None or column._fixedlen != 1:
+            return None
+        return bytes(column._dbfile.get(column._basepos, column._count))
+    except AttributeError:
+        return None

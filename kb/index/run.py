@@ -366,9 +366,7 @@ def best_passages(
     # Only the listed positions' passages are read: their postings are skipped to, so
     # the rest of the corpus's matches for the same words are never scored.
     slug_terms = [(s, searcher.schema["slug"].to_bytes(s)) for s in slugs]
-    passages = _passage_docs(searcher)
-    wanted = {d: slug for slug, b in slug_terms
-              for d in _term_docs(searcher, "slug", b) if d in passages}  # fmt: skip
+    wanted = {d: slug for slug, _ in slug_terms for d in _passages_of(searcher, slug)}
     evaluator = Evaluator(searcher, set(wanted), record_terms=True)
     scores = evaluator.scores(query)
     ranked = top_n(scores, len(slugs) * per_slug * 4)
@@ -388,21 +386,53 @@ def best_passages(
         found = candidates.setdefault(wanted[hit.docnum], [])
         if len(found) < per_slug + 2:
             found.append((_answer_score(hit), hit))
-    grouped: dict[str, list[PassageHit]] = {}
+    shown: dict[str, list] = {}
     for slug, scored in candidates.items():
         scored.sort(key=lambda pair: -pair[0])
-        grouped[slug] = [_passage_hit(slug, hit, score) for score, hit in scored[:per_slug]]
-    return grouped
+        shown[slug] = scored[:per_slug]
+    _load_chars(results, "passage_text", [hit.docnum for s in shown.values() for _, hit in s])
+    return {slug: [_passage_hit(slug, hit, score) for score, hit in pairs]
+            for slug, pairs in shown.items()}  # fmt: skip
 
 
-def _term_docs(searcher: Searcher, fieldname: str, btext: bytes) -> list[int]:
-    """Global numbers of the live documents holding one term."""
-    found = []
+def _passages_of(searcher: Searcher, slug: str) -> list[int]:
+    """The document numbers of one position's passages."""
+
+    def compute() -> list[int]:
+        passages, btext = _passage_docs(searcher), searcher.schema["slug"].to_bytes(slug)
+        found = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            if ("slug", btext) in reader:
+                found.extend(offset + d for d in reader.postings("slug", btext).all_ids())
+        return [d for d in found if d in passages]
+
+    return _cached(searcher, ("passages of", slug), compute)
+
+
+def _load_chars(results: Results, fieldname: str, docnums: list[int]) -> None:
+    """Where each matched word stands in the shown passages, for the highlighter.
+
+    Whoosh would read the characters of every matched word in every ranked passage;
+    only the few shown are highlighted, so only theirs are read.
+    """
+    searcher, field = results.searcher, results.searcher.schema[fieldname]
+    cache: dict[int, dict] = {docnum: {} for docnum in docnums}
+    results._char_cache[fieldname] = cache
     for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        if (fieldname, btext) in reader:
-            found.extend(offset + d for d in reader.postings(fieldname, btext).all_ids())
-    return found
+        end = offset + sub.doc_count_all()
+        local = sorted(d - offset for d in docnums if offset <= d < end)
+        terms = {
+            t for d in local for t in results.docterms.get(offset + d, ()) if t[0] == fieldname
+        }
+        for term in terms:
+            matcher = sub.reader().postings(fieldname, term[1])
+            for docnum in local:
+                if term not in results.docterms[offset + docnum]:
+                    continue
+                if matcher.id() < docnum:
+                    matcher.skip_to(docnum)
+                cache[offset + docnum][field.from_bytes(term[1])] = matcher.value_as("characters")
 
 
 def _answer_score(hit) -> float:
