@@ -76,10 +76,9 @@ class Evaluator:
             return {}
         merged = dict(parts[0])
         for part in parts[1:]:
-            get = merged.get
-            for docnum, score in part.items():
-                previous = get(docnum)
-                merged[docnum] = score if previous is None else previous + score
+            sums = {d: merged[d] + part[d] for d in merged.keys() & part.keys()}
+            merged.update(part)
+            merged.update(sums)
         return merged
 
     @staticmethod
@@ -109,7 +108,8 @@ class Evaluator:
         idf = avgfl = None
         out: dict[int, float] = {}
         for sub, offset, local in self.leaves:
-            postings = _cached_postings(sub.reader(), fieldname, btext)
+            reader = sub.reader()
+            postings = _cached_postings(reader, fieldname, btext)
             if postings is None:
                 continue
             if idf is None:
@@ -117,10 +117,21 @@ class Evaluator:
                 avgfl = searcher.avg_field_length(fieldname) or 1
             ids, weights, lengths = postings
             if local is not None:
-                ids, weights, lengths = _among(ids, weights, lengths, local)
-            for docnum, weight, length in zip(ids, weights, lengths, strict=True):
-                score = bm25(idf, weight, length, avgfl, b, k1)
-                out[offset + docnum] = score * boost if boost != 1.0 else score
+                keep = _among(ids, local)
+            elif reader.has_deletions():
+                deleted = reader.deleted_docs_set
+                keep = [i for i, d in enumerate(ids) if d not in deleted]
+            else:
+                keep = None
+            if keep is not None:
+                ids = [ids[i] for i in keep]
+                weights, lengths = [weights[i] for i in keep], [lengths[i] for i in keep]
+            scores = [bm25(idf, w, n, avgfl, b, k1) for w, n in zip(weights, lengths, strict=True)]
+            if offset:
+                ids = [d + offset for d in ids]
+            if boost != 1.0:
+                scores = [score * boost for score in scores]
+            out.update(zip(ids, scores, strict=True))
         if self.terms is not None:
             term = (fieldname, btext)
             for docnum in out:
@@ -170,14 +181,14 @@ def _walk(matcher, local: list[int] | None):
             yield docnum
 
 
-def _among(ids, weights, lengths, local: list[int]):
-    """The postings of the documents in ``local`` (sorted), found by bisection."""
+def _among(ids, local: list[int]) -> list[int]:
+    """The indexes in ``ids`` (sorted) of the documents in ``local``, by bisection."""
     keep = []
     for docnum in local:
         i = bisect_left(ids, docnum)
         if i < len(ids) and ids[i] == docnum:
             keep.append(i)
-    return [ids[i] for i in keep], [weights[i] for i in keep], [lengths[i] for i in keep]
+    return keep
 
 
 class _PostingCache:
@@ -213,27 +224,26 @@ class _PostingCache:
                 self.held -= len(dropped[0]) + 1
 
 
-MAX_CACHED_POSTINGS = 2_000_000  # about 24 MB of arrays per process
+MAX_CACHED_POSTINGS = 2_000_000  # about 32 MB of arrays per process
 _CACHE = _PostingCache(MAX_CACHED_POSTINGS)
 _ABSENT = (array("i"), array("d"), array("i"))
 
 
 def _cached_postings(reader, fieldname: str, btext: bytes):
-    """(ids, weights, field lengths) of one term in one segment, or None when absent."""
-    segment = reader.segment() if hasattr(reader, "segment") else None
-    key = (segment.segment_id(), fieldname, btext) if segment is not None else None
+    """(ids, weights, field lengths) of one term in one segment, deleted documents
+    included, or None when the segment does not hold the term."""
+    key = _segment_key(reader, fieldname, btext)
     found = _CACHE.get(key) if key is not None else None
     if found is None:
         found = _read_postings(reader, fieldname, btext)
         if key is not None:
             _CACHE.put(key, found)
-    if found is _ABSENT or not found[0]:
-        return None
-    if reader.has_deletions():
-        deleted = reader.deleted_docs_set
-        keep = [i for i, d in enumerate(found[0]) if d not in deleted]
-        found = tuple([part[i] for i in keep] for part in found)
-    return found
+    return None if found is _ABSENT or not found[0] else found
+
+
+def _segment_key(reader, fieldname: str, btext: bytes) -> tuple | None:
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return (segment.segment_id(), fieldname, btext) if segment is not None else None
 
 
 def _read_postings(reader, fieldname: str, btext: bytes):
