@@ -36,11 +36,16 @@ class Evaluator:
 
     With ``restrict`` (global document numbers), only those documents are read, by
     skipping through the postings; with ``record_terms``, the terms each document
-    matched are kept in ``terms``, as Whoosh's ``terms=True`` would.
+    matched are kept in ``terms``, as Whoosh's ``terms=True`` would. With ``memo``, the
+    results of whole queries and their parts are remembered there.
     """
 
     def __init__(
-        self, searcher: Searcher, restrict: set[int] | None = None, record_terms: bool = False
+        self,
+        searcher: Searcher,
+        restrict: set[int] | None = None,
+        record_terms: bool = False,
+        memo: Memo | None = None,
     ) -> None:
         self.searcher = searcher
         self.schema = searcher.schema
@@ -48,9 +53,15 @@ class Evaluator:
                        for sub, offset in searcher.leaf_searchers()]  # fmt: skip
         self.restricted = restrict is not None
         self.terms: dict[int, list[Term]] | None = {} if record_terms else None
+        self.memo = memo
 
     def scores(self, q: wq.Query) -> dict[int, float]:
         """The documents ``q`` matches, with Whoosh's score for each."""
+        if self.memo is None or self.restricted:
+            return self._scores(q)
+        return self.memo.get(q, self._scores)
+
+    def _scores(self, q: wq.Query) -> dict[int, float]:
         kind = type(q)
         if kind is wq.Term:
             return self._term(q)
@@ -155,6 +166,33 @@ class Evaluator:
         return out
 
 
+class Memo:
+    """Recent query results of one index generation, MEMO_ENTRIES scored documents in
+    all: a query that falls back from all words to any word, and its check of which
+    words matched nothing, reuse each word's scores; so do later queries sharing a word.
+    Results are shared: callers must not change them. Not for use by two threads."""
+
+    def __init__(self) -> None:
+        self.results: OrderedDict = OrderedDict()
+        self.held = 0
+
+    def get(self, q: wq.Query, compute) -> dict[int, float]:
+        results = self.results
+        try:
+            found = results.get(q)
+        except TypeError:  # a query that cannot be hashed
+            return compute(q)
+        if found is not None:
+            results.move_to_end(q)
+            return found
+        found = results[q] = compute(q)
+        self.held += len(found) + 1
+        while self.held > MEMO_ENTRIES and len(results) > 1:
+            _, dropped = results.popitem(last=False)
+            self.held -= len(dropped) + 1
+        return found
+
+
 def _local(restrict: set[int] | None, sub: Searcher, offset: int) -> list[int] | None:
     """The restricted documents that fall in one segment, as sorted local numbers."""
     if restrict is None:
@@ -224,6 +262,7 @@ class _PostingCache:
                 self.held -= len(dropped[0]) + 1
 
 
+MEMO_ENTRIES = 50_000  # scored documents an evaluator remembers (a few MB)
 MAX_CACHED_POSTINGS = 2_000_000  # about 32 MB of arrays per process
 _CACHE = _PostingCache(MAX_CACHED_POSTINGS)
 _ABSENT = (array("i"), array("d"), array("i"))

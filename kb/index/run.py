@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.evaluate import Evaluator
+from kb.index.evaluate import Evaluator, Memo
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -167,7 +167,7 @@ def rank_positions(
     """
     if query is EVERYTHING or by_date:
         return _rank_by_collector(searcher, query, topics, limit, by_date, include_drafts)
-    scores = Evaluator(searcher).scores(query)
+    scores = _evaluator(searcher).scores(query)
     drafts = set() if include_drafts else _draft_docs(searcher)
     if drafts:
         scores = {d: s for d, s in scores.items() if d not in drafts}
@@ -247,6 +247,12 @@ def _cached(searcher: Searcher, key, compute):
     return values[key]
 
 
+def _evaluator(searcher: Searcher) -> Evaluator:
+    """An evaluator remembering recent results in the reader's memo (a searcher serves
+    one thread, and one index generation)."""
+    return Evaluator(searcher, memo=_cached(searcher, "memo", Memo))
+
+
 def _position_docs(searcher: Searcher) -> set[int]:
     return _cached(searcher, "positions", lambda: set(
         searcher.reader().postings("kind", "position").all_ids()
@@ -303,10 +309,9 @@ def has_match(searcher: Searcher, query: wq.Query, topics: list[str], include_dr
     scope = _topic_docs(searcher, tuple(topics)) if topics else None
     if topics and not scope:
         return False
-    mask = None if include_drafts else _draft_docs(searcher) or None
-    collector = searcher.collector(limit=1, filter=scope, mask=mask)
-    _run(searcher, query, collector)
-    return collector.results().scored_length() > 0
+    drafts = set() if include_drafts else _draft_docs(searcher)
+    matches = _evaluator(searcher).scores(query)
+    return any(d not in drafts and (scope is None or d in scope) for d in matches)
 
 
 def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:
