@@ -3,7 +3,7 @@
 Whoosh walks a query as a tree of matchers, advancing each leaf document by document
 through Python method calls: for an OR of every word × four fields × synonyms that was
 most of a search. Here each word's postings are read a block at a time and scored into
-a dict, and AND, OR and AND NOT become dict operations. The scores are Whoosh's own
+a dict, and AND and OR become dict operations. The scores are Whoosh's own
 (its BM25F function with its statistics, boosts multiplied and sums added the same way),
 so rankings do not change; only the order of floating-point additions may differ.
 
