@@ -95,3 +95,10 @@ def test_matched_terms_are_recorded(searcher):
         terms = {text for _, text in evaluator.terms[docnum]}
         words = set(searcher.stored_fields(docnum)["passage_text"].lower().split())
         assert terms and all(any(w.startswith(t.decode()) for w in words) for t in terms)
+
+
+def test_a_deleted_document_is_never_scored_even_when_asked_for(searcher):
+    q = stem_query(["job"], POSITION_FIELDS)
+    live = _whoosh(searcher, q)
+    everything = set(range(searcher.reader().doc_count_all()))
+    assert Evaluator(searcher, restrict=everything).scores(q).keys() == live.keys()

@@ -127,13 +127,11 @@ class Evaluator:
                 idf = searcher.idf(fieldname, btext)
                 avgfl = searcher.avg_field_length(fieldname) or 1
             ids, weights, lengths = postings
-            if local is not None:
-                keep = _among(ids, local)
-            elif reader.has_deletions():
+            keep = _among(ids, local) if local is not None else None
+            if reader.has_deletions():
                 deleted = reader.deleted_docs_set
-                keep = [i for i, d in enumerate(ids) if d not in deleted]
-            else:
-                keep = None
+                kept = keep if keep is not None else range(len(ids))
+                keep = [i for i in kept if ids[i] not in deleted]
             if keep is not None:
                 ids = [ids[i] for i in keep]
                 weights, lengths = [weights[i] for i in keep], [lengths[i] for i in keep]
