@@ -368,8 +368,8 @@ def best_passages(
     with a highlighted snippet."""
     if not slugs or query is wq.NullQuery:
         return {}
-    # Only the listed positions' passages are read: their postings are skipped to, so
-    # the rest of the corpus's matches for the same words are never scored.
+    # Only the listed positions' passages are scored: the rest of the corpus's matches
+    # for the same words are never looked at.
     slug_terms = [(s, searcher.schema["slug"].to_bytes(s)) for s in slugs]
     wanted = {d: slug for slug, _ in slug_terms for d in _passages_of(searcher, slug)}
     evaluator = Evaluator(searcher, set(wanted), record_terms=True)
