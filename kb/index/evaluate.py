@@ -71,7 +71,10 @@ class Evaluator:
             return self._scaled(self._intersection([self.scores(s) for s in q.subqueries]),
                                 q.boost)  # fmt: skip
         if kind is wq.ConstantScoreQuery:
-            return dict.fromkeys(self.scores(q.child), q.score)
+            # Scored as its child, as Whoosh does whenever the matcher must be current
+            # (matched terms asked for, as the passage search does); elsewhere Whoosh
+            # would give a constant, or 1.0 when the constant is 0.0.
+            return self.scores(q.child)
         if q is wq.NullQuery or kind is type(wq.NullQuery):
             return {}
         return self._by_matcher(q)
@@ -109,11 +112,10 @@ class Evaluator:
             btext = field.to_bytes(q.text)
         except ValueError:
             return {}
-        if not field.scorable:
-            return self._by_matcher(q)
         searcher, weighting = self.searcher, self.searcher.weighting
         if type(weighting) is not BM25F:
             return self._by_matcher(q)
+        scorable = field.scorable  # BM25F scores an unscorable field by the weight alone
         b = weighting._field_B.get(fieldname, weighting.B)
         k1, boost = weighting.K1, q.boost
         idf = avgfl = None
@@ -123,7 +125,7 @@ class Evaluator:
             postings = _cached_postings(reader, fieldname, btext)
             if postings is None:
                 continue
-            if idf is None:
+            if idf is None and scorable:
                 idf = searcher.idf(fieldname, btext)
                 avgfl = searcher.avg_field_length(fieldname) or 1
             ids, weights, lengths = postings
@@ -135,7 +137,11 @@ class Evaluator:
             if keep is not None:
                 ids = [ids[i] for i in keep]
                 weights, lengths = [weights[i] for i in keep], [lengths[i] for i in keep]
-            scores = [bm25(idf, w, n, avgfl, b, k1) for w, n in zip(weights, lengths, strict=True)]
+            if scorable:
+                scores = [bm25(idf, w, n, avgfl, b, k1)
+                          for w, n in zip(weights, lengths, strict=True)]  # fmt: skip
+            else:
+                scores = list(weights)
             if offset:
                 ids = [d + offset for d in ids]
             if boost != 1.0:
@@ -313,6 +319,8 @@ _LENGTH_OF_BYTE = [byte_to_length(b) if b else 0 for b in range(256)]
 def _field_lengths(reader, fieldname: str, ids) -> list[int]:
     """The field's length in each document, as Whoosh's BM25F reads it (one byte per
     document, decoded). The segment's whole length column is one read."""
+    if not reader.schema[fieldname].scorable:
+        return [0] * len(ids)  # never read: such a field is scored by weight alone
     column = _length_column(reader, fieldname)
     if column is None:
         return [reader.doc_field_length(d, fieldname, 1) or 0 for d in ids]

@@ -370,18 +370,18 @@ def best_passages(
         return {}
     # Only the listed positions' passages are scored: the rest of the corpus's matches
     # for the same words are never looked at.
-    slug_terms = [(s, searcher.schema["slug"].to_bytes(s)) for s in slugs]
-    wanted = {d: slug for slug, _ in slug_terms for d in _passages_of(searcher, slug)}
+    wanted = {d: slug for slug in slugs for d in _passages_of(searcher, slug)}
+    # The scope adds the same to every passage's score (Whoosh scores a constant-score
+    # query's child in a scored search), and its terms count as matched, as they did
+    # when this ran through Whoosh's collector.
+    scope = wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
+    scoped = wq.And([wq.ConstantScoreQuery(scope, 0.0), query])
     evaluator = Evaluator(searcher, set(wanted), record_terms=True)
-    scores = evaluator.scores(query)
-    ranked = top_n(scores, len(slugs) * per_slug * 4)
-    results = Results(searcher, query, ranked)
+    ranked = top_n(evaluator.scores(scoped), len(slugs) * per_slug * 4)
+    results = Results(searcher, scoped, ranked)
     results.docterms, results.termdocs = {}, {}
-    kind = ("kind", searcher.schema["kind"].to_bytes("passage"))
-    slug_bytes = dict(slug_terms)
     for _, docnum in ranked:
-        terms = [kind, ("slug", slug_bytes[wanted[docnum]]), *evaluator.terms.get(docnum, ())]
-        results.docterms[docnum] = terms
+        terms = results.docterms[docnum] = evaluator.terms.get(docnum, [])
         for term in terms:
             results.termdocs.setdefault(term, []).append(docnum)
     _highlighter(results, surround=110)
