@@ -8,10 +8,13 @@ here and bounded: a prefix expands to at most MAX_EXPANSIONS words.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 
 from whoosh import query as wq
+from whoosh.automata.fsa import find_all_matches
+from whoosh.codec.base import Automata
 from whoosh.searching import Searcher
 
 from kb.index.schema import plain_analyzer, stemming_analyzer
@@ -23,6 +26,7 @@ Fields = dict[str, float]  # text field → boost
 POSITION_FIELDS: Fields = {"title": 4.0, "summary": 2.0, "headings": 1.5, "body": 1.0}
 PASSAGE_FIELDS: Fields = {"passage_heading": 1.5, "passage_text": 1.0}
 MAX_EXPANSIONS = 40
+MAX_SPELLING_BUCKETS = 2000  # first letters × segments kept in memory
 SPLIT_RE = re.compile(r"[-'’.]")
 WORD_RE = re.compile(r"\w+(?:[-'’.]\w+)*")
 
@@ -79,6 +83,45 @@ def covers(clause: Clause, stems: frozenset[str], min_weight: float = 1.0) -> bo
     return False
 
 
+def words_within(searcher: Searcher, folded: str, distance: int) -> list[str]:
+    """The indexed spellings within ``distance`` edits (Levenshtein) of ``folded`` that
+    share its first letter: Whoosh's ``terms_within(..., prefix=1)``, walking the same
+    automaton over the words in memory instead of binary searches on disk (≈100 ms)."""
+    dfa = Automata.levenshtein_dfa(folded, distance, 1)
+    found: set[str] = set()
+    for sub, _offset in searcher.leaf_searchers():
+        words = _words_starting(sub.reader(), folded[:1])
+        if words is None:
+            return sorted(
+                {as_text(t) for t in searcher.reader().terms_within("words", folded, distance, 1)}
+            )
+
+        def first_at_or_after(text: str, words: list[str] = words) -> str | None:
+            i = bisect_left(words, text)
+            return words[i] if i < len(words) else None
+
+        found.update(find_all_matches(dfa, first_at_or_after))
+    return sorted(found)
+
+
+_WORDS_BY_LETTER: dict[tuple[str, str], list[str]] = {}  # (segment id, letter) → words
+
+
+def _words_starting(reader, letter: str) -> list[str] | None:
+    """A segment's spelling words that start with ``letter``, sorted; segment files never
+    change, so they are kept by segment id. None for a reader that is not one segment."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
+        return None
+    key = (segment.segment_id(), letter)
+    words = _WORDS_BY_LETTER.get(key)
+    if words is None:
+        if len(_WORDS_BY_LETTER) > MAX_SPELLING_BUCKETS:
+            _WORDS_BY_LETTER.clear()
+        words = _WORDS_BY_LETTER[key] = [as_text(t) for t in reader.expand_prefix("words", letter)]
+    return words
+
+
 def stem_query(stems: list[str], fields: Fields) -> wq.Query:
     """Match stems as one word or, for several, as a phrase, in any of ``fields``."""
     if len(stems) == 1:
@@ -109,10 +152,7 @@ class QueryCompiler:
         if len(folded) < 4 or folded.isdigit():
             return None
         for distance in range(1, 2 if len(folded) < 6 else 3):
-            candidates = [
-                as_text(term)
-                for term in self.reader.terms_within("words", folded, distance, prefix=1)
-            ]
+            candidates = words_within(self.searcher, folded, distance)
             if candidates:
                 return max(candidates, key=lambda w: (self.reader.doc_frequency("words", w), w))
         return None

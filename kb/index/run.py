@@ -6,6 +6,7 @@ characters scanned, because re-analysing stored text was most of Whoosh's query 
 
 from __future__ import annotations
 
+import heapq
 import html
 import json
 import math
@@ -19,6 +20,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
+from kb.index.evaluate import Evaluator, Memo
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -158,9 +160,47 @@ def rank_positions(
     choosing one topic still shows the others' counts, ready to be added. A chosen
     topic is always counted, even at zero, so the page can offer to remove it.
 
+    A text query is scored a posting list at a time (``Evaluator``): every match is
+    scored once, and the same scores give the total, the facets and the top ``limit``.
+    A text query needs no "positions only" scope, since only position documents have
+    the position text fields.
+    """
+    if query is EVERYTHING or by_date:
+        return _rank_by_collector(searcher, query, topics, limit, by_date, include_drafts)
+    scores = _evaluator(searcher).scores(query)
+    drafts = set() if include_drafts else _draft_docs(searcher)
+    if drafts:
+        scores = {d: s for d, s in scores.items() if d not in drafts}
+    facets = topic_counts(searcher, scores)
+    for topic in topics:
+        facets.setdefault(topic, 0)
+    if topics:
+        wanted = _topic_docs(searcher, tuple(topics))
+        scores = {d: s for d, s in scores.items() if d in wanted}
+    hits = [PositionHit(_meta(searcher, docnum), score) for score, docnum in top_n(scores, limit)]
+    return Ranking(hits, len(scores), facets)
+
+
+def top_n(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:
+    """The ``limit`` best (score, document), highest score first, then lowest document
+    number, as Whoosh orders them."""
+    best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+    return [(score, docnum) for docnum, score in best]
+
+
+def _rank_by_collector(
+    searcher: Searcher,
+    query: wq.Query,
+    topics: list[str],
+    limit: int,
+    by_date: bool,
+    include_drafts: bool,
+) -> Ranking:
+    """``rank_positions`` through Whoosh's collectors: every position (an empty query
+    with topics), or an order by date.
+
     Scopes are cached sets of document numbers: Whoosh would otherwise rebuild a
-    bit set from the postings on every query. A text query needs no "positions only"
-    scope at all, since only position documents have the position text fields.
+    bit set from the postings on every query.
     """
     scope = _position_docs(searcher) if query is EVERYTHING else None
     mask = None if include_drafts else _draft_docs(searcher) or None
@@ -207,9 +247,21 @@ def _cached(searcher: Searcher, key, compute):
     return values[key]
 
 
+def _evaluator(searcher: Searcher) -> Evaluator:
+    """An evaluator remembering recent results in the reader's memo (a searcher serves
+    one thread, and one index generation)."""
+    return Evaluator(searcher, memo=_cached(searcher, "memo", Memo))
+
+
 def _position_docs(searcher: Searcher) -> set[int]:
     return _cached(searcher, "positions", lambda: set(
         searcher.reader().postings("kind", "position").all_ids()
+    ))  # fmt: skip
+
+
+def _passage_docs(searcher: Searcher) -> frozenset[int]:
+    return _cached(searcher, "passages", lambda: frozenset(
+        searcher.reader().postings("kind", "passage").all_ids()
     ))  # fmt: skip
 
 
@@ -257,10 +309,9 @@ def has_match(searcher: Searcher, query: wq.Query, topics: list[str], include_dr
     scope = _topic_docs(searcher, tuple(topics)) if topics else None
     if topics and not scope:
         return False
-    mask = None if include_drafts else _draft_docs(searcher) or None
-    collector = searcher.collector(limit=1, filter=scope, mask=mask)
-    _run(searcher, query, collector)
-    return collector.results().scored_length() > 0
+    drafts = set() if include_drafts else _draft_docs(searcher)
+    matches = _evaluator(searcher).scores(query)
+    return any(d not in drafts and (scope is None or d in scope) for d in matches)
 
 
 def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:
@@ -317,25 +368,76 @@ def best_passages(
     with a highlighted snippet."""
     if not slugs or query is wq.NullQuery:
         return {}
-    # Intersecting with the few wanted passages lets Whoosh skip the rest of the index;
-    # a filter= would still walk every passage in the corpus that matches the words.
+    # Only the listed positions' passages are scored: the rest of the corpus's matches
+    # for the same words are never looked at.
+    wanted = {d: slug for slug in slugs for d in _passages_of(searcher, slug)}
+    # The scope adds the same to every passage's score (Whoosh scores a constant-score
+    # query's child in a scored search), and its terms count as matched, as they did
+    # when this ran through Whoosh's collector.
     scope = wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
     scoped = wq.And([wq.ConstantScoreQuery(scope, 0.0), query])
-    collector = searcher.collector(limit=len(slugs) * per_slug * 4, terms=True)
-    _run(searcher, scoped, collector)
-    results = collector.results()
+    evaluator = Evaluator(searcher, set(wanted), record_terms=True)
+    ranked = top_n(evaluator.scores(scoped), len(slugs) * per_slug * 4)
+    results = Results(searcher, scoped, ranked)
+    results.docterms, results.termdocs = {}, {}
+    for _, docnum in ranked:
+        terms = results.docterms[docnum] = evaluator.terms.get(docnum, [])
+        for term in terms:
+            results.termdocs.setdefault(term, []).append(docnum)
     _highlighter(results, surround=110)
     candidates: dict[str, list] = {}
     for hit in results:
         # Only the best few of each position can be shown, so only they are judged.
-        found = candidates.setdefault(hit["slug"], [])
+        found = candidates.setdefault(wanted[hit.docnum], [])
         if len(found) < per_slug + 2:
             found.append((_answer_score(hit), hit))
-    grouped: dict[str, list[PassageHit]] = {}
+    shown: dict[str, list] = {}
     for slug, scored in candidates.items():
         scored.sort(key=lambda pair: -pair[0])
-        grouped[slug] = [_passage_hit(slug, hit, score) for score, hit in scored[:per_slug]]
-    return grouped
+        shown[slug] = scored[:per_slug]
+    _load_chars(results, "passage_text", [hit.docnum for s in shown.values() for _, hit in s])
+    return {slug: [_passage_hit(slug, hit, score) for score, hit in pairs]
+            for slug, pairs in shown.items()}  # fmt: skip
+
+
+def _passages_of(searcher: Searcher, slug: str) -> list[int]:
+    """The document numbers of one position's passages."""
+
+    def compute() -> list[int]:
+        passages, btext = _passage_docs(searcher), searcher.schema["slug"].to_bytes(slug)
+        found = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            if ("slug", btext) in reader:
+                found.extend(offset + d for d in reader.postings("slug", btext).all_ids())
+        return [d for d in found if d in passages]
+
+    return _cached(searcher, ("passages of", slug), compute)
+
+
+def _load_chars(results: Results, fieldname: str, docnums: list[int]) -> None:
+    """Where each matched word stands in the shown passages, for the highlighter.
+
+    Whoosh would read the characters of every matched word in every ranked passage;
+    only the few shown are highlighted, so only theirs are read.
+    """
+    searcher, field = results.searcher, results.searcher.schema[fieldname]
+    cache: dict[int, dict] = {docnum: {} for docnum in docnums}
+    results._char_cache[fieldname] = cache
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        local = sorted(d - offset for d in docnums if offset <= d < end)
+        terms = {
+            t for d in local for t in results.docterms.get(offset + d, ()) if t[0] == fieldname
+        }
+        for term in terms:
+            matcher = sub.reader().postings(fieldname, term[1])
+            for docnum in local:
+                if term not in results.docterms[offset + docnum]:
+                    continue
+                if matcher.id() < docnum:
+                    matcher.skip_to(docnum)
+                cache[offset + docnum][field.from_bytes(term[1])] = matcher.value_as("characters")
 
 
 def _answer_score(hit) -> float:

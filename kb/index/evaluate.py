@@ -1,0 +1,340 @@
+"""Score a compiled query a posting list at a time, instead of a document at a time.
+
+Whoosh walks a query as a tree of matchers, advancing each leaf document by document
+through Python method calls: for an OR of every word × four fields × synonyms that was
+most of a search. Here each word's postings are read a block at a time and scored into
+a dict, and AND and OR become dict operations. The scores are Whoosh's own
+(its BM25F function with its statistics, boosts multiplied and sums added the same way),
+so rankings do not change; only the order of floating-point additions may differ.
+
+Query types not handled here (phrases, Every, AND NOT, …) run through Whoosh's own
+matcher for that subtree, so any query Whoosh can run still runs, and runs the same.
+AND NOT stays with Whoosh on purpose: its matcher never tests the first document of the
+wanted side against the excluded side, and the relevance tests rely on that ("europe
+-climate" finds the Europe position, which mentions climate change).
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25F, bm25
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+Term = tuple[str, bytes]  # (field, indexed text), as Whoosh reports matched terms
+
+
+class Evaluator:
+    """Scores queries against one searcher: global document number → score.
+
+    With ``restrict`` (global document numbers), only those documents are read, by
+    skipping through the postings; with ``record_terms``, the terms each document
+    matched are kept in ``terms``, as Whoosh's ``terms=True`` would. With ``memo``, the
+    results of whole queries and their parts are remembered there.
+    """
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        restrict: set[int] | None = None,
+        record_terms: bool = False,
+        memo: Memo | None = None,
+    ) -> None:
+        self.searcher = searcher
+        self.schema = searcher.schema
+        self.leaves = [(sub, offset, _local(restrict, sub, offset))
+                       for sub, offset in searcher.leaf_searchers()]  # fmt: skip
+        self.restricted = restrict is not None
+        self.terms: dict[int, list[Term]] | None = {} if record_terms else None
+        self.memo = memo
+
+    def scores(self, q: wq.Query) -> dict[int, float]:
+        """The documents ``q`` matches, with Whoosh's score for each."""
+        if self.memo is None or self.restricted:
+            return self._scores(q)
+        return self.memo.get(q, self._scores)
+
+    def _scores(self, q: wq.Query) -> dict[int, float]:
+        kind = type(q)
+        if kind is wq.Term:
+            return self._term(q)
+        if kind is wq.Or:
+            return self._scaled(self._union([self.scores(s) for s in q.subqueries]), q.boost)
+        if kind is wq.And:
+            return self._scaled(self._intersection([self.scores(s) for s in q.subqueries]),
+                                q.boost)  # fmt: skip
+        if kind is wq.ConstantScoreQuery:
+            # Scored as its child, as Whoosh does whenever the matcher must be current
+            # (matched terms asked for, as the passage search does); elsewhere Whoosh
+            # would give a constant, or 1.0 when the constant is 0.0.
+            return self.scores(q.child)
+        if q is wq.NullQuery or kind is type(wq.NullQuery):
+            return {}
+        return self._by_matcher(q)
+
+    @staticmethod
+    def _scaled(scores: dict[int, float], boost: float) -> dict[int, float]:
+        return scores if boost == 1.0 else {d: s * boost for d, s in scores.items()}
+
+    @staticmethod
+    def _union(parts: list[dict[int, float]]) -> dict[int, float]:
+        parts = [p for p in parts if p]
+        if not parts:
+            return {}
+        merged = dict(parts[0])
+        for part in parts[1:]:
+            sums = {d: merged[d] + part[d] for d in merged.keys() & part.keys()}
+            merged.update(part)
+            merged.update(sums)
+        return merged
+
+    @staticmethod
+    def _intersection(parts: list[dict[int, float]]) -> dict[int, float]:
+        if not parts or not all(parts):
+            return {}
+        smallest = min(parts, key=len)
+        common = [d for d in smallest if all(d in p for p in parts)]
+        return {d: sum(p[d] for p in parts) for d in common}
+
+    def _term(self, q: wq.Term) -> dict[int, float]:
+        fieldname = q.fieldname
+        field = self.schema[fieldname] if fieldname in self.schema else None
+        if field is None:
+            return {}
+        try:
+            btext = field.to_bytes(q.text)
+        except ValueError:
+            return {}
+        searcher, weighting = self.searcher, self.searcher.weighting
+        if type(weighting) is not BM25F:
+            return self._by_matcher(q)
+        scorable = field.scorable  # BM25F scores an unscorable field by the weight alone
+        b = weighting._field_B.get(fieldname, weighting.B)
+        k1, boost = weighting.K1, q.boost
+        idf = avgfl = None
+        out: dict[int, float] = {}
+        for sub, offset, local in self.leaves:
+            reader = sub.reader()
+            postings = _cached_postings(reader, fieldname, btext)
+            if postings is None:
+                continue
+            if idf is None and scorable:
+                idf = searcher.idf(fieldname, btext)
+                avgfl = searcher.avg_field_length(fieldname) or 1
+            ids, weights, lengths = postings
+            keep = _among(ids, local) if local is not None else None
+            if reader.has_deletions():
+                deleted = reader.deleted_docs_set
+                kept = keep if keep is not None else range(len(ids))
+                keep = [i for i in kept if ids[i] not in deleted]
+            if keep is not None:
+                ids = [ids[i] for i in keep]
+                weights, lengths = [weights[i] for i in keep], [lengths[i] for i in keep]
+            if scorable:
+                scores = [bm25(idf, w, n, avgfl, b, k1)
+                          for w, n in zip(weights, lengths, strict=True)]  # fmt: skip
+            else:
+                scores = list(weights)
+            if offset:
+                ids = [d + offset for d in ids]
+            if boost != 1.0:
+                scores = [score * boost for score in scores]
+            out.update(zip(ids, scores, strict=True))
+        if self.terms is not None:
+            term = (fieldname, btext)
+            for docnum in out:
+                self.terms.setdefault(docnum, []).append(term)
+        return out
+
+    def _by_matcher(self, q: wq.Query) -> dict[int, float]:
+        """Any other query, through Whoosh's matcher, reading only what is needed."""
+        out: dict[int, float] = {}
+        context = self.searcher.context()
+        for sub, offset, local in self.leaves:
+            if local is not None and not local:
+                continue
+            matcher = q.matcher(sub, context)
+            for docnum in _walk(matcher, local):
+                out[offset + docnum] = matcher.score()
+                if self.terms is not None:
+                    self.terms.setdefault(offset + docnum, []).extend(
+                        matcher.matching_terms(docnum)
+                    )
+        return out
+
+
+class Memo:
+    """Recent query results of one index generation, MEMO_ENTRIES scored documents in
+    all: a query that falls back from all words to any word, and its check of which
+    words matched nothing, reuse each word's scores; so do later queries sharing a word.
+    Results are shared: callers must not change them. Not for use by two threads."""
+
+    def __init__(self) -> None:
+        self.results: OrderedDict = OrderedDict()
+        self.held = 0
+
+    def get(self, q: wq.Query, compute) -> dict[int, float]:
+        results = self.results
+        try:
+            found = results.get(q)
+        except TypeError:  # a query that cannot be hashed
+            return compute(q)
+        if found is not None:
+            results.move_to_end(q)
+            return found
+        found = results[q] = compute(q)
+        self.held += len(found) + 1
+        while self.held > MEMO_ENTRIES and len(results) > 1:
+            _, dropped = results.popitem(last=False)
+            self.held -= len(dropped) + 1
+        return found
+
+
+def _local(restrict: set[int] | None, sub: Searcher, offset: int) -> list[int] | None:
+    """The restricted documents that fall in one segment, as sorted local numbers."""
+    if restrict is None:
+        return None
+    end = offset + sub.doc_count_all()
+    return sorted(d - offset for d in restrict if offset <= d < end)
+
+
+def _walk(matcher, local: list[int] | None):
+    """The matcher's documents (or, with ``local``, only those among them), in order."""
+    if local is None:
+        while matcher.is_active():
+            yield matcher.id()
+            matcher.next()
+        return
+    for docnum in local:
+        if not matcher.is_active():
+            return
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                return
+        if matcher.id() == docnum:
+            yield docnum
+
+
+def _among(ids, local: list[int]) -> list[int]:
+    """The indexes in ``ids`` (sorted) of the documents in ``local``, by bisection."""
+    keep = []
+    for docnum in local:
+        i = bisect_left(ids, docnum)
+        if i < len(ids) and ids[i] == docnum:
+            keep.append(i)
+    return keep
+
+
+class _PostingCache:
+    """Decoded postings of recent terms, shared by every thread of the process.
+
+    A segment's files never change once written, so postings are kept by segment id
+    (carried over unchanged from one generation to the next); deleted documents are
+    left out when a reader with deletions asks. Bounded by the number of postings.
+    """
+
+    def __init__(self, max_postings: int) -> None:
+        self.max_postings = max_postings
+        self.held = 0
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key, value) -> None:
+        size = len(value[0]) + 1
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = value
+            self.held += size
+            while self.held > self.max_postings and len(self.entries) > 1:
+                _, dropped = self.entries.popitem(last=False)
+                self.held -= len(dropped[0]) + 1
+
+
+MEMO_ENTRIES = 50_000  # scored documents an evaluator remembers (a few MB)
+MAX_CACHED_POSTINGS = 2_000_000  # about 32 MB of arrays per process
+_CACHE = _PostingCache(MAX_CACHED_POSTINGS)
+_ABSENT = (array("i"), array("d"), array("i"))
+
+
+def _cached_postings(reader, fieldname: str, btext: bytes):
+    """(ids, weights, field lengths) of one term in one segment, deleted documents
+    included, or None when the segment does not hold the term."""
+    key = _segment_key(reader, fieldname, btext)
+    found = _CACHE.get(key) if key is not None else None
+    if found is None:
+        found = _read_postings(reader, fieldname, btext)
+        if key is not None:
+            _CACHE.put(key, found)
+    return None if found is _ABSENT or not found[0] else found
+
+
+def _segment_key(reader, fieldname: str, btext: bytes) -> tuple | None:
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return (segment.segment_id(), fieldname, btext) if segment is not None else None
+
+
+def _read_postings(reader, fieldname: str, btext: bytes):
+    """Every posting of one term in one segment, deleted documents included."""
+    if (fieldname, btext) not in reader:
+        return _ABSENT
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids, weights = array("i"), array("d")
+    if type(matcher) is W3LeafMatcher:
+        # A block at a time: the block's ids and weights come decoded as arrays.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.fromlist(list(matcher._ids))
+            weights.fromlist(list(matcher._weights))
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return ids, weights, array("i", _field_lengths(reader, fieldname, ids))
+
+
+_LENGTH_OF_BYTE = [byte_to_length(b) if b else 0 for b in range(256)]
+
+
+def _field_lengths(reader, fieldname: str, ids) -> list[int]:
+    """The field's length in each document, as Whoosh's BM25F reads it (one byte per
+    document, decoded). The segment's whole length column is one read."""
+    if not reader.schema[fieldname].scorable:
+        return [0] * len(ids)  # never read: such a field is scored by weight alone
+    column = _length_column(reader, fieldname)
+    if column is None:
+        return [reader.doc_field_length(d, fieldname, 1) or 0 for d in ids]
+    count, decode = len(column), _LENGTH_OF_BYTE
+    return [decode[column[d]] if d < count else 0 for d in ids]
+
+
+def _length_column(reader, fieldname: str) -> bytes | None:
+    """The raw one-byte-per-document length column of a Whoosh 3 segment, or None
+    when this reader keeps its lengths some other way."""
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None or column._fixedlen != 1:
+            return None
+        return bytes(column._dbfile.get(column._basepos, column._count))
+    except AttributeError:
+        return None

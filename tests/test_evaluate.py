@@ -1,0 +1,114 @@
+"""The posting-list evaluator scores exactly as Whoosh's own search does, on one segment
+or several, with deleted documents, and when restricted to a few documents."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from kb.index.evaluate import Evaluator, Memo
+from kb.index.query import POSITION_FIELDS, stem_query
+from kb.index.schema import build_schema
+
+TEXTS = [
+    ("housing", "Homes for everyone", "Build more homes and council housing in every town."),
+    ("climate", "Climate action", "Cut emissions; homes insulated, and climate change met."),
+    ("europe", "Europe", "Trade with Europe creates jobs. Climate change is shared."),
+    ("jobs", "Good jobs", "Jobs in every region, fair pay and secure homes."),
+    ("health", "Health care", "A health service free at the point of use, in every town."),
+    ("schools", "Schools", "Every child a good school; teachers paid fairly."),
+]
+
+
+def _add(writer, slug: str, title: str, body: str) -> None:
+    writer.add_document(key=slug, kind="position", slug=slug, title=title, body=body,
+                        passage_text=body)  # fmt: skip
+
+
+@pytest.fixture(params=["one segment", "three segments, one deletion"])
+def searcher(tmp_path, request):
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    if request.param == "one segment":
+        with ix.writer() as writer:
+            for text in TEXTS:
+                _add(writer, *text)
+    else:
+        for batch in (TEXTS[:2], TEXTS[2:4], TEXTS[4:]):
+            writer = ix.writer()
+            for text in batch:
+                _add(writer, *text)
+            writer.commit(merge=False)
+        writer = ix.writer()
+        writer.delete_by_term("key", "jobs")
+        writer.commit(merge=False)
+        assert len(ix._segments()) == 3
+    with ix.searcher() as s:
+        yield s
+    ix.close()
+
+
+def _whoosh(searcher, q) -> dict[int, float]:
+    """Whoosh's scores as the passage search asked for them (with matched terms, so a
+    constant-score query's child is scored)."""
+    return {hit.docnum: hit.score for hit in searcher.search(q, limit=None, terms=True)}
+
+
+QUERIES = [
+    stem_query(["home"], POSITION_FIELDS),
+    wq.And([stem_query(["home"], POSITION_FIELDS), stem_query(["town"], POSITION_FIELDS)]),
+    wq.Or([stem_query(["climat"], POSITION_FIELDS), stem_query(["job"], POSITION_FIELDS)]),
+    stem_query(["climat", "chang"], POSITION_FIELDS),  # a phrase, through Whoosh's matcher
+    wq.Or([wq.Term("body", "home", boost=0.5), wq.Term("title", "climat", boost=3.0)], boost=2.0),
+    wq.AndNot(stem_query(["home"], POSITION_FIELDS), stem_query(["climat"], POSITION_FIELDS)),
+    wq.Term("body", "nowhere"),
+    wq.And(
+        [
+            wq.ConstantScoreQuery(
+                wq.Or([wq.Term("kind", "position"), wq.Term("slug", "jobs")]), 0.0
+            ),
+            stem_query(["home"], POSITION_FIELDS),
+        ]
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("q", QUERIES, ids=repr)
+def test_scores_match_whoosh(searcher, q):
+    mine = Evaluator(searcher).scores(q)
+    theirs = _whoosh(searcher, q)
+    assert mine.keys() == theirs.keys()
+    for docnum, score in theirs.items():
+        assert mine[docnum] == pytest.approx(score, rel=1e-12)
+
+
+@pytest.mark.parametrize("q", QUERIES, ids=repr)
+def test_restricted_scores_are_the_same_scores(searcher, q):
+    everything = _whoosh(searcher, q)
+    some = set(list(everything)[::2]) | {0}
+    mine = Evaluator(searcher, restrict=some).scores(q)
+    assert mine.keys() == {d for d in everything if d in some}
+    for docnum, score in mine.items():
+        assert score == pytest.approx(everything[docnum], rel=1e-12)
+
+
+def test_a_memo_gives_the_same_results(searcher):
+    memo = Memo()
+    for q in QUERIES + QUERIES:
+        assert Evaluator(searcher, memo=memo).scores(q) == Evaluator(searcher).scores(q)
+
+
+def test_matched_terms_are_recorded(searcher):
+    evaluator = Evaluator(searcher, record_terms=True)
+    found = evaluator.scores(wq.Or([wq.Term("body", "home"), wq.Term("body", "town")]))
+    for docnum in found:
+        terms = {text for _, text in evaluator.terms[docnum]}
+        words = set(searcher.stored_fields(docnum)["passage_text"].lower().split())
+        assert terms and all(any(w.startswith(t.decode()) for w in words) for t in terms)
+
+
+def test_a_deleted_document_is_never_scored_even_when_asked_for(searcher):
+    q = stem_query(["job"], POSITION_FIELDS)
+    live = _whoosh(searcher, q)
+    everything = set(range(searcher.reader().doc_count_all()))
+    assert Evaluator(searcher, restrict=everything).scores(q).keys() == live.keys()
