@@ -55,6 +55,15 @@ def settings_for(root) -> Settings:
     )
 
 
+def indexed_site(tmp_path):
+    """A folder of the starting positions, indexed."""
+    site = tmp_path / "site"
+    (site / "positions").mkdir(parents=True)
+    start(site / "positions")
+    reindex(settings_for(site))
+    return site
+
+
 @pytest.fixture
 def today(monkeypatch):
     """Record every change under one date, so the two copies' ledgers can be compared."""
@@ -106,10 +115,7 @@ def test_splicing_writes_the_ledger_a_full_recording_writes(tmp_path, today, spl
 
 
 def test_a_stamp_from_another_ledger_means_a_full_recording(tmp_path, today, spliced):
-    site = tmp_path / "site"
-    (site / "positions").mkdir(parents=True)
-    start(site / "positions")
-    reindex(settings_for(site))
+    site = indexed_site(tmp_path)
     ledger = site / "positions" / LEDGER_FILE
     ledger.write_bytes(ledger.read_bytes())  # a pull rewrote it: new mtime, same content
     EDITS["reword"](site / "positions")
@@ -119,10 +125,7 @@ def test_a_stamp_from_another_ledger_means_a_full_recording(tmp_path, today, spl
 
 
 def test_lines_list_the_current_passages_as_parsing_does(tmp_path, today):
-    site = tmp_path / "site"
-    (site / "positions").mkdir(parents=True)
-    start(site / "positions")
-    reindex(settings_for(site))
+    site = indexed_site(tmp_path)
     EDITS["reword"](site / "positions")
     reindex(settings_for(site))  # retires a passage: current and retired lines both
     folder = site / "positions"
@@ -144,10 +147,7 @@ def test_lines_list_the_current_passages_as_parsing_does(tmp_path, today):
     ids=["respaced", "reordered", "conflict", "unterminated", "escaped"],
 )
 def test_lines_not_as_the_indexer_writes_them_are_read_whole(tmp_path, today, damage):
-    site = tmp_path / "site"
-    (site / "positions").mkdir(parents=True)
-    start(site / "positions")
-    reindex(settings_for(site))
+    site = indexed_site(tmp_path)
     ledger = site / "positions" / LEDGER_FILE
     before = current_ids(read_ledger(site / "positions"))
     ledger.write_text(damage(ledger.read_text(encoding="utf-8")), encoding="utf-8")
