@@ -111,7 +111,7 @@ def before_publish(
 ):
     """The indexer's ``before_publish`` step: record, or refuse the generation.
 
-    ``read`` (parsed) and ``snapshot`` (keyed lines) are the ledger as read moments ago,
+    ``read`` (parsed) and ``snapshot`` (its bytes) are the ledger as read moments ago,
     reused when the file is unchanged since: parsing a large ledger takes seconds. A
     generation made from the live one by changing a few positions, when the ledger
     matched the live one, records only those.

@@ -346,7 +346,7 @@ def _workers(jobs: int) -> int:
 
 
 def _inspect_all(
-    files: dict[str, tuple[Path, str]], positions_dir: Path, progress: Progress | None
+    files: Mapping[str, Scanned], positions_dir: Path, progress: Progress | None
 ) -> dict[str, FileFacts]:
     """Read files in order; large folders are parsed by several processes."""
     paths = [scanned.file for scanned in files.values()]
@@ -381,7 +381,7 @@ def _entry(scanned: Scanned, summary: Summary) -> dict:
             "rules": summary.to_json()}  # fmt: skip
 
 
-def _rejected(run: _Run, files: Mapping[str, tuple[Path, str]], summaries) -> dict[str, dict]:
+def _rejected(run: _Run, files: Mapping[str, Scanned], summaries) -> dict[str, dict]:
     """The manifest's record of files with errors, so unchanged ones are not read again."""
     return {
         path: {
