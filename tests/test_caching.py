@@ -195,3 +195,34 @@ def test_gunicorn_serves_with_caching_and_no_version_banner(starter_index):
         server.terminate()
         server.wait(timeout=10)
         server.stderr.close()
+
+
+def test_every_thread_shares_what_is_worked_out_once_per_generation(
+    write_position, positions_dir, index_dir
+):
+    """A new thread (the preview answers each request in one) and the first search
+    after an edit reuse the topic map and scopes instead of rebuilding them."""
+    import threading
+
+    from kb.index import run
+    from kb.index.build import update_index
+    from kb.index.reader import IndexReader
+
+    write_position("europe", "Trade.", topics=["europe"])
+    update_index(positions_dir, index_dir)
+    reader = IndexReader(index_dir)
+    seen = []
+
+    def look() -> None:
+        seen.append(run._doc_topics(reader.searcher()))
+
+    for _ in range(2):
+        thread = threading.Thread(target=look)
+        thread.start()
+        thread.join()
+    assert seen[0] is seen[1]
+    write_position("climate", "Warming.", topics=["climate"])
+    update_index(positions_dir, index_dir)
+    look()  # a new generation: worked out afresh, with the new position's topics
+    assert sorted(seen[2].values()) == [("climate",), ("europe",)]
+    reader.close()

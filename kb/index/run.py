@@ -237,20 +237,35 @@ def _meta(searcher: Searcher, docnum: int) -> PositionMeta:
 
 
 _PER_READER: WeakKeyDictionary = WeakKeyDictionary()
+_PER_GENERATION: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _cached(searcher: Searcher, key, compute):
-    """A value computed once per open index reader (an index generation is immutable)."""
-    values = _PER_READER.setdefault(searcher.reader(), {})
+    """A value computed once per index generation (which never changes), shared by the
+    searchers every thread opens on it: a new thread, or the first search after an
+    edit, finds it ready. Values are never changed after they are made, so threads
+    can share them; two threads may both compute one, and either result will do."""
+    values = _PER_GENERATION.setdefault(_generation(searcher), {})
     if key not in values:
         values[key] = compute()
     return values[key]
 
 
+def _generation(searcher: Searcher):
+    """What every searcher on one generation shares: the storage that ``IndexReader``
+    opens it from (pinned once per generation); else this searcher's own reader."""
+    storage = getattr(getattr(searcher, "_ix", None), "storage", None)
+    return storage if storage is not None else searcher.reader()
+
+
 def _evaluator(searcher: Searcher) -> Evaluator:
-    """An evaluator remembering recent results in the reader's memo (a searcher serves
-    one thread, and one index generation)."""
-    return Evaluator(searcher, memo=_cached(searcher, "memo", Memo))
+    """An evaluator remembering recent results in the reader's memo: one per reader,
+    since a memo is changed by every search (a searcher serves one thread)."""
+    reader = searcher.reader()
+    memo = _PER_READER.get(reader)
+    if memo is None:
+        memo = _PER_READER[reader] = Memo()
+    return Evaluator(searcher, memo=memo)
 
 
 def _position_docs(searcher: Searcher) -> set[int]:
