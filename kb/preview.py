@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -28,7 +27,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from kb.cite.ledger import LedgerFacts
 from kb.config import Settings
@@ -237,44 +236,6 @@ class _QuietHandler(QuietServerHandler):
         """Tests hammer the server; a line per request would only be noise."""
 
 
-class _PooledServer(BaseWSGIServer):
-    """Werkzeug's server answering from a fixed set of threads, not a new thread per
-    request: each thread keeps its index searcher, and with it what the searcher has
-    worked out once per index generation (topic maps, postings), between requests.
-
-    Daemon threads, as werkzeug's own: a browser's idle keep-alive connection never
-    holds up stopping the preview.
-    """
-
-    multithread = True
-    THREADS = 16  # a browser keeps about six connections open; several tabs, more
-
-    def __init__(self, host: str, port: int, app, handler) -> None:
-        super().__init__(host, port, app, handler)
-        self._waiting: queue.SimpleQueue = queue.SimpleQueue()
-        for number in range(self.THREADS):
-            name = f"kb-preview-{number}"
-            threading.Thread(target=self._answer_waiting, name=name, daemon=True).start()
-
-    def process_request(self, request, client_address) -> None:
-        self._waiting.put((request, client_address))
-
-    def _answer_waiting(self) -> None:
-        while (item := self._waiting.get()) is not None:
-            request, client_address = item
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        for _ in range(self.THREADS):
-            self._waiting.put(None)
-
-
 class PreviewServer:
     """The app served on host:port with live re-indexing; use as a context manager.
 
@@ -293,7 +254,9 @@ class PreviewServer:
         self.state: PreviewState = app.extensions[STATE_KEY]
         self.indexer = LiveIndexer(self.settings, self.state, debounce)
         handler = _QuietHandler if quiet else QuietServerHandler  # no version banner
-        self.server: BaseWSGIServer = _PooledServer(host, port, app, handler)
+        self.server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=handler
+        )
         self.observer: Observer | None = None
         self._thread: threading.Thread | None = None
 
