@@ -137,6 +137,23 @@ def test_markdown_nested_too_deeply_is_reported_not_fatal(write_position, positi
     assert [p.message for p in result.problems] == [TOO_DEEP]
 
 
+def test_no_garbage_collection_runs_inside_a_render(write_position, positions_dir, monkeypatch):
+    """Deep inside a file nested hundreds deep, a collection would run the weakref
+    callbacks of freed index readers with no stack left: unraisable errors at random."""
+    import gc
+
+    from kb.content import loader
+
+    seen = []
+    parse = loader.parse_position
+    monkeypatch.setattr(
+        loader, "parse_position", lambda *args: seen.append(gc.isenabled()) or parse(*args)
+    )
+    result = load_file(write_position("deep", "1. " * 1000), positions_dir)
+    assert [p.message for p in result.problems] == [TOO_DEEP]
+    assert seen == [False] and gc.isenabled()  # paused for the render, and only then
+
+
 def test_front_matter_nested_too_deeply_is_reported_not_fatal(write_position, positions_dir):
     raw = "---\ntitle: " + "[" * 500 + "]" * 500 + "\n---\nBody.\n"
     result = load_file(write_position("deep", raw=raw), positions_dir)

@@ -6,6 +6,7 @@ I/O stays at the edge (``load_file``/``load_folder``); ``parse_position`` is pur
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import os
 import re
@@ -259,6 +260,20 @@ def render_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No garbage collection while a file is rendered: in a file nested hundreds deep the
+    collector would run the weakref callbacks of freed objects (closed index readers'
+    caches) with no stack left, and they fail as unraisable errors, not as this file's."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_guarded(path: str, text: str) -> LoadResult:
     """``parse_position``, but a file too deep or too slow to render is reported, not fatal.
 
@@ -274,7 +289,7 @@ def parse_guarded(path: str, text: str) -> LoadResult:
         message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
         return LoadResult(path, None, (Problem(path, 1, message),))
     try:
-        with render_budget(limits.RENDER_SECONDS):
+        with render_budget(limits.RENDER_SECONDS), _collection_paused():
             return parse_position(path, text)
     except RecursionError:
         return LoadResult(path, None, (Problem(path, 1, TOO_DEEP),))
