@@ -106,15 +106,13 @@ def before_publish(
     positions_dir: Path,
     index_dir: Path,
     today: date | None = None,
-    read: Ledger | None = None,
     snapshot: LedgerSnapshot | None = None,
 ):
     """The indexer's ``before_publish`` step: record, or refuse the generation.
 
-    ``read`` (parsed) and ``snapshot`` (its bytes) are the ledger as read moments ago,
-    reused when the file is unchanged since: parsing a large ledger takes seconds. A
-    generation made from the live one by changing a few positions, when the ledger
-    matched the live one, records only those.
+    ``snapshot`` (its bytes) is the ledger as read moments ago, reused when the file is
+    unchanged since. A generation made from the live one by changing a few positions,
+    when the ledger matched the live one, records only those.
     """
     ledger_path = positions_dir / LEDGER_FILE
 
@@ -130,7 +128,7 @@ def before_publish(
             served = generation.records()
             held = set(report.withheld.values()) - {record.slug for record in served}
             recorded = record_citations(
-                positions_dir, index_dir, generation.revision, served, held, today, read
+                positions_dir, index_dir, generation.revision, served, held, today
             )
         _report(generation, recorded)
 
@@ -189,7 +187,6 @@ def record_citations(
     records: list[PositionRecord],
     held: Iterable[str] = (),
     today: date | None = None,
-    read: Ledger | None = None,
 ) -> Recorded:
     """Bring the ledger in ``positions_dir`` up to date with generation ``revision``,
     whose position records are ``records``; passages of the ``held`` slugs stay as
@@ -202,7 +199,7 @@ def record_citations(
     remove_leftovers(positions_dir, LEDGER_FILE)  # of a run killed while writing it
     if _read_stamp(index_dir) == _stamp(revision, ledger_path):
         return Recorded()
-    outcome = _record(positions_dir, records, set(held), today or date.today(), read)
+    outcome = _record(positions_dir, records, set(held), today or date.today())
     if not outcome.blocked and not any(p.is_error for p in outcome.problems):
         write_atomic(index_dir / STAMP_FILE, _stamp(revision, ledger_path))
     return outcome
@@ -223,27 +220,14 @@ def _read_stamp(index_dir: Path) -> str | None:
         return None
 
 
-def _current_ledger(positions_dir: Path, read: Ledger | None) -> Ledger:
-    """The ledger now: ``read`` when the file still has the same bytes, else read again."""
-    if read is not None and read.exists and read.writable:
-        try:
-            data = (positions_dir / LEDGER_FILE).read_bytes()
-        except OSError:
-            data = None
-        if data is not None and hashlib.sha256(data).hexdigest() == read.digest:
-            return read
-    return read_ledger(positions_dir)
-
-
 def _record(
     positions_dir: Path,
     records: list[PositionRecord],
     held: set[str],
     today: date,
-    read: Ledger | None,
 ) -> Recorded:
     outcome = Recorded()
-    ledger = _current_ledger(positions_dir, read)
+    ledger = read_ledger(positions_dir)
     outcome.problems.extend(ledger.problems)
     # Drafts are never published; the held positions' passages and versions stay as recorded.
     update = record_publication(ledger, records, today, kept=frozenset(held))

@@ -26,7 +26,7 @@ from kb.content.loader import (
     ContentRefused,
     LoadResult,
     load_file,
-    position_files,
+    position_paths,
     read_content,
     settled,
     stat_facts,
@@ -287,8 +287,8 @@ def check(
     cache = {} if cache is None else cache
     started = time.time_ns()
     facts = []
-    for path in position_files(root):
-        relative = path.relative_to(root).as_posix()
+    for relative in position_paths(root):
+        path = root / relative
         known = cache.get(relative)
         now = _stat_or_none(path)
         if known is None or now is None or known.stat != now:
