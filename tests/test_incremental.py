@@ -273,3 +273,47 @@ def test_a_same_size_rewrite_with_its_old_time_put_back_is_noticed(
     report = update_index(positions_dir, index_dir)
     assert report.updated == ["a.md"]
     assert found(index_dir, "two") == ["a"]
+
+
+def _segments(index_dir) -> list[tuple[str, int, int]]:
+    """(id, documents, deleted) of each segment of the live generation."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(index_dir / store.current_revision(index_dir)))
+    return [(s.segment_id(), s.doc_count_all(), s.deleted_count()) for s in ix._segments()]
+
+
+def test_edits_leave_one_small_segment_beside_the_build(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    """Each edit folds the small segments (and the emptied ones) into the one it writes,
+    so searches look words up in two segments, not one more per edit."""
+    from kb.index import merging
+
+    monkeypatch.setattr(merging, "SMALL_DOCUMENTS", 20)  # so that the 60-document build is big
+    for number in range(20):
+        write_position(f"p{number}", f"Paragraph {number} about apples.\n\nAnd more.\n")
+    update_index(positions_dir, index_dir)
+    (build,) = _segments(index_dir)
+    for round in range(6):
+        write_position(f"p{round}", f"Paragraph about pears, round {round}.\n")
+        update_index(positions_dir, index_dir)
+    segments = _segments(index_dir)
+    assert len(segments) == 2 and segments[0][0] == build[0]  # the build's is not rewritten
+    assert all(deleted < count for _, count, deleted in segments)
+    assert found(index_dir, "pears") == [f"p{n}" for n in range(6)]
+    reader = IndexReader(index_dir)
+    apples = search(reader.searcher(), build_synonyms([]), SearchRequest(q="apples"), True)
+    assert apples.total == 14  # p6 … p19
+
+
+def test_a_small_index_stays_one_segment_through_edits(write_position, positions_dir, index_dir):
+    write_position("europe", "Neighbours.", title="Europe")
+    write_position("climate", "Warming.", title="Climate")
+    update_index(positions_dir, index_dir)
+    for text in ("Friends.", "Partners.", "Allies."):
+        write_position("europe", text, title="Europe")
+        update_index(positions_dir, index_dir)
+    (segment,) = _segments(index_dir)
+    assert segment[2] == 0  # no deleted documents left behind
+    assert found(index_dir, "allies") == ["europe"] and found(index_dir, "partners") == []

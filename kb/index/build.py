@@ -34,6 +34,7 @@ from kb.content.loader import content_digest, position_paths, settled, stat_fact
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
+from kb.index.merging import fold_small_segments
 from kb.index.records import IntroRecord, PositionRecord
 from kb.index.run import all_records
 from kb.index.schema import SCHEMA_VERSION, build_schema
@@ -645,7 +646,7 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
                 entries[fact.path] = _entry(files[fact.path], summaries[fact.path])
                 (report.updated if fact.path in known else report.added).append(fact.path)
             report.removed = removed
-            writer.commit()
+            writer.commit(mergetype=fold_small_segments)
         except BaseException:
             _abandon(writer)
             raise
