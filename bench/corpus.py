@@ -252,3 +252,15 @@ def fresh_copy(src: Path, dest: Path) -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(src, dest)
     return dest
+
+
+def sampled_copy(src: Path, dest: Path, every: int) -> Path:
+    """Replace dest with one Markdown file in ``every`` of src (in path order, so the
+    same files each time), keeping their folders; a smaller corpus of the same kind."""
+    src, dest = Path(src), Path(dest)
+    shutil.rmtree(dest, ignore_errors=True)
+    for path in iter_markdown_files(src)[::every]:
+        out = dest / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, out)
+    return dest

@@ -51,6 +51,7 @@ class Evaluator:
         self.schema = searcher.schema
         self.leaves = [(sub, offset, _local(restrict, sub, offset))
                        for sub, offset in searcher.leaf_searchers()]  # fmt: skip
+        self.runs = [_runs(local) if local is not None else None for _, _, local in self.leaves]
         self.restricted = restrict is not None
         self.terms: dict[int, list[Term]] | None = {} if record_terms else None
         self.memo = memo
@@ -100,7 +101,10 @@ class Evaluator:
         if not parts or not all(parts):
             return {}
         smallest = min(parts, key=len)
-        common = [d for d in smallest if all(d in p for p in parts)]
+        common = smallest.keys()
+        for part in parts:
+            if part is not smallest:
+                common = common & part.keys()
         return {d: sum(p[d] for p in parts) for d in common}
 
     def _term(self, q: wq.Term) -> dict[int, float]:
@@ -120,7 +124,7 @@ class Evaluator:
         k1, boost = weighting.K1, q.boost
         idf = avgfl = None
         out: dict[int, float] = {}
-        for sub, offset, local in self.leaves:
+        for (sub, offset, _), runs in zip(self.leaves, self.runs, strict=True):
             reader = sub.reader()
             postings = _cached_postings(reader, fieldname, btext)
             if postings is None:
@@ -129,7 +133,7 @@ class Evaluator:
                 idf = searcher.idf(fieldname, btext)
                 avgfl = searcher.avg_field_length(fieldname) or 1
             ids, weights, lengths = postings
-            keep = _among(ids, local) if local is not None else None
+            keep = _among(ids, runs) if runs is not None else None
             if reader.has_deletions():
                 deleted = reader.deleted_docs_set
                 kept = keep if keep is not None else range(len(ids))
@@ -223,13 +227,27 @@ def _walk(matcher, local: list[int] | None):
             yield docnum
 
 
-def _among(ids, local: list[int]) -> list[int]:
-    """The indexes in ``ids`` (sorted) of the documents in ``local``, by bisection."""
-    keep = []
+def _runs(local: list[int]) -> list[tuple[int, int]]:
+    """Sorted document numbers as runs of consecutive numbers, (first, last + 1): the
+    passages of one position were added together, so a few runs cover many documents."""
+    runs: list[tuple[int, int]] = []
     for docnum in local:
-        i = bisect_left(ids, docnum)
-        if i < len(ids) and ids[i] == docnum:
-            keep.append(i)
+        if runs and runs[-1][1] == docnum:
+            runs[-1] = (runs[-1][0], docnum + 1)
+        else:
+            runs.append((docnum, docnum + 1))
+    return runs
+
+
+def _among(ids, runs: list[tuple[int, int]]) -> list[int]:
+    """The indexes in ``ids`` (sorted) of the documents in ``runs``, two bisections a run."""
+    keep: list[int] = []
+    start = 0
+    for first, end in runs:
+        start = bisect_left(ids, first, start)
+        stop = bisect_left(ids, end, start)
+        keep.extend(range(start, stop))
+        start = stop
     return keep
 
 
