@@ -283,11 +283,11 @@ def _segments(index_dir) -> list[tuple[str, int, int]]:
     return [(s.segment_id(), s.doc_count_all(), s.deleted_count()) for s in ix._segments()]
 
 
-def test_edits_leave_one_small_segment_beside_the_build(
+def test_edits_fold_small_segments_and_keep_the_build(
     write_position, positions_dir, index_dir, monkeypatch
 ):
-    """Each edit folds the small segments (and the emptied ones) into the one it writes,
-    so searches look words up in two segments, not one more per edit."""
+    """Each edit writes a segment; once FOLD_AT small ones pile up they are folded into
+    one, so searches look words up in a few segments, not one more per edit."""
     from kb.index import merging
 
     monkeypatch.setattr(merging, "SMALL_DOCUMENTS", 20)  # so that the 60-document build is big
@@ -295,25 +295,30 @@ def test_edits_leave_one_small_segment_beside_the_build(
         write_position(f"p{number}", f"Paragraph {number} about apples.\n\nAnd more.\n")
     update_index(positions_dir, index_dir)
     (build,) = _segments(index_dir)
-    for round in range(6):
+    counts = []
+    for round in range(2 * merging.FOLD_AT):
         write_position(f"p{round}", f"Paragraph about pears, round {round}.\n")
         update_index(positions_dir, index_dir)
-    segments = _segments(index_dir)
-    assert len(segments) == 2 and segments[0][0] == build[0]  # the build's is not rewritten
-    assert all(deleted < count for _, count, deleted in segments)
-    assert found(index_dir, "pears") == [f"p{n}" for n in range(6)]
+        segments = _segments(index_dir)
+        assert segments[0][0] == build[0]  # the build's segment is never rewritten
+        counts.append(len(segments))
+    assert max(counts) == 1 + merging.FOLD_AT and counts[merging.FOLD_AT] == 2
+    assert found(index_dir, "pears") == [f"p{n}" for n in range(2 * merging.FOLD_AT)]
     reader = IndexReader(index_dir)
     apples = search(reader.searcher(), build_synonyms([]), SearchRequest(q="apples"), True)
-    assert apples.total == 14  # p6 … p19
+    assert apples.total == 20 - 2 * merging.FOLD_AT
 
 
-def test_a_small_index_stays_one_segment_through_edits(write_position, positions_dir, index_dir):
+def test_a_segment_whose_documents_were_all_replaced_is_dropped(
+    write_position, positions_dir, index_dir
+):
     write_position("europe", "Neighbours.", title="Europe")
     write_position("climate", "Warming.", title="Climate")
     update_index(positions_dir, index_dir)
     for text in ("Friends.", "Partners.", "Allies."):
         write_position("europe", text, title="Europe")
         update_index(positions_dir, index_dir)
-    (segment,) = _segments(index_dir)
-    assert segment[2] == 0  # no deleted documents left behind
+    segments = _segments(index_dir)
+    assert len(segments) == 2  # the build (climate) and the last edit (europe)
+    assert all(deleted < count for _, count, deleted in segments)
     assert found(index_dir, "allies") == ["europe"] and found(index_dir, "partners") == []
