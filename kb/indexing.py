@@ -20,9 +20,11 @@ from kb.content.rules import Incumbents
 from kb.index.build import IndexReport, Progress, live_slugs, update_index
 
 
-def incumbents(settings: Settings) -> Incumbents:
-    """Who publishes what now: the live index's manifest, and the citation ledger."""
-    ledger = recorded_ids(settings.positions_dir)
+def incumbents(settings: Settings, ids_memo: dict | None = None) -> Incumbents:
+    """Who publishes what now: the live index's manifest, and the citation ledger
+    (read again only when it changed, with the preview's ``ids_memo``)."""
+    root = settings.positions_dir
+    ledger = recorded_ids(root) if ids_memo is None else remembered_ids(root, ids_memo)
     return Incumbents(by_path=live_slugs(settings.index_dir), ledger=ledger)
 
 
@@ -63,15 +65,16 @@ def check_all(
     settings: Settings,
     cache: dict[str, FileFacts] | None = None,
     ledger_memo: dict[str, LedgerFacts] | None = None,
+    ids_memo: dict | None = None,
 ) -> list[Problem]:
     """What `flask kb check` reports: every content problem, then the ledger's, sorted.
 
-    The preview passes the same ``cache`` and ``ledger_memo`` every time, so that only
-    what changed is read again.
+    The preview passes the same ``cache``, ``ledger_memo`` and ``ids_memo`` every time,
+    so that only what changed is read again.
     """
     cache = {} if cache is None else cache
     root = settings.positions_dir
-    outcome = check(root, cache, incumbents(settings))
+    outcome = check(root, cache, incumbents(settings, ids_memo))
     # Only what may be published counts as published for the ledger's freshness check.
     results = [
         fact.result if path in outcome.publishable else replace(fact.result, position=None)

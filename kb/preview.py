@@ -206,7 +206,7 @@ class LiveIndexer:
         except OSError as exc:
             failure = f"could not update the search index: {exc}"
             return replace(previous, failure=failure, checked_at=time.time())
-        problems = check_all(self.settings, self._cache, self._ledger_memo)
+        problems = check_all(self.settings, self._cache, self._ledger_memo, self._ids_memo)
         return Snapshot(
             problems=tuple(problems),
             kept=frozenset(report.kept),

@@ -149,3 +149,27 @@ def test_large_folder_builds_in_parallel_with_same_result(write_position, positi
     found = search(reader.searcher(), build_synonyms([]), SearchRequest(q="topic3"))
     assert found.total == len([n for n in range(count) if n % 7 == 3])
     assert found.results[0].passages[0].text.endswith("topic3.")
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_generation_built_by_another_schema_is_not_opened(
+    write_position, positions_dir, index_dir, indent
+):
+    """The reader checks the schema version (read off the manifest's end, or from the
+    whole manifest when it was written some other way) before opening a generation."""
+    import json
+
+    from kb.index.reader import IndexUnreadable
+    from kb.index.schema import SCHEMA_VERSION
+
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    revision = store.current_revision(index_dir)
+    assert store.schema_version(index_dir, revision) == SCHEMA_VERSION
+    path = index_dir / revision / store.MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["schema_version"] = SCHEMA_VERSION - 1
+    path.write_text(json.dumps(data, indent=indent), encoding="utf-8")
+    assert store.schema_version(index_dir, revision) == SCHEMA_VERSION - 1
+    with pytest.raises(IndexUnreadable, match="built by another version"):
+        IndexReader(index_dir).searcher()

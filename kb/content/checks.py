@@ -17,6 +17,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from kb.content.editors import read_topics
@@ -90,6 +91,12 @@ class FileFacts:
     @property
     def path(self) -> str:
         return self.result.path
+
+    @cached_property
+    def summary(self) -> Summary:
+        """What the folder-wide rules need of this file: worked out once, since the
+        preview checks the whole folder after every save and most files are unchanged."""
+        return summarize(self)
 
     def key_line(self, key: str) -> int:
         return self.keys.get(key, 1)
@@ -297,7 +304,7 @@ def check(
     cache.clear()
     cache.update({f.path: f for f in facts})
     topics, topic_problems = read_topic_list(root)
-    outcome = decide([summarize(f) for f in facts], topics, topic_problems, incumbents)
+    outcome = decide([f.summary for f in facts], topics, topic_problems, incumbents)
     return replace(outcome, problems=tuple(once_per_key(outcome.problems)))
 
 

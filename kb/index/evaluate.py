@@ -174,6 +174,23 @@ class Evaluator:
         return out
 
 
+def term_docs(searcher: Searcher, fieldname: str, text: str) -> list[int]:
+    """The live documents holding one term (global numbers, ascending), read a block at a
+    time from the process's posting cache: a segment carried into a new generation is not
+    decoded again, so the sets worked out per generation come quickly after an edit."""
+    field = searcher.schema[fieldname]
+    btext = field.to_bytes(text)
+    found: list[int] = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        postings = _cached_postings(reader, fieldname, btext)
+        if postings is None:
+            continue
+        deleted = reader.deleted_docs_set if reader.has_deletions() else ()
+        found.extend(offset + d for d in postings[0] if d not in deleted)
+    return found
+
+
 class Memo:
     """Recent query results of one index generation, MEMO_ENTRIES scored documents in
     all: a query that falls back from all words to any word, and its check of which

@@ -190,8 +190,7 @@ class IndexReader:
         with self._lock:
             if self._pinned and self._pinned[0] == revision:
                 return self._pinned[1]
-        manifest = store.read_manifest(self.index_dir, revision)
-        if manifest.schema_version != SCHEMA_VERSION:
+        if store.schema_version(self.index_dir, revision) != SCHEMA_VERSION:
             raise IndexUnreadable(f"search index {revision} was built by another version")
         storage = PinnedStorage(self.index_dir / revision)
         with self._lock:

@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.evaluate import Evaluator, Memo
+from kb.index.evaluate import Evaluator, Memo, term_docs
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -270,13 +270,13 @@ def _evaluator(searcher: Searcher) -> Evaluator:
 
 def _position_docs(searcher: Searcher) -> set[int]:
     return _cached(searcher, "positions", lambda: set(
-        searcher.reader().postings("kind", "position").all_ids()
+        term_docs(searcher, "kind", "position")
     ))  # fmt: skip
 
 
 def _passage_docs(searcher: Searcher) -> frozenset[int]:
     return _cached(searcher, "passages", lambda: frozenset(
-        searcher.reader().postings("kind", "passage").all_ids()
+        term_docs(searcher, "kind", "passage")
     ))  # fmt: skip
 
 
@@ -285,7 +285,7 @@ def _draft_docs(searcher: Searcher) -> set[int]:
         reader = searcher.reader()
         if reader.doc_frequency("status", "draft") == 0:
             return set()
-        return set(reader.postings("status", "draft").all_ids())
+        return set(term_docs(searcher, "status", "draft"))
 
     return _cached(searcher, "drafts", compute)
 
@@ -299,7 +299,7 @@ def _doc_topics(searcher: Searcher) -> dict[int, tuple[str, ...]]:
         collected: dict[int, list[str]] = {}
         for term in reader.lexicon("topics"):
             topic = as_text(term)
-            for docnum in reader.postings("topics", topic).all_ids():
+            for docnum in term_docs(searcher, "topics", topic):
                 if docnum in positions:
                     collected.setdefault(docnum, []).append(topic)
         return {docnum: tuple(names) for docnum, names in collected.items()}
@@ -405,14 +405,15 @@ def best_passages(
         # Only the best few of each position can be shown, so only they are judged.
         found = candidates.setdefault(wanted[hit.docnum], [])
         if len(found) < per_slug + 2:
-            found.append((_answer_score(hit), hit))
+            record = _passage_record(hit)
+            found.append((_answer_score(hit, record), hit, record))
     shown: dict[str, list] = {}
     for slug, scored in candidates.items():
-        scored.sort(key=lambda pair: -pair[0])
+        scored.sort(key=lambda judged: -judged[0])
         shown[slug] = scored[:per_slug]
-    _load_chars(results, "passage_text", [hit.docnum for s in shown.values() for _, hit in s])
-    return {slug: [_passage_hit(slug, hit, score) for score, hit in pairs]
-            for slug, pairs in shown.items()}  # fmt: skip
+    _load_chars(results, "passage_text", [hit.docnum for s in shown.values() for _, hit, _ in s])
+    return {slug: [_passage_hit(slug, hit, score, record) for score, hit, record in judged]
+            for slug, judged in shown.items()}  # fmt: skip
 
 
 def _passages_of(searcher: Searcher, slug: str) -> list[int]:
@@ -455,13 +456,17 @@ def _load_chars(results: Results, fieldname: str, docnums: list[int]) -> None:
                 cache[offset + docnum][field.from_bytes(term[1])] = matcher.value_as("characters")
 
 
-def _answer_score(hit) -> float:
+def _passage_record(hit) -> PassageRecord:
+    """A passage hit's stored record, with its text (stored in a field of its own)."""
+    return PassageRecord.from_json({**json.loads(hit["record"]), "text": hit["passage_text"]})
+
+
+def _answer_score(hit, record: PassageRecord) -> float:
     """A passage's score as an answer: a "Source" section, a lead-in ending in a colon,
     or a passage whose own text matched nothing (only its heading) is never the answer
     while a passage that holds the words is there."""
     score = float(hit.score or 0.0)
-    heading = PassageRecord.from_json(json.loads(hit["record"])).heading
-    text = hit["passage_text"].strip()
+    heading, text = record.heading, record.text.strip()
     if heading.strip().lower() in BOILERPLATE_HEADINGS:
         return score * 0.1
     if not any(field == "passage_text" for field, _ in hit.matched_terms()):
@@ -471,11 +476,9 @@ def _answer_score(hit) -> float:
     return score
 
 
-def _passage_hit(slug: str, hit, score: float) -> PassageHit:
-    text = hit["passage_text"]
-    stored = PassageRecord.from_json({**json.loads(hit["record"]), "text": text})
+def _passage_hit(slug: str, hit, score: float, record: PassageRecord) -> PassageHit:
     return PassageHit(
-        **shallow_fields(stored), slug=slug, score=score, snippet=_snippet(hit, text),
+        **shallow_fields(record), slug=slug, score=score, snippet=_snippet(hit, record.text),
         terms=frozenset(as_text(t) for _, t in hit.matched_terms()),
     )  # fmt: skip
 

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -83,6 +84,20 @@ def current_revision(index_dir: Path) -> str | None:
 def read_manifest(index_dir: Path, revision: str) -> Manifest:
     """Load a generation's manifest."""
     return Manifest.from_json((index_dir / revision / MANIFEST).read_text(encoding="utf-8"))
+
+
+_SCHEMA_AT_END = re.compile(rb'"schema_version":(\d+)}\s*$')
+
+
+def schema_version(index_dir: Path, revision: str) -> int:
+    """A generation's schema version, read off the end of its manifest (the last key, as
+    ``to_json`` sorts them) without decoding every file's entry; a reader opening each
+    new generation needs only this."""
+    with open(index_dir / revision / MANIFEST, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, handle.tell() - 64))
+        found = _SCHEMA_AT_END.search(handle.read())
+    return int(found.group(1)) if found else read_manifest(index_dir, revision).schema_version
 
 
 def _fsync_dir(path: Path) -> None:
