@@ -35,13 +35,15 @@ def reindex(
     lock_wait: float = 0.0,
     record_citations_too: bool = True,
     ids_memo: dict | None = None,
+    fold: bool = True,
 ) -> IndexReport:
     """Update the search index and the citation ledger under one indexer lock; the
     ledger is written before the new generation goes live.
 
     The preview passes ``record_citations_too=False``: wordings saved while editing
     were never published, so they must not enter the committed ledger. It also passes
-    the same ``ids_memo`` every time, so an unchanged ledger is not read again.
+    the same ``ids_memo`` every time, so an unchanged ledger is not read again, and
+    ``fold=False``: it folds small segments between saves (``compact_index``).
     """
     root = settings.positions_dir
     snapshot = LedgerSnapshot.read(root) if record_citations_too else None
@@ -58,6 +60,7 @@ def reindex(
         lock_wait=lock_wait,
         before_publish=record if record_citations_too else None,
         ledger_ids=ledger_ids,
+        fold=fold,
     )
 
 

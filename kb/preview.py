@@ -7,6 +7,8 @@ stream cannot starve it). Re-indexing goes through ``kb.indexing.reindex``, the 
 atomic, locked path as ``flask kb index``: requests in flight keep reading the previous
 generation until the new one is live. After each run the folder is checked as
 ``flask kb check`` would, and the findings are kept in memory for the preview pages.
+Small index segments left by saves are folded once the editor pauses
+(``COMPACT_AFTER``), so that no save waits for a merge.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from kb.config import Settings
 from kb.content.checks import FileFacts
 from kb.content.editors import TOPICS_FILE
 from kb.content.model import Problem
+from kb.index.build import compact_index
 from kb.index.store import IndexBusy
 from kb.indexing import check_all, reindex
 from kb.service import knowledge_base_of
@@ -42,6 +45,7 @@ STATE_KEY = "kb_preview"
 DEBOUNCE = 0.2  # seconds of quiet after the last event of a save
 MAX_DELAY = 1.0  # re-index at the latest this long after the first pending event
 LOCK_WAIT = 30.0  # how long to wait for a `flask kb index` run to finish first
+COMPACT_AFTER = 3.0  # seconds without a save before small index segments are folded
 # Opening, reading and closing without writing (our own indexer does all three) and
 # attribute changes say nothing about content; directories only matter as a whole.
 CONTENT_EVENTS = {"created", "deleted", "modified", "moved", "closed"}
@@ -140,6 +144,7 @@ class LiveIndexer:
         self._wake = threading.Condition()
         self._first: float | None = None  # monotonic time of the first pending event
         self._last: float | None = None
+        self._compact_at: float | None = None  # when to fold segments, if no save comes
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="kb-preview", daemon=True)
 
@@ -171,13 +176,31 @@ class LiveIndexer:
             with self._wake:
                 while not self._stopping:
                     due = self._due()
-                    if due is not None and time.monotonic() >= due:
+                    wake_at = due if due is not None else self._compact_at
+                    if wake_at is not None and time.monotonic() >= wake_at:
                         break
-                    self._wake.wait(None if due is None else due - time.monotonic())
+                    self._wake.wait(None if wake_at is None else wake_at - time.monotonic())
                 if self._stopping:
                     return
-                self._first = self._last = None
+                changed = self._first is not None
+                self._first = self._last = self._compact_at = None
+            if not changed:
+                self.compact()
+                continue
             self.refresh()
+            with self._wake:
+                self._compact_at = time.monotonic() + COMPACT_AFTER
+
+    def compact(self) -> None:
+        """Fold the small segments that saves left (see kb.index.merging). Never raises:
+        the index stays as it was, and searches merely look in a few more segments."""
+        with self._refreshing:
+            try:
+                compact_index(self.settings.index_dir)
+            except IndexBusy:
+                pass  # `flask kb index` is running, and folds them itself
+            except OSError as exc:
+                log.warning("could not fold the index's segments: %s", exc)
 
     def refresh(self) -> Snapshot:
         """Re-index and re-check now. Never raises: a failure is shown on the pages."""
@@ -197,7 +220,7 @@ class LiveIndexer:
         try:
             report = reindex(
                 self.settings, lock_wait=LOCK_WAIT, record_citations_too=False,
-                ids_memo=self._ids_memo,
+                ids_memo=self._ids_memo, fold=False,
             )  # fmt: skip
         except IndexBusy:
             self.request()  # try again shortly, without waiting for another save

@@ -322,3 +322,28 @@ def test_a_segment_whose_documents_were_all_replaced_is_dropped(
     assert len(segments) == 2  # the build (climate) and the last edit (europe)
     assert all(deleted < count for _, count, deleted in segments)
     assert found(index_dir, "allies") == ["europe"] and found(index_dir, "partners") == []
+
+
+def test_unfolded_segments_are_folded_later_by_compact_index(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    """The preview's saves leave small segments as they are (``fold=False``) and fold
+    them between saves: the content served stays the same, in fewer segments."""
+    from kb.index import merging
+    from kb.index.build import compact_index
+
+    monkeypatch.setattr(merging, "SMALL_DOCUMENTS", 20)
+    for number in range(20):
+        write_position(f"p{number}", f"Paragraph {number} about apples.\n\nAnd more.\n")
+    update_index(positions_dir, index_dir)
+    assert compact_index(index_dir) is False  # nothing to fold
+    for round in range(merging.FOLD_AT + 1):
+        write_position(f"p{round}", f"Paragraph about pears, round {round}.\n")
+        update_index(positions_dir, index_dir, fold=False)
+    assert len(_segments(index_dir)) == 2 + merging.FOLD_AT
+    before = store.read_manifest(index_dir, store.current_revision(index_dir))
+    assert compact_index(index_dir) is True
+    after = store.read_manifest(index_dir, store.current_revision(index_dir))
+    assert len(_segments(index_dir)) == 2 and after.files == before.files
+    assert found(index_dir, "pears") == [f"p{n}" for n in range(merging.FOLD_AT + 1)]
+    assert update_index(positions_dir, index_dir).changed is False  # nothing to redo

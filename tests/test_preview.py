@@ -289,3 +289,38 @@ def test_preview_server_sends_no_version_banner(preview_app):
         with urllib.request.urlopen(preview.url + "/", timeout=DEADLINE) as response:
             server = response.headers["Server"]
     assert server == "Positions"
+
+
+def test_segments_left_by_saves_are_folded_once_the_editor_pauses(
+    preview_app, write_position, index_dir, monkeypatch
+):
+    from whoosh import index as whoosh_index
+
+    from kb import preview
+    from kb.index import merging, store
+
+    monkeypatch.setattr(preview, "COMPACT_AFTER", 0.3)
+
+    def segments() -> int:
+        ix = whoosh_index.open_dir(str(index_dir / store.current_revision(index_dir)))
+        try:
+            return len(ix._segments())
+        finally:
+            ix.close()
+
+    indexer = LiveIndexer(
+        knowledge_base_of(preview_app).settings, preview_app.extensions[STATE_KEY], debounce=0.05
+    )
+    indexer.refresh()  # the first build
+    for round in range(merging.FOLD_AT + 1):
+        write_position(f"note{round}", f"Saved {round}.", title=f"Note {round}")
+        indexer.refresh()  # what a save does: the new file is live, nothing is folded
+    assert segments() == 2 + merging.FOLD_AT
+    indexer.start()
+    try:
+        indexer.request()  # one more save, then a pause
+        assert wait_until(lambda: segments() <= 3)
+    finally:
+        indexer.stop()
+    app = preview_app.test_client()
+    assert app.get("/api/search?q=saved").get_json()["total"] == merging.FOLD_AT + 1

@@ -34,7 +34,7 @@ from kb.content.loader import content_digest, position_paths, settled, stat_fact
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
-from kb.index.merging import fold_small_segments
+from kb.index.merging import drop_emptied_segments, fold_small_segments, needs_folding
 from kb.index.records import IntroRecord, PositionRecord
 from kb.index.run import all_records
 from kb.index.schema import SCHEMA_VERSION, build_schema
@@ -239,6 +239,7 @@ class _Run:
     progress: Progress | None
     ledger_ids: Mapping[str, frozenset[str]]
     before_publish: BeforePublish | None
+    fold: bool = True  # fold small segments when they pile up (see kb.index.merging)
 
 
 def update_index(
@@ -249,6 +250,7 @@ def update_index(
     lock_wait: float = 0.0,
     before_publish: BeforePublish | None = None,
     ledger_ids: Mapping[str, frozenset[str]] | None = None,
+    fold: bool = True,
 ) -> IndexReport:
     """Bring the index up to date with the content folder; atomic, one indexer at a time.
 
@@ -256,6 +258,7 @@ def update_index(
     live (or on the live one when nothing changed) and may raise PublishRefused.
     ``ledger_ids`` (slug → passage ids the citation ledger records as current) settles
     duplicate slugs and marks broken files that were published, when there is no index.
+    With ``fold`` false, small segments are left to ``compact_index``.
     """
     started = time.monotonic()
     report = IndexReport()
@@ -263,7 +266,9 @@ def update_index(
         revision = store.current_revision(index_dir)
         _recover(index_dir, revision)
         manifest = _manifest(index_dir, revision)
-        run = _Run(positions_dir, index_dir, report, progress, ledger_ids or {}, before_publish)
+        run = _Run(
+            positions_dir, index_dir, report, progress, ledger_ids or {}, before_publish, fold
+        )
         try:
             if rebuild or manifest is None or manifest.schema_version != SCHEMA_VERSION:
                 _full_build(run, revision, manifest)
@@ -646,12 +651,41 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
                 entries[fact.path] = _entry(files[fact.path], summaries[fact.path])
                 (report.updated if fact.path in known else report.added).append(fact.path)
             report.removed = removed
-            writer.commit(mergetype=fold_small_segments)
+            writer.commit(mergetype=fold_small_segments if run.fold else drop_emptied_segments)
         except BaseException:
             _abandon(writer)
             raise
         ix.close()
     report.revision = folder.name
+
+
+def compact_index(index_dir: Path, lock_wait: float = 0.0) -> bool:
+    """Fold the live generation's small segments into one, published as a new generation
+    with the same content; False when too few have piled up. The preview calls this
+    between saves, so that no save waits for a merge."""
+    with store.indexer_lock(index_dir, wait=lock_wait):
+        revision = store.current_revision(index_dir)
+        manifest = _manifest(index_dir, revision)
+        if revision is None or manifest is None or manifest.schema_version != SCHEMA_VERSION:
+            return False
+        live = whoosh_index.open_dir(str(index_dir / revision))
+        try:
+            if not needs_folding(live._segments()):
+                return False
+        finally:
+            live.close()
+        run = _Run(Path(), index_dir, IndexReport(), None, {}, None)
+        with _new_generation(run, manifest.files, manifest.rejected, revision) as folder:
+            store.link_copy(index_dir / revision, folder)
+            ix = whoosh_index.open_dir(str(folder))
+            writer = ix.writer(limitmb=128, compound=False)
+            try:
+                writer.commit(mergetype=fold_small_segments)
+            except BaseException:
+                _abandon(writer)
+                raise
+            ix.close()
+        return True
 
 
 def _seen(entry: dict, scanned: Scanned) -> dict:
