@@ -9,6 +9,7 @@ problem list both call ``check_all``. Both apply the content rules of
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from kb.cite.ledger import LedgerFacts, ledger_facts, ledger_problems
@@ -36,6 +37,7 @@ def reindex(
     record_citations_too: bool = True,
     ids_memo: dict | None = None,
     fold: bool = True,
+    changed: Collection[str] | None = None,
 ) -> IndexReport:
     """Update the search index and the citation ledger under one indexer lock; the
     ledger is written before the new generation goes live.
@@ -43,7 +45,8 @@ def reindex(
     The preview passes ``record_citations_too=False``: wordings saved while editing
     were never published, so they must not enter the committed ledger. It also passes
     the same ``ids_memo`` every time, so an unchanged ledger is not read again, and
-    ``fold=False``: it folds small segments between saves (``compact_index``).
+    ``fold=False``: it folds small segments between saves (``compact_index``), and the
+    files its watcher saw change as ``changed``, so the folder is not walked.
     """
     root = settings.positions_dir
     snapshot = LedgerSnapshot.read(root) if record_citations_too else None
@@ -61,6 +64,7 @@ def reindex(
         before_publish=record if record_citations_too else None,
         ledger_ids=ledger_ids,
         fold=fold,
+        changed=changed,
     )
 
 
@@ -69,15 +73,16 @@ def check_all(
     cache: dict[str, FileFacts] | None = None,
     ledger_memo: dict[str, LedgerFacts] | None = None,
     ids_memo: dict | None = None,
+    changed: Collection[str] | None = None,
 ) -> list[Problem]:
     """What `flask kb check` reports: every content problem, then the ledger's, sorted.
 
     The preview passes the same ``cache``, ``ledger_memo`` and ``ids_memo`` every time,
-    so that only what changed is read again.
+    so that only what changed is read again, and the files its watcher saw change.
     """
     cache = {} if cache is None else cache
     root = settings.positions_dir
-    outcome = check(root, cache, incumbents(settings, ids_memo))
+    outcome = check(root, cache, incumbents(settings, ids_memo), changed)
     # Only what may be published counts as published for the ledger's freshness check.
     results = [
         fact.result if path in outcome.publishable else replace(fact.result, position=None)

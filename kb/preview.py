@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -128,7 +129,22 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if is_relevant(event, self.root):
-            self.on_change()
+            self.on_change(changed_files(event, self.root))
+
+
+def changed_files(event: FileSystemEvent, root: Path) -> list[str] | None:
+    """The position files a relevant event names, relative to ``root`` ("news/a.md"), or
+    None when it may have changed more than files (a folder, the topic list)."""
+    if event.is_directory:
+        return None
+    found = []
+    for path in _paths(event):
+        relative = _visible(path, root)
+        if relative is not None and relative.as_posix() == TOPICS_FILE:
+            return None
+        if relative is not None and relative.suffix == ".md":
+            found.append(relative.as_posix())
+    return found
 
 
 class LiveIndexer:
@@ -145,15 +161,22 @@ class LiveIndexer:
         self._first: float | None = None  # monotonic time of the first pending event
         self._last: float | None = None
         self._compact_at: float | None = None  # when to fold segments, if no save comes
+        self._changed: set[str] | None = set()  # files events named; None: maybe any
+        self._unwalked = False  # a refresh trusted the watcher since the folder was walked
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="kb-preview", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def request(self) -> None:
-        """Note a change; the refresh follows once changes pause."""
+    def request(self, files: list[str] | None = None) -> None:
+        """Note a change to ``files`` (None: to anything); the refresh follows once
+        changes pause, and looks only at the files named when every change named some."""
         with self._wake:
+            if files is None or self._changed is None:
+                self._changed = None
+            else:
+                self._changed.update(files)
             now = time.monotonic()
             self._first = self._first if self._first is not None else now
             self._last = now
@@ -182,14 +205,22 @@ class LiveIndexer:
                     self._wake.wait(None if wake_at is None else wake_at - time.monotonic())
                 if self._stopping:
                     return
-                changed = self._first is not None
+                pending = self._first is not None
+                changed, self._changed = self._changed, set()
                 self._first = self._last = self._compact_at = None
-            if not changed:
-                self.compact()
+            if not pending:
+                self._settle()
                 continue
-            self.refresh()
+            self.refresh(changed)
             with self._wake:
                 self._compact_at = time.monotonic() + COMPACT_AFTER
+
+    def _settle(self) -> None:
+        """Once the editor pauses: walk the folder, in case the watcher missed a change
+        (a refresh trusted it since the last walk), then fold small segments."""
+        if self._unwalked:
+            self.refresh()
+        self.compact()
 
     def compact(self) -> None:
         """Fold the small segments that saves left (see kb.index.merging). Never raises:
@@ -202,11 +233,14 @@ class LiveIndexer:
             except OSError as exc:
                 log.warning("could not fold the index's segments: %s", exc)
 
-    def refresh(self) -> Snapshot:
-        """Re-index and re-check now. Never raises: a failure is shown on the pages."""
+    def refresh(self, changed: Collection[str] | None = None) -> Snapshot:
+        """Re-index and re-check now; with ``changed``, look only at those files (and the
+        index's) instead of walking the folder. Never raises: a failure is shown on the
+        pages."""
         with self._refreshing:
+            self._unwalked = changed is not None
             try:
-                snapshot = self._refresh()
+                snapshot = self._refresh(changed)
             except Exception:  # a bug must not kill the watcher; the editor sees it
                 log.exception("preview refresh failed")
                 failure = "re-indexing failed unexpectedly; the terminal shows why"
@@ -215,12 +249,12 @@ class LiveIndexer:
             self.runs += 1
             return self.state.current
 
-    def _refresh(self) -> Snapshot:
+    def _refresh(self, changed: Collection[str] | None) -> Snapshot:
         previous = self.state.current
         try:
             report = reindex(
                 self.settings, lock_wait=LOCK_WAIT, record_citations_too=False,
-                ids_memo=self._ids_memo, fold=False,
+                ids_memo=self._ids_memo, fold=False, changed=changed,
             )  # fmt: skip
         except IndexBusy:
             self.request()  # try again shortly, without waiting for another save
@@ -229,7 +263,7 @@ class LiveIndexer:
         except OSError as exc:
             failure = f"could not update the search index: {exc}"
             return replace(previous, failure=failure, checked_at=time.time())
-        problems = check_all(self.settings, self._cache, self._ledger_memo, self._ids_memo)
+        problems = check_all(self.settings, self._cache, self._ledger_memo, self._ids_memo, changed)
         return Snapshot(
             problems=tuple(problems),
             kept=frozenset(report.kept),

@@ -347,3 +347,27 @@ def test_unfolded_segments_are_folded_later_by_compact_index(
     assert len(_segments(index_dir)) == 2 and after.files == before.files
     assert found(index_dir, "pears") == [f"p{n}" for n in range(merging.FOLD_AT + 1)]
     assert update_index(positions_dir, index_dir).changed is False  # nothing to redo
+
+
+def test_named_changes_are_looked_at_without_walking_the_folder(
+    write_position, positions_dir, index_dir
+):
+    """What a file watcher passes: the files it saw change are read (added, updated or
+    removed); the others are trusted as the manifest has them, until a walk."""
+    for name in ("a", "b", "c"):
+        write_position(name, f"Text {name}.")
+    _age(positions_dir)
+    update_index(positions_dir, index_dir)
+    update_index(positions_dir, index_dir)  # records every file as seen, with its times
+    write_position("b", "Bananas.")
+    write_position("c", "Cherries.")  # changed too, but not named
+    write_position("d", "Dates.")
+    (positions_dir / "a.md").unlink()
+    with FileAudit().recording() as audit:
+        report = update_index(positions_dir, index_dir, changed=["b.md", "d.md", "a.md", ".x.md"])
+    read = sorted({Path(p).name for p in audit.paths if p.endswith(".md")})
+    assert (report.updated, report.added, report.removed) == (["b.md"], ["d.md"], ["a.md"])
+    assert read == ["b.md", "d.md"]
+    assert found(index_dir, "cherries") == []  # not named: trusted until the folder is walked
+    assert update_index(positions_dir, index_dir).updated == ["c.md"]
+    assert found(index_dir, "cherries") == ["c"]

@@ -173,3 +173,28 @@ def test_a_generation_built_by_another_schema_is_not_opened(
     assert store.schema_version(index_dir, revision) == SCHEMA_VERSION - 1
     with pytest.raises(IndexUnreadable, match="built by another version"):
         IndexReader(index_dir).searcher()
+
+
+def test_a_new_thread_takes_over_the_searcher_a_finished_thread_left(
+    write_position, positions_dir, index_dir
+):
+    """A server that runs each request in a new thread (the preview) reuses searchers
+    instead of opening one per request; one left on an older generation is closed."""
+    write_position("europe", "Neighbours.", title="Europe")
+    update_index(positions_dir, index_dir)
+    reader = IndexReader(index_dir)
+
+    def in_a_new_thread():
+        opened = []
+        thread = threading.Thread(target=lambda: opened.append(reader.searcher()))
+        thread.start()
+        thread.join()
+        return opened[0]
+
+    first = in_a_new_thread()
+    assert in_a_new_thread() is first
+    write_position("europe", "Friends.", title="Europe")
+    update_index(positions_dir, index_dir)
+    newer = in_a_new_thread()
+    assert newer is not first and first.reader().is_closed and not newer.reader().is_closed
+    reader.close()

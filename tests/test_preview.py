@@ -324,3 +324,45 @@ def test_segments_left_by_saves_are_folded_once_the_editor_pauses(
         indexer.stop()
     app = preview_app.test_client()
     assert app.get("/api/search?q=saved").get_json()["total"] == merging.FOLD_AT + 1
+
+
+@pytest.mark.parametrize(
+    ("event", "files"),
+    [
+        (FileModifiedEvent("{root}/news/a.md"), ["news/a.md"]),
+        (FileMovedEvent("{root}/.a.md.swp", "{root}/a.md"), ["a.md"]),
+        (FileMovedEvent("{root}/a.md", "{root}/b.md"), ["a.md", "b.md"]),
+        (FileDeletedEvent("{root}/a.md"), ["a.md"]),
+        (FileCreatedEvent("{root}/topics.yml"), None),
+        (DirCreatedEvent("{root}/news"), None),
+    ],
+)
+def test_events_name_the_files_they_changed(tmp_path, event, files):
+    from kb.preview import changed_files
+
+    event.src_path = event.src_path.format(root=tmp_path)
+    if getattr(event, "dest_path", ""):
+        event.dest_path = event.dest_path.format(root=tmp_path)
+    assert changed_files(event, tmp_path) == files
+
+
+def test_a_change_the_watcher_missed_is_found_when_the_editor_pauses(
+    preview_app, write_position, monkeypatch
+):
+    from kb import preview
+
+    monkeypatch.setattr(preview, "COMPACT_AFTER", 0.3)
+    indexer = LiveIndexer(
+        knowledge_base_of(preview_app).settings, preview_app.extensions[STATE_KEY], debounce=0.05
+    )
+    indexer.refresh()
+    client = preview_app.test_client()
+    indexer.start()
+    try:
+        write_position("missed", "Unnoticed words.", title="Missed")  # no event for this one
+        write_position("europe", "We trade with our neighbours.", title="Europe", summary="S.")
+        indexer.request(["europe.md"])
+        assert wait_until(lambda: client.get("/api/search?q=trade").get_json()["total"] == 1)
+        assert wait_until(lambda: client.get("/api/search?q=unnoticed").get_json()["total"] == 1)
+    finally:
+        indexer.stop()

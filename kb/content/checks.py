@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,8 @@ from kb.content.links import line_links
 from kb.content.loader import (
     ContentRefused,
     LoadResult,
+    in_walk_order,
+    is_position_path,
     load_file,
     position_paths,
     read_content,
@@ -284,19 +287,30 @@ def check(
     root: Path,
     cache: dict[str, FileFacts] | None = None,
     incumbents: Incumbents | None = None,
+    changed: Collection[str] | None = None,
 ) -> Outcome:
     """The content rules applied to the whole folder: problems and what may go live.
 
     ``cache`` (path → FileFacts) is read and refreshed: files whose content hash is
     unchanged are not loaded again. ``incumbents`` says who publishes what now (see
     ``kb.content.rules.Incumbents``); without it a duplicate slug goes by name and path.
+    With ``changed`` (the files a watcher saw change), the folder is not walked: the
+    cached files and those are looked at, and the others are taken as cached.
     """
     cache = {} if cache is None else cache
     started = time.time_ns()
+    if changed is not None and cache:
+        paths = in_walk_order({*cache, *(p for p in changed if is_position_path(p))})
+        trusted = frozenset(cache).difference(changed)
+    else:
+        paths, trusted = position_paths(root), frozenset()
     facts = []
-    for relative in position_paths(root):
+    for relative in paths:
         path = root / relative
         known = cache.get(relative)
+        if relative in trusted and known is not None and known.stat is not None:
+            facts.append(known)
+            continue
         now = _stat_or_none(path)
         if known is None or now is None or known.stat != now:
             known = _reread(root, path, known, settled(now, started))

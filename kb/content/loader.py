@@ -497,11 +497,24 @@ def position_paths(root: Path) -> list[str]:
         linked = [n for n in dirs if n.endswith(".md") and os.path.islink(os.path.join(folder, n))]
         prefix = os.path.relpath(folder, top).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
-        for name in names + linked:
-            visible = not name.startswith((".", "_")) or is_intro(name)  # _index.md
-            if name.endswith(".md") and visible:
-                found.append(prefix + name)
-    return sorted(found, key=lambda relative: relative.split("/"))
+        found.extend(prefix + name for name in names + linked if _is_position_name(name))
+    return in_walk_order(found)
+
+
+def is_position_path(relative: str) -> bool:
+    """Whether ``position_paths`` would list ``relative`` ("news/a.md") if it existed."""
+    *folders, name = relative.split("/")
+    return not any(f.startswith((".", "_")) for f in folders) and _is_position_name(name)
+
+
+def in_walk_order(relatives) -> list[str]:
+    """Relative paths in the order ``position_paths`` lists them."""
+    return sorted(relatives, key=lambda relative: relative.split("/"))
+
+
+def _is_position_name(name: str) -> bool:
+    """``*.md``, neither hidden nor ``_``-prefixed, except a folder's ``_index.md``."""
+    return name.endswith(".md") and (not name.startswith((".", "_")) or is_intro(name))
 
 
 def load_folder(root: Path) -> Collection:

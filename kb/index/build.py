@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +30,14 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
 from kb.content.checks import FileFacts, inspect_path, read_topic_list, summarize
-from kb.content.loader import content_digest, position_paths, settled, stat_facts
+from kb.content.loader import (
+    content_digest,
+    in_walk_order,
+    is_position_path,
+    position_paths,
+    settled,
+    stat_facts,
+)
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
@@ -240,6 +247,7 @@ class _Run:
     ledger_ids: Mapping[str, frozenset[str]]
     before_publish: BeforePublish | None
     fold: bool = True  # fold small segments when they pile up (see kb.index.merging)
+    changed: Collection[str] | None = None  # the files a watcher saw change; None: walk
 
 
 def update_index(
@@ -251,6 +259,7 @@ def update_index(
     before_publish: BeforePublish | None = None,
     ledger_ids: Mapping[str, frozenset[str]] | None = None,
     fold: bool = True,
+    changed: Collection[str] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the content folder; atomic, one indexer at a time.
 
@@ -258,7 +267,9 @@ def update_index(
     live (or on the live one when nothing changed) and may raise PublishRefused.
     ``ledger_ids`` (slug → passage ids the citation ledger records as current) settles
     duplicate slugs and marks broken files that were published, when there is no index.
-    With ``fold`` false, small segments are left to ``compact_index``.
+    With ``fold`` false, small segments are left to ``compact_index``. ``changed`` names
+    the only files that may have changed since the live generation (relative paths, as
+    a file watcher saw them): the folder is then not walked.
     """
     started = time.monotonic()
     report = IndexReport()
@@ -267,8 +278,9 @@ def update_index(
         _recover(index_dir, revision)
         manifest = _manifest(index_dir, revision)
         run = _Run(
-            positions_dir, index_dir, report, progress, ledger_ids or {}, before_publish, fold
-        )
+            positions_dir, index_dir, report, progress, ledger_ids or {}, before_publish, fold,
+            changed,
+        )  # fmt: skip
         try:
             if rebuild or manifest is None or manifest.schema_version != SCHEMA_VERSION:
                 _full_build(run, revision, manifest)
@@ -319,21 +331,35 @@ class Scanned(NamedTuple):
         return self.root / self.relative
 
 
-def _scan(positions_dir: Path, manifest: store.Manifest | None = None) -> dict[str, Scanned]:
+def _scan(
+    positions_dir: Path,
+    manifest: store.Manifest | None = None,
+    changed: Collection[str] | None = None,
+) -> dict[str, Scanned]:
     """Path → what was found, for every position file that exists right now.
 
     A file whose size, times and inode are those the manifest recorded is not read
-    again (``kb.content.loader.stat_facts``).
+    again (``kb.content.loader.stat_facts``). With ``changed`` (the files a watcher saw
+    change), the folder is not walked: the manifest's files and those are looked at,
+    and the manifest's facts are trusted for the others.
     """
     # A kept file is in both: its rejected entry is the newer sight of it.
     recorded = {**manifest.files, **manifest.rejected} if manifest else {}
     started = time.time_ns()
     top = os.fspath(positions_dir)
+    if changed is not None and manifest is not None:
+        paths = in_walk_order({*recorded, *(p for p in changed if is_position_path(p))})
+        trusted = frozenset(recorded).difference(changed)
+    else:
+        paths, trusted = position_paths(positions_dir), frozenset()
     files = {}
-    for relative in position_paths(positions_dir):
+    for relative in paths:
+        entry = recorded.get(relative, {})
+        if relative in trusted and entry.get("stat") and entry.get("sha"):
+            files[relative] = Scanned(positions_dir, relative, entry["sha"], entry["stat"])
+            continue
         try:
             facts = stat_facts(os.path.join(top, relative))
-            entry = recorded.get(relative, {})
             if facts and entry.get("stat") == facts and entry.get("sha"):
                 files[relative] = Scanned(positions_dir, relative, entry["sha"], facts)
                 continue
@@ -603,7 +629,7 @@ def _new_generation(
 def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     report = run.report
     report.revision = revision
-    files = _scan(run.positions_dir, manifest)
+    files = _scan(run.positions_dir, manifest, run.changed)
     known = manifest.files
     summaries = {}
     for path, scanned in files.items():
@@ -699,10 +725,22 @@ def _stored_summary(path: str, entry: dict | None, sha: str) -> Summary | None:
     None when the file changed (or the entry predates these summaries): read it."""
     if not entry or entry.get("sha") != sha or not sha or "rules" not in entry:
         return None
-    try:
-        return Summary.from_json(path, entry["rules"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    found = _SUMMARIES.get((path, sha))
+    if found is None:
+        try:
+            found = Summary.from_json(path, entry["rules"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if len(_SUMMARIES) >= MAX_SUMMARIES:
+            _SUMMARIES.clear()
+        _SUMMARIES[(path, sha)] = found
+    return found
+
+
+# (path, content hash) → Summary: a file's summary follows from its content, and the
+# preview re-reads 4,000 of them from the manifest after every save on digitalgov.
+_SUMMARIES: dict[tuple[str, str], Summary] = {}
+MAX_SUMMARIES = 100_000
 
 
 def live_slugs(index_dir: Path) -> dict[str, str]:

@@ -20,8 +20,10 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,8 +84,35 @@ def current_revision(index_dir: Path) -> str | None:
 
 
 def read_manifest(index_dir: Path, revision: str) -> Manifest:
-    """Load a generation's manifest."""
-    return Manifest.from_json((index_dir / revision / MANIFEST).read_text(encoding="utf-8"))
+    """Load a generation's manifest. Callers must not change it: a sealed generation
+    never changes, so the last few manifests read or written are kept, each under its
+    file's identity (a file replaced since is read again). Decoding one took 0.16 s of
+    each preview save on digitalgov's 4,500 files."""
+    path = index_dir / revision / MANIFEST
+    key = _identity(path)
+    with _MANIFESTS_LOCK:
+        found = _MANIFESTS.get(key)
+    if found is None:
+        found = Manifest.from_json(path.read_text(encoding="utf-8"))
+        _remember_manifest(key, found)
+    return found
+
+
+_MANIFESTS: OrderedDict[tuple, Manifest] = OrderedDict()
+_MANIFESTS_LOCK = threading.Lock()
+KEEP_MANIFESTS = 4
+
+
+def _identity(path: Path) -> tuple:
+    info = path.stat()
+    return (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _remember_manifest(key: tuple, manifest: Manifest) -> None:
+    with _MANIFESTS_LOCK:
+        _MANIFESTS[key] = manifest
+        while len(_MANIFESTS) > KEEP_MANIFESTS:
+            _MANIFESTS.popitem(last=False)
 
 
 _SCHEMA_AT_END = re.compile(rb'"schema_version":(\d+)}\s*$')
@@ -143,6 +172,7 @@ def seal_generation(index_dir: Path, folder: Path, manifest: Manifest) -> None:
         with open(child, "rb") as handle:
             os.fsync(handle.fileno())
     write_atomic(folder / MANIFEST, manifest.to_json())
+    _remember_manifest(_identity(folder / MANIFEST), manifest)
 
 
 def publish(index_dir: Path, revision: str) -> None:
