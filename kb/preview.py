@@ -43,7 +43,7 @@ from kb.indexing import check_all, reindex
 from kb.service import knowledge_base_of
 
 STATE_KEY = "kb_preview"
-DEBOUNCE = 0.2  # seconds of quiet after the last event of a save
+DEBOUNCE = 0.1  # seconds of quiet after the last event of a save
 MAX_DELAY = 1.0  # re-index at the latest this long after the first pending event
 LOCK_WAIT = 30.0  # how long to wait for a `flask kb index` run to finish first
 COMPACT_AFTER = 3.0  # seconds without a save before small index segments are folded
