@@ -183,3 +183,22 @@ def test_pages_link_their_json_twin(starter_client, page, twin):
     link = starter_client.get(page).headers["Link"]
     assert link == f'<{twin}>; rel="alternate"; type="application/json"'
     assert starter_client.get(twin).is_json
+
+
+def test_result_links_are_built_as_url_for_builds_them(make_app, write_position):
+    """Links in results come from a pattern per route; they must equal url_for's, also
+    under a script root and for a value that needs quoting."""
+    from flask import url_for
+
+    from kb.web.urls import cite_url, position_url
+
+    write_position("europe", "Neighbours.", title="Europe")
+    app = make_app()
+    for root in ("", "/kb"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for slug in ("europe", "fair-pay_2.0", "a b/ü"):
+                assert position_url(slug) == url_for("pages.position", slug=slug)
+                assert (
+                    position_url(slug, "part-2") == url_for("pages.position", slug=slug) + "#part-2"
+                )
+                assert cite_url(slug) == url_for("cite.cite_page", passage_id=slug)
