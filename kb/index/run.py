@@ -390,17 +390,20 @@ def best_passages(
     # Only the listed positions' passages are scored: the rest of the corpus's matches
     # for the same words are never looked at.
     wanted = {d: slug for slug in slugs for d in _passages_of(searcher, slug)}
-    # The scope adds the same to every passage's score (Whoosh scores a constant-score
-    # query's child in a scored search), and its terms count as matched, as they did
-    # when this ran through Whoosh's collector.
-    scope = wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
-    scoped = wq.And([wq.ConstantScoreQuery(scope, 0.0), query])
+    # The scope ("kind:passage AND slug:…") adds the same to every passage's score
+    # (Whoosh scores a constant-score query's child in a scored search), and its terms
+    # count as matched, as they did when this ran through Whoosh's collector. It is
+    # worked out once per position and generation, and added as Whoosh's AND adds.
+    scope = {d: found for slug in slugs for d, found in _scope_of(searcher, slug).items()}
     evaluator = Evaluator(searcher, set(wanted), record_terms=True)
-    ranked = top_n(evaluator.scores(scoped), len(slugs) * per_slug * 4)
+    matched = evaluator.scores(query)
+    scores = {d: scope[d][0] + score for d, score in matched.items() if d in scope}
+    ranked = top_n(scores, len(slugs) * per_slug * 4)
+    scoped = wq.And([wq.ConstantScoreQuery(_scope_query(slugs), 0.0), query])
     results = Results(searcher, scoped, ranked)
     results.docterms, results.termdocs = {}, {}
     for _, docnum in ranked:
-        terms = results.docterms[docnum] = evaluator.terms.get(docnum, [])
+        terms = results.docterms[docnum] = [*scope[docnum][1], *evaluator.terms[docnum]]
         for term in terms:
             results.termdocs.setdefault(term, []).append(docnum)
     _highlighter(results, surround=110)
@@ -418,6 +421,21 @@ def best_passages(
     _load_chars(results, "passage_text", [hit.docnum for s in shown.values() for _, hit, _ in s])
     return {slug: [_passage_hit(slug, hit, score, record) for score, hit, record in judged]
             for slug, judged in shown.items()}  # fmt: skip
+
+
+def _scope_query(slugs: list[str]) -> wq.Query:
+    return wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
+
+
+def _scope_of(searcher: Searcher, slug: str) -> dict[int, tuple[float, list]]:
+    """Each passage of one position → the scope's score and the terms it matched."""
+
+    def compute() -> dict[int, tuple[float, list]]:
+        evaluator = Evaluator(searcher, set(_passages_of(searcher, slug)), record_terms=True)
+        scores = evaluator.scores(_scope_query([slug]))
+        return {d: (score, evaluator.terms[d]) for d, score in scores.items()}
+
+    return _cached(searcher, ("scope of", slug), compute)
 
 
 def _passages_of(searcher: Searcher, slug: str) -> list[int]:
