@@ -132,7 +132,7 @@ class Evaluator:
             if idf is None and scorable:
                 idf = searcher.idf(fieldname, btext)
                 avgfl = searcher.avg_field_length(fieldname) or 1
-            ids, weights, lengths = postings
+            ids, weights, lengths, _ = postings
             keep = _among(ids, runs) if runs is not None else None
             if reader.has_deletions():
                 deleted = reader.deleted_docs_set
@@ -309,26 +309,30 @@ class _PostingCache:
             return found
 
     def put(self, key, value) -> None:
-        size = len(value[0]) + 1
         with self.lock:
             if key in self.entries:
                 return
             self.entries[key] = value
-            self.held += size
+            self.held += _size(value)
             while self.held > self.max_postings and len(self.entries) > 1:
                 _, dropped = self.entries.popitem(last=False)
-                self.held -= len(dropped[0]) + 1
+                self.held -= _size(dropped)
+
+
+def _size(entry) -> int:
+    """What an entry counts against the bound: a posting, twice with its positions."""
+    return len(entry[0]) * (1 if entry[3] is None else 2) + 1
 
 
 MEMO_ENTRIES = 50_000  # scored documents an evaluator remembers (a few MB)
 MAX_CACHED_POSTINGS = 2_000_000  # about 32 MB of arrays per process
 _CACHE = _PostingCache(MAX_CACHED_POSTINGS)
-_ABSENT = (array("i"), array("d"), array("i"))
+_ABSENT = (array("i"), array("d"), array("i"), None)
 
 
 def _cached_postings(reader, fieldname: str, btext: bytes):
-    """(ids, weights, field lengths) of one term in one segment, deleted documents
-    included, or None when the segment does not hold the term."""
+    """(ids, weights, field lengths, encoded positions or None) of one term in one
+    segment, deleted documents included, or None when the segment does not hold it."""
     key = _segment_key(reader, fieldname, btext)
     found = _CACHE.get(key) if key is not None else None
     if found is None:
@@ -343,14 +347,26 @@ def _segment_key(reader, fieldname: str, btext: bytes) -> tuple | None:
     return (segment.segment_id(), fieldname, btext) if segment is not None else None
 
 
+def cached_characters(reader, fieldname: str, btext: bytes):
+    """(document ids, encoded characters) of one term in one segment, when the posting
+    cache holds them (a scoring read them): the highlighter then needs no second read
+    of the term's postings."""
+    key = _segment_key(reader, fieldname, btext)
+    found = _CACHE.get(key) if key is not None else None
+    return None if found is None or found[3] is None else (found[0], found[3])
+
+
 def _read_postings(reader, fieldname: str, btext: bytes):
-    """Every posting of one term in one segment, deleted documents included."""
+    """Every posting of one term in one segment, deleted documents included; with the
+    encoded characters of each when the field keeps them (they come in the same
+    blocks, already decoded, so keeping them costs memory, not time)."""
     if (fieldname, btext) not in reader:
         return _ABSENT
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     ids, weights = array("i"), array("d")
+    values: list | None = [] if reader.schema[fieldname].format.supports("characters") else None
     if type(matcher) is W3LeafMatcher:
         # A block at a time: the block's ids and weights come decoded as arrays.
         while matcher.is_active():
@@ -358,13 +374,18 @@ def _read_postings(reader, fieldname: str, btext: bytes):
             matcher._read_weights()
             ids.fromlist(list(matcher._ids))
             weights.fromlist(list(matcher._weights))
+            if values is not None:
+                matcher._read_values()
+                values.extend(matcher._values)
             matcher._next_block()
     else:
         while matcher.is_active():
             ids.append(matcher.id())
             weights.append(matcher.weight())
+            if values is not None:
+                values.append(matcher.value())
             matcher.next()
-    return ids, weights, array("i", _field_lengths(reader, fieldname, ids))
+    return ids, weights, array("i", _field_lengths(reader, fieldname, ids)), values
 
 
 _LENGTH_OF_BYTE = [byte_to_length(b) if b else 0 for b in range(256)]

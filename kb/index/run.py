@@ -11,6 +11,7 @@ import html
 import json
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
@@ -20,7 +21,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
-from kb.index.evaluate import Evaluator, Memo, term_docs
+from kb.index.evaluate import Evaluator, Memo, cached_characters, term_docs
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -469,13 +470,28 @@ def _load_chars(results: Results, fieldname: str, docnums: list[int]) -> None:
             t for d in local for t in results.docterms.get(offset + d, ()) if t[0] == fieldname
         }
         for term in terms:
-            matcher = sub.reader().postings(fieldname, term[1])
-            for docnum in local:
-                if term not in results.docterms[offset + docnum]:
-                    continue
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                cache[offset + docnum][field.from_bytes(term[1])] = matcher.value_as("characters")
+            holding = [d for d in local if term in results.docterms[offset + d]]
+            found = _characters(sub.reader(), fieldname, term[1], holding)
+            for docnum, chars in zip(holding, found, strict=True):
+                cache[offset + docnum][field.from_bytes(term[1])] = chars
+
+
+def _characters(reader, fieldname: str, btext: bytes, docnums: list[int]) -> list:
+    """Where a term stands in each of ``docnums`` (sorted, local to ``reader``): from the
+    posting cache when scoring kept them there, else read from the postings."""
+    decode = reader.schema[fieldname].format.decoder("characters")
+    cached = cached_characters(reader, fieldname, btext)
+    if cached is not None:
+        ids, values = cached
+        places = [bisect_left(ids, d) for d in docnums]
+        if all(i < len(ids) and ids[i] == d for i, d in zip(places, docnums, strict=True)):
+            return [decode(values[i]) for i in places]
+    matcher, found = reader.postings(fieldname, btext), []
+    for docnum in docnums:
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        found.append(matcher.value_as("characters"))
+    return found
 
 
 def _passage_record(hit) -> PassageRecord:
