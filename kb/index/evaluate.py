@@ -320,8 +320,9 @@ class _PostingCache:
 
 
 def _size(entry) -> int:
-    """What an entry counts against the bound: a posting, twice with its positions."""
-    return len(entry[0]) * (1 if entry[3] is None else 2) + 1
+    """What an entry counts against the bound, in postings of 16 bytes (an id, a weight
+    and a length): a posting with its encoded characters takes about 80."""
+    return len(entry[0]) * (1 if entry[3] is None else 5) + 1
 
 
 MEMO_ENTRIES = 50_000  # scored documents an evaluator remembers (a few MB)
