@@ -173,6 +173,9 @@ def incremental(corpus: Corpus, count: int, seed: int) -> dict:
     editable = [path for path in corpus.indexed if not is_intro(PurePosixPath(path).name)]
     targets = rng.sample(editable, min(count, len(editable)))
     settings = Settings.from_mapping(corpus.settings_mapping())
+    # The working copy is new, so the index knows none of its files' times yet: the
+    # first run after a copy (or a checkout) reads every file once to learn them.
+    reindex(settings)
     kb = KnowledgeBase(settings)
     kb.search(SearchRequest(q="warm up"))
     word = _unique_word(rng)
