@@ -12,6 +12,8 @@ from __future__ import annotations
 import pytest
 
 from bench.understanding import (
+    HELDOUT2_IPNZ,
+    HELDOUT2_STARTER,
     HELDOUT_IPNZ,
     HELDOUT_STARTER,
     IPNZ,
@@ -39,6 +41,11 @@ def test_a_third_of_each_set_shares_no_word(tmp_path):
         folder = prepare_ipnz(tmp_path / "ipnz")
         assert len(IPNZ) == 20
         assert len(sharing_no_word(IPNZ, folder, stem)) * 3 >= len(IPNZ)
+        second = [*HELDOUT2_STARTER, *HELDOUT2_IPNZ]
+        lonely = sharing_no_word(HELDOUT2_STARTER, STARTER_DIR, stem)
+        lonely += sharing_no_word(HELDOUT2_IPNZ, folder, stem)
+        assert len(second) >= 30
+        assert len(lonely) * 3 >= len(second)
 
 
 def test_starter_questions(tmp_path):
