@@ -22,7 +22,9 @@ from kb.index.vectors import (
 )
 from kb.search import engine
 from kb.search.engine import SearchRequest
+from kb.search.grammar import parse
 from kb.search.meaning import Related, parse_rows
+from kb.search.vectors import query_vector
 from kb.service import knowledge_base_of
 
 HOUSING = "We will build council homes, cap rents and give tenants security from landlords."
@@ -67,6 +69,16 @@ def test_a_bag_of_words_is_the_weighted_sum_of_its_words():
     assert table.row("rents") == 0  # a plural finds its singular
 
 
+def test_two_neighbours_that_form_a_phrase_count_as_the_phrase():
+    words = ["fossil", "fuels", "fossil fuel", "burnt"]
+    table = WordVectors({w: i for i, w in enumerate(words)}, bytes(4), bytes(4), 1)
+    assert table.bag("fossil fuels are burnt".split()) == Counter(
+        {"fossil fuels": 1, "are": 1, "burnt": 1}
+    )  # the plural finds its singular's row, as a word does
+    assert table.bag(["fossil", None, "fuels"]) == Counter({"fossil": 1, "fuels": 1})
+    assert table.bag(["fossil", "fossil", "fuels"]) == Counter({"fossil": 1, "fossil fuels": 1})
+
+
 def test_the_file_format_reads_back():
     names = b"rent\nhomes"
     data = MAGIC + struct.pack("<III", 2, 3, len(names)) + names + b"\x10\x20" + bytes(6)
@@ -87,6 +99,24 @@ def test_the_shipped_table_is_there_and_knows_meanings():
 
     assert near("homelessness", "housing") > near("homelessness", "railway") + 0.2
     assert near("brexit", "eu") > near("brexit", "climate") + 0.2
+    # A phrase has its own vector, nearer its meaning than its words' sum.
+    assert near("free speech", "censorship") > 0.5
+    assert near("free speech", "censorship") > near_words("free speech", "censorship") + 0.3
+
+
+def near_words(phrase: str, other: str) -> float:
+    table = load_vectors()
+    words = table.embed(Counter(phrase.split()))
+    return cosine(array("b", words), array("b", table.embed(Counter([other]))))
+
+
+def test_a_query_reads_its_words_as_phrases():
+    table = load_vectors()
+    phrase = table.embed(Counter(["fossil fuels"]))
+    assert query_vector(parse("fossil fuels").clauses, table) == phrase
+    assert query_vector(parse('"fossil fuels"').clauses, table) == phrase
+    assert query_vector(parse("what about fossil fuels?").clauses, table) == phrase
+    assert query_vector(parse("fuels fossil").clauses, table) != phrase
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kb.index.run import PositionHit
 from kb.index.vectors import WordVectors
-from kb.query_model import Clause, Phrase
+from kb.query_model import Clause, Phrase, Term
 from kb.search.grammar import STOP_WORDS
 
 CANDIDATES = 10  # positions the meaning route proposes
@@ -36,13 +36,24 @@ def query_vector(clauses: list[Clause], table: WordVectors) -> bytes | None:
     """The meaning of the query: the words typed, with their synonyms, but not the
     related words the query gained (they would pull it towards their own meanings)."""
     counts: Counter = Counter()
+    run: list[str | None] = []  # typed single words in order: neighbours may form a phrase
     for clause in clauses:
-        for alternative in clause.alternatives:
-            if alternative.weight < 1.0:
-                continue
+        typed = [a for a in clause.alternatives if a.weight >= 1.0]
+        if len(typed) == 1 and isinstance(typed[0], Term):
+            run.append(_word(typed[0].word))
+            continue
+        run.append(None)
+        for alternative in typed:
             words = alternative.words if isinstance(alternative, Phrase) else (alternative.word,)
-            counts.update(w.lower().rstrip("*") for w in words if w.lower() not in STOP_WORDS)
+            counts.update(table.bag(_word(w) for w in words))
+    counts.update(table.bag(run))
     return table.embed(counts) if counts else None
+
+
+def _word(word: str) -> str | None:
+    """A typed word as the table knows it; None for a stop word."""
+    word = word.lower().rstrip("*")
+    return None if word in STOP_WORDS else word
 
 
 def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
@@ -65,3 +76,4 @@ def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
         if hit.meta.slug not in blended and hit.score >= MIN_COSINE_ALONE:
             blended[hit.meta.slug] = (MEANING_WEIGHT * hit.score / top_cosine, hit)
     return [hit for _, hit in sorted(blended.values(), key=lambda item: -item[0])]
+
