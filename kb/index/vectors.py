@@ -35,8 +35,6 @@ MAGIC = b"KBVEC1"
 TOKEN_RE = re.compile(r"[a-z]+|[.,;:!?()\[\]{}\"“”…–—|/]")
 SUM_LANE = 6  # bytes per number while summing word vectors: no sum of a text overflows
 DOT_LANE = 4  # bytes per position while scoring: dims × 255 × 255 < 2**32
-TITLE_TIMES = 3
-SUMMARY_TIMES = 2
 
 
 @dataclass(frozen=True)
@@ -205,11 +203,22 @@ def load_vectors(path: Path = VECTORS_FILE) -> WordVectors | None:
 
 
 def position_vector(position: Position) -> bytes | None:
-    """A position's meaning vector, from its title, summary, headings and paragraphs;
-    the title counts three times and the summary twice, since they say what it is about."""
-    return text_vector([
-        (position.title, TITLE_TIMES),
-        (position.summary, SUMMARY_TIMES),
+    """A position's meaning vector: what its title and summary say it is about, and
+    what its headings and paragraphs say, each made unit length and weighed alike (else
+    a long body drowns the title, which says best what the position is about)."""
+    head = text_vector([(position.title, 1), (position.summary, 1)])
+    body = text_vector([
         ("\n".join(position.headings), 1),
         ("\n".join(p.text for p in position.passages), 1),
     ])  # fmt: skip
+    if head is None or body is None:
+        return head or body
+    return quantise([x + y for x, y in zip(unit(head), unit(body), strict=True)])
+
+
+def unit(vector: bytes) -> list[float]:
+    """``vector`` (signed bytes) scaled to length one."""
+    numbers = array("b", vector)
+    length = math.sqrt(sum(v * v for v in numbers)) or 1.0
+    return [v / length for v in numbers]
+
