@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 
 from kb.index import build
+from kb.index.nearest import Passages
 from kb.index.vectors import (
     MAGIC,
     VectorSet,
@@ -43,6 +44,17 @@ def test_all_cosines_at_once_equal_one_at_a_time():
     found = VectorSet.of({d: row.tobytes() for d, row in rows.items()}).cosines(query.tobytes())
     for docnum, row in rows.items():
         assert found[docnum] == pytest.approx(cosine(query, row), abs=1e-9)
+
+
+def test_passage_cosines_at_once_equal_one_at_a_time():
+    rng = random.Random(9)
+    rows = [array("b", [rng.randint(-128, 127) for _ in range(96)]) for _ in range(40)]
+    rows.append(array("b", bytes(96)))  # a passage of no known word
+    for query in (array("b", [rng.randint(-128, 127) for _ in range(96)]), rows[3]):
+        passages = Passages.of(b"".join(r.tobytes() for r in rows), 96)
+        best = max(cosine(query, row) for row in rows[:-1])
+        assert passages.best_cosine(query.tobytes()) == pytest.approx(best, abs=1e-9)
+    assert Passages.of(b"", 96).best_cosine(rows[0].tobytes()) == 0.0
 
 
 def test_a_bag_of_words_is_the_weighted_sum_of_its_words():
@@ -161,7 +173,7 @@ def test_meaning_off_finds_only_the_words(write_position, search):
 
 
 def test_a_generation_without_vectors_still_searches(write_position, search, monkeypatch):
-    monkeypatch.setattr(build, "position_vector", lambda position: None)
+    monkeypatch.setattr(build, "position_meaning", lambda position: None)
     write_position("housing", HOUSING, title="Housing")
     write_position("railways", RAILWAYS, title="Railways")
     assert slugs(search("tenants")) == ["housing"]

@@ -222,3 +222,15 @@ def unit(vector: bytes) -> list[float]:
     length = math.sqrt(sum(v * v for v in numbers)) or 1.0
     return [v / length for v in numbers]
 
+
+def position_meaning(position: Position) -> tuple[bytes, bytes] | None:
+    """What the index stores of a position's meaning: its vector, then its passages'
+    vectors end to end (a passage of no known word gets zeros)."""
+    whole = position_vector(position)
+    if whole is None:
+        return None
+    empty = bytes(len(whole))
+    passages = b"".join(
+        text_vector([(p.heading, 1), (p.text, 1)]) or empty for p in position.passages
+    )
+    return whole, passages

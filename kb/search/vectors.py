@@ -76,4 +76,3 @@ def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
         if hit.meta.slug not in blended and hit.score >= MIN_COSINE_ALONE:
             blended[hit.meta.slug] = (MEANING_WEIGHT * hit.score / top_cosine, hit)
     return [hit for _, hit in sorted(blended.values(), key=lambda item: -item[0])]
-
