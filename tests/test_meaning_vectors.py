@@ -8,11 +8,13 @@ import random
 import struct
 from array import array
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
 from kb.index import build
 from kb.index.nearest import Passages
+from kb.index.run import PositionHit
 from kb.index.vectors import (
     MAGIC,
     VectorSet,
@@ -25,7 +27,7 @@ from kb.search import engine
 from kb.search.engine import SearchRequest
 from kb.search.grammar import parse
 from kb.search.meaning import Related, parse_rows
-from kb.search.vectors import query_vector
+from kb.search.vectors import blend, query_vector
 from kb.service import knowledge_base_of
 
 HOUSING = "We will build council homes, cap rents and give tenants security from landlords."
@@ -89,6 +91,19 @@ def test_two_neighbours_that_form_a_phrase_count_as_the_phrase():
     )  # the plural finds its singular's row, as a word does
     assert table.bag(["fossil", None, "fuels"]) == Counter({"fossil": 1, "fuels": 1})
     assert table.bag(["fossil", "fossil", "fuels"]) == Counter({"fossil": 1, "fossil fuels": 1})
+
+
+def near_hits(*cosines: float) -> list[PositionHit]:
+    return [PositionHit(SimpleNamespace(slug=f"p{i}"), c) for i, c in enumerate(cosines)]
+
+
+def test_a_middling_cosine_is_offered_only_when_it_stands_out_among_many():
+    offered = [h.meta.slug for h in blend([], near_hits(0.26, 0.17, 0.16, 0.15, 0.14))]
+    assert offered == ["p0"]  # clearly the nearest of five
+    assert blend([], near_hits(0.26, 0.2, 0.16, 0.15, 0.14)) == []  # not far enough ahead
+    assert blend([], near_hits(0.26, 0.17, 0.16)) == []  # among three, ahead says nothing
+    assert blend([], near_hits(0.19, 0.05, 0.04, 0.03, 0.02)) == []  # too far in itself
+    assert len(blend([], near_hits(0.34, 0.31, 0.3, 0.1, 0.1))) == 3  # near in themselves
 
 
 def test_the_file_format_reads_back():
@@ -157,6 +172,26 @@ def test_a_question_sharing_no_word_finds_its_position(write_position, search):
     assert slugs(found) == ["housing"]
     assert (found.matched, found.total, found.unmatched) == ("meaning", 1, ("homelessness",))
     assert slugs(search("mortgages")) == ["housing"]
+
+
+SITE = {
+    "climate": (
+        "Climate change",
+        "We will cut emissions, reach net zero and stop the planet warming.",
+    ),
+    "housing": ("Housing", HOUSING),
+    "railways": ("Railways", RAILWAYS),
+    "schools": ("Schools", "Every child deserves good teachers and small classes."),
+    "health": ("Health", "Hospitals need more nurses, and patients shorter waits."),
+    "defence": ("Defence", "Our armed forces should be properly equipped and paid."),
+}
+
+
+def test_a_phrase_finds_what_it_means_among_many(write_position, search):
+    for slug, (title, text) in SITE.items():
+        write_position(slug, text, title=title)
+    assert slugs(search("fossil fuels")) == ["climate"]
+    assert slugs(search("free speech")) == []  # nothing here is about it
 
 
 def test_exact_matches_still_come_first(write_position, search):

@@ -22,6 +22,10 @@ CANDIDATES = 10  # positions the meaning route proposes
 MIN_COSINE = 0.2  # below this, nearness in meaning adds nothing to a position's score
 MIN_COSINE_ALONE = 0.3  # a position holding none of the words must be this near to be offered
 MEANING_WEIGHT = 3.0  # the best cosine counts three times the best words' score
+# ... or, being the nearest, stand this far ahead of the next (among at least
+# STANDOUT_AMONG candidates: on a tiny site, being ahead says nothing).
+STANDOUT_GAP = 0.08
+STANDOUT_AMONG = 5
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,17 @@ def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
             entry.hit,
         )
     for hit in near:
-        if hit.meta.slug not in blended and hit.score >= MIN_COSINE_ALONE:
+        if hit.meta.slug not in blended and _offered_alone(hit, near):
             blended[hit.meta.slug] = (MEANING_WEIGHT * hit.score / top_cosine, hit)
     return [hit for _, hit in sorted(blended.values(), key=lambda item: -item[0])]
+
+
+def _offered_alone(hit: PositionHit, near: list[PositionHit]) -> bool:
+    """Whether a position holding none of the words is near enough to be offered: near
+    in itself, or clearly the nearest of many ("fossil fuels" → climate change at 0.28,
+    the next position at 0.17). Static word vectors put unrelated short texts at up to
+    about 0.3, so a lone middling cosine is not enough."""
+    if hit.score >= MIN_COSINE_ALONE:
+        return True
+    standout = len(near) >= STANDOUT_AMONG and near[0].score - near[1].score >= STANDOUT_GAP
+    return hit is near[0] and standout and hit.score >= MIN_COSINE
