@@ -27,7 +27,7 @@ from kb.search import engine
 from kb.search.engine import SearchRequest
 from kb.search.grammar import parse
 from kb.search.meaning import Related, parse_rows
-from kb.search.vectors import blend, query_vector
+from kb.search.vectors import Ranked, blend, query_vector
 from kb.service import knowledge_base_of
 
 HOUSING = "We will build council homes, cap rents and give tenants security from landlords."
@@ -104,6 +104,13 @@ def test_a_middling_cosine_is_offered_only_when_it_stands_out_among_many():
     assert blend([], near_hits(0.26, 0.17, 0.16)) == []  # among three, ahead says nothing
     assert blend([], near_hits(0.19, 0.05, 0.04, 0.03, 0.02)) == []  # too far in itself
     assert len(blend([], near_hits(0.34, 0.31, 0.3, 0.1, 0.1))) == 3  # near in themselves
+
+
+def test_words_found_only_through_related_words_weigh_less():
+    a, b = near_hits(0.25, 0.33)
+    ranked = [Ranked(a, 5.0)]  # a holds the words; b is nearer in meaning
+    assert [h.meta.slug for h in blend(ranked, [b, a])] == ["p0", "p1"]
+    assert [h.meta.slug for h in blend(ranked, [b, a], words_weight=0.5)] == ["p1", "p0"]
 
 
 def test_the_file_format_reads_back():

@@ -27,8 +27,8 @@ from bench.understanding import (
 )
 from kb.index.query import stem
 
-STARTER_AT_LEAST = 30  # of 40 (17 before issue 15, 24 with related words, 25 with word
-# vectors, 30 with phrases and passages; FTS5 17)
+STARTER_AT_LEAST = 31  # of 40 (17 before issue 15, 24 with related words, 25 with word
+# vectors, 31 with phrases and passages; FTS5 17)
 IPNZ_AT_LEAST = 17  # of 20 (13 before, 14 with related words, 16 word vectors; FTS5 11)
 # The held-out sets, measured once the meaning vectors were chosen (FTS5: 3 and 9).
 HELDOUT_STARTER_AT_LEAST = 10  # of 15 (7 with related words alone, 8 with word vectors)

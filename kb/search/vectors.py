@@ -60,10 +60,13 @@ def _word(word: str) -> str | None:
     return None if word in STOP_WORDS else word
 
 
-def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
-    """One ranking from the words' (``ranked``, best first) and the meaning route's
-    (``near``, each scored by cosine), by blended score. The caller passes no ``near``
-    when some position holds every word typed: then the words' ranking stands."""
+def blend(
+    ranked: list[Ranked], near: list[PositionHit], words_weight: float = 1.0
+) -> list[PositionHit]:
+    """One ranking from the words' (``ranked``, best first; their share ``words_weight``)
+    and the meaning route's (``near``, each scored by cosine), by blended score. The
+    caller passes no ``near`` when some position holds every word typed: then the words'
+    ranking stands."""
     cosines = {h.meta.slug: h.score for h in near if h.score >= MIN_COSINE}
     if not cosines:
         return [entry.hit for entry in ranked]
@@ -73,7 +76,7 @@ def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
     for entry in ranked:
         meaning = cosines.get(entry.hit.meta.slug, 0.0) / top_cosine
         blended[entry.hit.meta.slug] = (
-            entry.score / top_words + MEANING_WEIGHT * meaning,
+            words_weight * entry.score / top_words + MEANING_WEIGHT * meaning,
             entry.hit,
         )
     for hit in near:
