@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from kb.index import build
-from kb.index.nearest import Passages
+from kb.index.nearest import Passages, best_passage_cosines
 from kb.index.run import PositionHit
 from kb.index.vectors import (
     MAGIC,
@@ -50,13 +50,17 @@ def test_all_cosines_at_once_equal_one_at_a_time():
 
 def test_passage_cosines_at_once_equal_one_at_a_time():
     rng = random.Random(9)
-    rows = [array("b", [rng.randint(-128, 127) for _ in range(96)]) for _ in range(40)]
-    rows.append(array("b", bytes(96)))  # a passage of no known word
-    for query in (array("b", [rng.randint(-128, 127) for _ in range(96)]), rows[3]):
-        passages = Passages.of(b"".join(r.tobytes() for r in rows), 96)
-        best = max(cosine(query, row) for row in rows[:-1])
-        assert passages.best_cosine(query.tobytes()) == pytest.approx(best, abs=1e-9)
-    assert Passages.of(b"", 96).best_cosine(rows[0].tobytes()) == 0.0
+
+    def rows(count: int) -> list[array]:
+        return [array("b", [rng.randint(-127, 127) for _ in range(96)]) for _ in range(count)]
+
+    positions = [rows(40), [array("b", bytes(96)), *rows(3)], [], rows(1)]  # zeros: no word
+    passages = [Passages.of(b"".join(r.tobytes() for r in p), 96) for p in positions]
+    for query in (rows(1)[0], positions[0][3]):
+        found = best_passage_cosines(query.tobytes(), passages)
+        wanted = [max((cosine(query, r) for r in p if any(r)), default=0.0) for p in positions]
+        assert found == pytest.approx(wanted, abs=1e-9)
+    assert best_passage_cosines(rows(1)[0].tobytes(), passages[2:3]) == [0.0]
 
 
 def test_a_bag_of_words_is_the_weighted_sum_of_its_words():

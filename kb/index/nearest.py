@@ -14,15 +14,16 @@ import heapq
 import math
 from array import array
 from dataclasses import dataclass
+from operator import mul
 
 from whoosh.searching import Searcher
 
 from kb.index.run import PositionHit, _cached, _draft_docs, _meta, _position_docs, _topic_docs
 from kb.index.vectors import VectorSet
 
-SHORTLIST = 30  # positions (nearest by their whole vector) whose passages are scored
+SHORTLIST = 10  # positions (nearest by their whole vector) whose passages are scored
 PASSAGE_SHARE = 0.3  # of a position's score that is its nearest passage's cosine
-LANE = 4  # bytes per number in a product: dims × 255 × 255 < 2**32
+LANE = 4  # bytes per passage while scoring: dims × 255 × 255 < 2**32
 PLUS_128 = bytes((b + 128) & 0xFF for b in range(256))  # signed byte → byte + 128
 
 
@@ -36,38 +37,47 @@ class Passages:
 
     @classmethod
     def of(cls, vectors: bytes, dims: int) -> Passages:
-        rows = [array("b", vectors[i : i + dims]) for i in range(0, len(vectors), dims)]
-        norms = [math.sqrt(sum(v * v for v in row)) for row in rows]
+        numbers = memoryview(vectors).cast("b")
+        rows = [numbers[i : i + dims] for i in range(0, len(numbers), dims)]
+        norms = [math.sqrt(sum(map(mul, row, row))) for row in rows]
         return cls(vectors, [sum(row) for row in rows], norms)
 
-    def best_cosine(self, query: bytes) -> float:
-        """The largest cosine similarity of ``query`` with one of the passages.
 
-        One multiplication of two big integers gives every dot product: with the query's
-        numbers in reverse order, lane ``i·dims + dims − 1`` of the product sums the
-        products of the query with passage ``i``, number by number (a convolution)."""
-        dims = len(query)
-        if not self.sums or len(self.vectors) != dims * len(self.sums):
-            return 0.0
-        product = _spread(query[::-1]) * _spread(self.vectors)
-        lanes = array("I")
-        lanes.frombytes(product.to_bytes(LANE * (len(self.vectors) + dims), "little"))
-        numbers = array("b", query)
-        constant = 128 * sum(numbers) + dims * 128 * 128
-        query_norm = math.sqrt(sum(v * v for v in numbers)) or 1.0
-        return max(
-            (lane - 128 * total - constant) / (norm * query_norm) if norm else 0.0
-            for lane, total, norm in zip(
-                lanes[dims - 1 : len(self.vectors) : dims], self.sums, self.norms, strict=True
+def best_passage_cosines(query: bytes, positions: list[Passages]) -> list[float]:
+    """For each position, the largest cosine similarity of ``query`` with one of its
+    passages (0 for a position without any).
+
+    All the passages are scored at once, as ``VectorSet`` scores positions: for each
+    dimension, one integer holds every passage's number (plus 128) in its own lane, so
+    the dot products are ``dims`` big-integer multiply-adds; the lanes are cut from the
+    passages end to end by a strided slice, in C."""
+    dims = len(query)
+    joined = b"".join(p.vectors for p in positions)
+    count = len(joined) // dims
+    if not count:
+        return [0.0] * len(positions)
+    numbers = array("b", query)
+    total = 0
+    lanes = bytearray(LANE * count)
+    for dim, value in enumerate(numbers):
+        lanes[::LANE] = joined[dim::dims].translate(PLUS_128)
+        total += (value + 128) * int.from_bytes(lanes, "little")
+    products = array("I")
+    products.frombytes(total.to_bytes(LANE * count, "little"))
+    constant = 128 * sum(numbers) + dims * 128 * 128
+    query_norm = math.sqrt(sum(v * v for v in numbers)) or 1.0
+    best, start = [], 0
+    for position in positions:
+        end = start + len(position.sums)
+        cosines = [
+            (lane - 128 * passage_sum - constant) / (norm * query_norm) if norm else 0.0
+            for lane, passage_sum, norm in zip(
+                products[start:end], position.sums, position.norms, strict=True
             )
-        )
-
-
-def _spread(vector: bytes) -> int:
-    """Signed bytes, each plus 128, one per lane of an integer (lowest lane first)."""
-    lanes = bytearray(LANE * len(vector))
-    lanes[::LANE] = vector.translate(PLUS_128)
-    return int.from_bytes(lanes, "little")
+        ]
+        best.append(max(cosines, default=0.0))
+        start = end
+    return best
 
 
 def _meanings(searcher: Searcher) -> dict[int, tuple[bytes, bytes]]:
@@ -115,10 +125,10 @@ def nearest_positions(
         drafts = _draft_docs(searcher)
         cosines = {d: c for d, c in cosines.items() if d not in drafts}
     shortlist = heapq.nlargest(SHORTLIST, cosines.items(), key=lambda item: item[1])
+    passages = best_passage_cosines(query, [_passages(searcher, d) for d, _ in shortlist])
     scored = [
-        (docnum, (1 - PASSAGE_SHARE) * cosine
-         + PASSAGE_SHARE * _passages(searcher, docnum).best_cosine(query))
-        for docnum, cosine in shortlist
-    ]  # fmt: skip
+        (docnum, (1 - PASSAGE_SHARE) * cosine + PASSAGE_SHARE * passage)
+        for (docnum, cosine), passage in zip(shortlist, passages, strict=True)
+    ]
     best = heapq.nlargest(limit, scored, key=lambda item: item[1])
     return [PositionHit(_meta(searcher, docnum), score) for docnum, score in best]
