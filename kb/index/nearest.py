@@ -80,24 +80,19 @@ def best_passage_cosines(query: bytes, positions: list[Passages]) -> list[float]
     return best
 
 
-def _meanings(searcher: Searcher) -> dict[int, tuple[bytes, bytes]]:
-    def compute() -> dict[int, tuple[bytes, bytes]]:
-        found = {}
+def _vector_set(searcher: Searcher) -> VectorSet:
+    """Every position's own vector (its passages' are read only when it is shortlisted:
+    on a large corpus they would hold ten times the memory)."""
+
+    def compute() -> VectorSet:
+        vectors = {}
         for docnum in _position_docs(searcher):
             meaning = searcher.stored_fields(docnum).get("meaning")
             if meaning:
-                found[docnum] = meaning
-        return found
+                vectors[docnum] = meaning[0]
+        return VectorSet.of(vectors)
 
-    return _cached(searcher, "meanings", compute)
-
-
-def _vector_set(searcher: Searcher) -> VectorSet:
-    return _cached(
-        searcher,
-        "meaning_vectors",
-        lambda: VectorSet.of({docnum: m[0] for docnum, m in _meanings(searcher).items()}),
-    )
+    return _cached(searcher, "meaning_vectors", compute)
 
 
 def _passages(searcher: Searcher, docnum: int) -> Passages:
@@ -106,7 +101,7 @@ def _passages(searcher: Searcher, docnum: int) -> Passages:
     ready = _cached(searcher, "meaning_passages", dict)
     found = ready.get(docnum)
     if found is None:
-        whole, vectors = _meanings(searcher)[docnum]
+        whole, vectors = searcher.stored_fields(docnum)["meaning"]
         found = ready[docnum] = Passages.of(vectors, len(whole))
     return found
 
