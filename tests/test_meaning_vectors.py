@@ -8,10 +8,13 @@ import random
 import struct
 from array import array
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
 from kb.index import build
+from kb.index.nearest import Passages, best_passage_cosines
+from kb.index.run import PositionHit
 from kb.index.vectors import (
     MAGIC,
     VectorSet,
@@ -22,7 +25,9 @@ from kb.index.vectors import (
 )
 from kb.search import engine
 from kb.search.engine import SearchRequest
+from kb.search.grammar import parse
 from kb.search.meaning import Related, parse_rows
+from kb.search.vectors import Ranked, blend, query_vector
 from kb.service import knowledge_base_of
 
 HOUSING = "We will build council homes, cap rents and give tenants security from landlords."
@@ -41,6 +46,21 @@ def test_all_cosines_at_once_equal_one_at_a_time():
     found = VectorSet.of({d: row.tobytes() for d, row in rows.items()}).cosines(query.tobytes())
     for docnum, row in rows.items():
         assert found[docnum] == pytest.approx(cosine(query, row), abs=1e-9)
+
+
+def test_passage_cosines_at_once_equal_one_at_a_time():
+    rng = random.Random(9)
+
+    def rows(count: int) -> list[array]:
+        return [array("b", [rng.randint(-127, 127) for _ in range(96)]) for _ in range(count)]
+
+    positions = [rows(40), [array("b", bytes(96)), *rows(3)], [], rows(1)]  # zeros: no word
+    passages = [Passages.of(b"".join(r.tobytes() for r in p), 96) for p in positions]
+    for query in (rows(1)[0], positions[0][3]):
+        found = best_passage_cosines(query.tobytes(), passages)
+        wanted = [max((cosine(query, r) for r in p if any(r)), default=0.0) for p in positions]
+        assert found == pytest.approx(wanted, abs=1e-9)
+    assert best_passage_cosines(rows(1)[0].tobytes(), passages[2:3]) == [0.0]
 
 
 def test_a_bag_of_words_is_the_weighted_sum_of_its_words():
@@ -67,6 +87,36 @@ def test_a_bag_of_words_is_the_weighted_sum_of_its_words():
     assert table.row("rents") == 0  # a plural finds its singular
 
 
+def test_two_neighbours_that_form_a_phrase_count_as_the_phrase():
+    words = ["fossil", "fuels", "fossil fuel", "burnt"]
+    table = WordVectors({w: i for i, w in enumerate(words)}, bytes(4), bytes(4), 1)
+    assert table.bag("fossil fuels are burnt".split()) == Counter(
+        {"fossil fuels": 1, "are": 1, "burnt": 1}
+    )  # the plural finds its singular's row, as a word does
+    assert table.bag(["fossil", None, "fuels"]) == Counter({"fossil": 1, "fuels": 1})
+    assert table.bag(["fossil", "fossil", "fuels"]) == Counter({"fossil": 1, "fossil fuels": 1})
+
+
+def near_hits(*cosines: float) -> list[PositionHit]:
+    return [PositionHit(SimpleNamespace(slug=f"p{i}"), c) for i, c in enumerate(cosines)]
+
+
+def test_a_middling_cosine_is_offered_only_when_it_stands_out_among_many():
+    offered = [h.meta.slug for h in blend([], near_hits(0.26, 0.17, 0.16, 0.15, 0.14))]
+    assert offered == ["p0"]  # clearly the nearest of five
+    assert blend([], near_hits(0.26, 0.2, 0.16, 0.15, 0.14)) == []  # not far enough ahead
+    assert blend([], near_hits(0.26, 0.17, 0.16)) == []  # among three, ahead says nothing
+    assert blend([], near_hits(0.19, 0.05, 0.04, 0.03, 0.02)) == []  # too far in itself
+    assert len(blend([], near_hits(0.34, 0.31, 0.3, 0.1, 0.1))) == 3  # near in themselves
+
+
+def test_words_found_only_through_related_words_weigh_less():
+    a, b = near_hits(0.25, 0.33)
+    ranked = [Ranked(a, 5.0)]  # a holds the words; b is nearer in meaning
+    assert [h.meta.slug for h in blend(ranked, [b, a])] == ["p0", "p1"]
+    assert [h.meta.slug for h in blend(ranked, [b, a], words_weight=0.5)] == ["p1", "p0"]
+
+
 def test_the_file_format_reads_back():
     names = b"rent\nhomes"
     data = MAGIC + struct.pack("<III", 2, 3, len(names)) + names + b"\x10\x20" + bytes(6)
@@ -87,6 +137,24 @@ def test_the_shipped_table_is_there_and_knows_meanings():
 
     assert near("homelessness", "housing") > near("homelessness", "railway") + 0.2
     assert near("brexit", "eu") > near("brexit", "climate") + 0.2
+    # A phrase has its own vector, nearer its meaning than its words' sum.
+    assert near("free speech", "censorship") > 0.5
+    assert near("free speech", "censorship") > near_words("free speech", "censorship") + 0.3
+
+
+def near_words(phrase: str, other: str) -> float:
+    table = load_vectors()
+    words = table.embed(Counter(phrase.split()))
+    return cosine(array("b", words), array("b", table.embed(Counter([other]))))
+
+
+def test_a_query_reads_its_words_as_phrases():
+    table = load_vectors()
+    phrase = table.embed(Counter(["fossil fuels"]))
+    assert query_vector(parse("fossil fuels").clauses, table) == phrase
+    assert query_vector(parse('"fossil fuels"').clauses, table) == phrase
+    assert query_vector(parse("what about fossil fuels?").clauses, table) == phrase
+    assert query_vector(parse("fuels fossil").clauses, table) != phrase
 
 
 @pytest.fixture
@@ -117,6 +185,26 @@ def test_a_question_sharing_no_word_finds_its_position(write_position, search):
     assert slugs(search("mortgages")) == ["housing"]
 
 
+SITE = {
+    "climate": (
+        "Climate change",
+        "We will cut emissions, reach net zero and stop the planet warming.",
+    ),
+    "housing": ("Housing", HOUSING),
+    "railways": ("Railways", RAILWAYS),
+    "schools": ("Schools", "Every child deserves good teachers and small classes."),
+    "health": ("Health", "Hospitals need more nurses, and patients shorter waits."),
+    "defence": ("Defence", "Our armed forces should be properly equipped and paid."),
+}
+
+
+def test_a_phrase_finds_what_it_means_among_many(write_position, search):
+    for slug, (title, text) in SITE.items():
+        write_position(slug, text, title=title)
+    assert slugs(search("fossil fuels")) == ["climate"]
+    assert slugs(search("free speech")) == []  # nothing here is about it
+
+
 def test_exact_matches_still_come_first(write_position, search):
     write_position("housing", HOUSING, title="Housing")
     write_position("railways", RAILWAYS + " No homeless person is moved on.", title="Railways")
@@ -131,7 +219,7 @@ def test_meaning_off_finds_only_the_words(write_position, search):
 
 
 def test_a_generation_without_vectors_still_searches(write_position, search, monkeypatch):
-    monkeypatch.setattr(build, "position_vector", lambda position: None)
+    monkeypatch.setattr(build, "position_meaning", lambda position: None)
     write_position("housing", HOUSING, title="Housing")
     write_position("railways", RAILWAYS, title="Railways")
     assert slugs(search("tenants")) == ["housing"]

@@ -45,7 +45,7 @@ from kb.index.merging import drop_emptied_segments, fold_small_segments, needs_f
 from kb.index.records import IntroRecord, PositionRecord
 from kb.index.run import all_records
 from kb.index.schema import SCHEMA_VERSION, build_schema
-from kb.index.vectors import position_vector
+from kb.index.vectors import position_meaning
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 200  # files; below this, starting processes costs more than it saves
@@ -178,7 +178,7 @@ def documents(position: Position) -> Iterable[dict]:
         "words": f"{position.title}\n{position.summary}\n{body}",
         "record": json.dumps(record.to_json()),
         "meta": json.dumps(record.meta.to_json()),
-        "meaning": position_vector(position),  # None (not stored) without the word table
+        "meaning": position_meaning(position),  # None (not stored) without the word table
     }
     for passage in record.passages:
         yield {

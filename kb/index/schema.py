@@ -21,7 +21,8 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 7  # 6: folder introductions, topic labels, aliases; 7: meaning vectors
+SCHEMA_VERSION = 8  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
+# 8: meaning vectors with phrases, and each passage's vector
 
 
 def plain_analyzer():
@@ -62,5 +63,5 @@ def build_schema() -> Schema:
         words=TEXT(analyzer=plain_analyzer(), phrase=False),  # spelling and suggestions
         record=STORED(),  # JSON the pages need, so requests never read Markdown
         meta=STORED(),  # the small part of the record a search result shows
-        meaning=STORED(),  # the position's meaning vector (kb/index/vectors.py)
+        meaning=STORED(),  # the position's and its passages' meaning vectors (kb/index/vectors.py)
     )

@@ -31,11 +31,10 @@ from kb.content.model import Position
 
 VECTORS_FILE = Path(__file__).with_name("vectors.bin.gz")
 MAGIC = b"KBVEC1"
-WORD_RE = re.compile(r"[a-z]+")
+# Words, and the marks that end a sentence or a clause (a phrase never spans them).
+TOKEN_RE = re.compile(r"[a-z]+|[.,;:!?()\[\]{}\"“”…–—|/]")
 SUM_LANE = 6  # bytes per number while summing word vectors: no sum of a text overflows
 DOT_LANE = 4  # bytes per position while scoring: dims × 255 × 255 < 2**32
-TITLE_TIMES = 3
-SUMMARY_TIMES = 2
 
 
 @dataclass(frozen=True)
@@ -49,11 +48,31 @@ class WordVectors:
     _packed: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     def row(self, word: str) -> int | None:
-        """The word's row, or its singular's ("pensions" → "pension")."""
+        """The word's (or phrase's) row, or its singular's ("pensions" → "pension",
+        "fossil fuels" → "fossil fuel")."""
         found = self.rows.get(word)
         if found is None and word.endswith("s"):
             found = self.rows.get(word[:-1])
         return found
+
+    def bag(self, words: Iterable[str | None]) -> Counter:
+        """The bag of ``words`` (in the order written; None where a sentence or clause
+        breaks), two neighbours that form a phrase of the table ("fossil fuels") counted
+        as that phrase: its meaning is not the sum of its words'."""
+        counts: Counter = Counter()
+        previous: str | None = None
+        for word in words:
+            if previous is not None and word is not None:
+                phrase = f"{previous} {word}"
+                if self.row(phrase) is not None:
+                    counts[phrase] += 1
+                    counts[previous] -= 1
+                    previous = None
+                    continue
+            if word is not None:
+                counts[word] += 1
+            previous = word
+        return +counts
 
     def embed(self, counts: Counter) -> bytes | None:
         """The unit vector of a bag of words (word → how often), as signed bytes; None
@@ -95,9 +114,9 @@ def quantise(values: list[float]) -> bytes | None:
     return array("b", [round(v * 127 / largest) for v in values]).tobytes()
 
 
-def words_of(text: str) -> Counter:
-    """The lower-cased words of ``text`` and how often each occurs."""
-    return Counter(WORD_RE.findall(text.lower()))
+def tokens_of(text: str) -> list[str | None]:
+    """The lower-cased words of ``text`` in order, None where a sentence or clause ends."""
+    return [t if t[0].isalpha() else None for t in TOKEN_RE.findall(text.lower())]
 
 
 def text_vector(parts: Iterable[tuple[str, int]], table: WordVectors | None = None) -> bytes | None:
@@ -108,7 +127,7 @@ def text_vector(parts: Iterable[tuple[str, int]], table: WordVectors | None = No
         return None
     counts: Counter = Counter()
     for text, times in parts:
-        for word, count in words_of(text).items():
+        for word, count in table.bag(tokens_of(text)).items():
             counts[word] += count * times
     return table.embed(counts)
 
@@ -184,11 +203,34 @@ def load_vectors(path: Path = VECTORS_FILE) -> WordVectors | None:
 
 
 def position_vector(position: Position) -> bytes | None:
-    """A position's meaning vector, from its title, summary, headings and paragraphs;
-    the title counts three times and the summary twice, since they say what it is about."""
-    return text_vector([
-        (position.title, TITLE_TIMES),
-        (position.summary, SUMMARY_TIMES),
+    """A position's meaning vector: what its title and summary say it is about, and
+    what its headings and paragraphs say, each made unit length and weighed alike (else
+    a long body drowns the title, which says best what the position is about)."""
+    head = text_vector([(position.title, 1), (position.summary, 1)])
+    body = text_vector([
         ("\n".join(position.headings), 1),
         ("\n".join(p.text for p in position.passages), 1),
     ])  # fmt: skip
+    if head is None or body is None:
+        return head or body
+    return quantise([x + y for x, y in zip(unit(head), unit(body), strict=True)])
+
+
+def unit(vector: bytes) -> list[float]:
+    """``vector`` (signed bytes) scaled to length one."""
+    numbers = array("b", vector)
+    length = math.sqrt(sum(v * v for v in numbers)) or 1.0
+    return [v / length for v in numbers]
+
+
+def position_meaning(position: Position) -> tuple[bytes, bytes] | None:
+    """What the index stores of a position's meaning: its vector, then its passages'
+    vectors end to end (a passage of no known word gets zeros)."""
+    whole = position_vector(position)
+    if whole is None:
+        return None
+    empty = bytes(len(whole))
+    passages = b"".join(
+        text_vector([(p.heading, 1), (p.text, 1)]) or empty for p in position.passages
+    )
+    return whole, passages

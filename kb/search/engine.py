@@ -29,6 +29,7 @@ from kb.index.run import (
 )
 from kb.index.vectors import WordVectors
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
+from kb.query_model import Phrase
 from kb.search.grammar import Clause, ParsedQuery, parse
 from kb.search.meaning import Related
 from kb.search.spelling import is_english
@@ -38,6 +39,7 @@ from kb.search.vectors import CANDIDATES, Ranked, blend, query_vector
 PASSAGES_PER_RESULT = 3
 RERANK_WINDOW = 10  # positions re-ranked by their best passage (nearness of the words)
 PASSAGE_WEIGHT = 1.0
+RELATED_ONLY = 0.5  # the words' share of the blend when only related words were found
 SORTS = ("relevance", "updated")
 
 
@@ -194,7 +196,8 @@ def search(
     passages = best_passages(searcher, passage_query, slugs, PASSAGES_PER_RESULT)
     total = ranking.total
     if reranked:
-        ranked = blend(_by_closeness(hits, passages, parsed.clauses), near)
+        words_weight = 1.0 if not near or _any_typed_known(compiler, parsed) else RELATED_ONLY
+        ranked = blend(_by_closeness(hits, passages, parsed.clauses), near, words_weight)
         total += len(ranked) - len(hits)  # positions found only by their meaning
         if ranked and not ranking.total:
             matched = "meaning"
@@ -296,6 +299,18 @@ def _typed_match(
         return True
     query = compiler.compile(replace(parsed, clauses=typed), require_all=True)
     return has_match(searcher, query, topics, include_drafts)
+
+
+def _any_typed_known(compiler: QueryCompiler, parsed: ParsedQuery) -> bool:
+    """Whether the index holds any word typed (or a synonym): if not, the words' ranking
+    rests on related words alone, and weighs less against nearness in meaning."""
+    return any(
+        compiler.known(word)
+        for clause in parsed.clauses
+        for alternative in clause.alternatives
+        if alternative.weight >= 1.0
+        for word in (alternative.words if isinstance(alternative, Phrase) else (alternative.word,))
+    )
 
 
 def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:

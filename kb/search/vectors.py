@@ -15,13 +15,17 @@ from dataclasses import dataclass
 
 from kb.index.run import PositionHit
 from kb.index.vectors import WordVectors
-from kb.query_model import Clause, Phrase
+from kb.query_model import Clause, Phrase, Term
 from kb.search.grammar import STOP_WORDS
 
 CANDIDATES = 10  # positions the meaning route proposes
 MIN_COSINE = 0.2  # below this, nearness in meaning adds nothing to a position's score
 MIN_COSINE_ALONE = 0.3  # a position holding none of the words must be this near to be offered
 MEANING_WEIGHT = 3.0  # the best cosine counts three times the best words' score
+# ... or, being the nearest, stand this far ahead of the next (among at least
+# STANDOUT_AMONG candidates: on a tiny site, being ahead says nothing).
+STANDOUT_GAP = 0.08
+STANDOUT_AMONG = 5
 
 
 @dataclass(frozen=True)
@@ -36,19 +40,33 @@ def query_vector(clauses: list[Clause], table: WordVectors) -> bytes | None:
     """The meaning of the query: the words typed, with their synonyms, but not the
     related words the query gained (they would pull it towards their own meanings)."""
     counts: Counter = Counter()
+    run: list[str | None] = []  # typed single words in order: neighbours may form a phrase
     for clause in clauses:
-        for alternative in clause.alternatives:
-            if alternative.weight < 1.0:
-                continue
+        typed = [a for a in clause.alternatives if a.weight >= 1.0]
+        if len(typed) == 1 and isinstance(typed[0], Term):
+            run.append(_word(typed[0].word))
+            continue
+        run.append(None)
+        for alternative in typed:
             words = alternative.words if isinstance(alternative, Phrase) else (alternative.word,)
-            counts.update(w.lower().rstrip("*") for w in words if w.lower() not in STOP_WORDS)
+            counts.update(table.bag(_word(w) for w in words))
+    counts.update(table.bag(run))
     return table.embed(counts) if counts else None
 
 
-def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
-    """One ranking from the words' (``ranked``, best first) and the meaning route's
-    (``near``, each scored by cosine), by blended score. The caller passes no ``near``
-    when some position holds every word typed: then the words' ranking stands."""
+def _word(word: str) -> str | None:
+    """A typed word as the table knows it; None for a stop word."""
+    word = word.lower().rstrip("*")
+    return None if word in STOP_WORDS else word
+
+
+def blend(
+    ranked: list[Ranked], near: list[PositionHit], words_weight: float = 1.0
+) -> list[PositionHit]:
+    """One ranking from the words' (``ranked``, best first; their share ``words_weight``)
+    and the meaning route's (``near``, each scored by cosine), by blended score. The
+    caller passes no ``near`` when some position holds every word typed: then the words'
+    ranking stands."""
     cosines = {h.meta.slug: h.score for h in near if h.score >= MIN_COSINE}
     if not cosines:
         return [entry.hit for entry in ranked]
@@ -58,10 +76,21 @@ def blend(ranked: list[Ranked], near: list[PositionHit]) -> list[PositionHit]:
     for entry in ranked:
         meaning = cosines.get(entry.hit.meta.slug, 0.0) / top_cosine
         blended[entry.hit.meta.slug] = (
-            entry.score / top_words + MEANING_WEIGHT * meaning,
+            words_weight * entry.score / top_words + MEANING_WEIGHT * meaning,
             entry.hit,
         )
     for hit in near:
-        if hit.meta.slug not in blended and hit.score >= MIN_COSINE_ALONE:
+        if hit.meta.slug not in blended and _offered_alone(hit, near):
             blended[hit.meta.slug] = (MEANING_WEIGHT * hit.score / top_cosine, hit)
     return [hit for _, hit in sorted(blended.values(), key=lambda item: -item[0])]
+
+
+def _offered_alone(hit: PositionHit, near: list[PositionHit]) -> bool:
+    """Whether a position holding none of the words is near enough to be offered: near
+    in itself, or clearly the nearest of many ("fossil fuels" → climate change at 0.28,
+    the next position at 0.17). Static word vectors put unrelated short texts at up to
+    about 0.3, so a lone middling cosine is not enough."""
+    if hit.score >= MIN_COSINE_ALONE:
+        return True
+    standout = len(near) >= STANDOUT_AMONG and near[0].score - near[1].score >= STANDOUT_GAP
+    return hit is near[0] and standout and hit.score >= MIN_COSINE
