@@ -194,7 +194,7 @@ class KnowledgeBase:
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()
         related = load_related() if self.settings.meaning else None
-        vectors = load_vectors() if self.settings.meaning else None
+        vectors = load_vectors if self.settings.meaning else None  # read when first needed
         key = ("search", request, id(synonyms))
         return self.cache.get(
             self.revision(),

@@ -248,3 +248,25 @@ def test_related_words_do_not_make_the_words_step_aside(write_position, make_app
     found = engine.search(kb.reader.searcher(), kb.synonyms(), request, False, related,
                           load_vectors())  # fmt: skip
     assert slugs(found) == ["housing", "railways"]
+
+
+def test_the_vectors_are_read_only_when_a_search_needs_them(make_app, write_position):
+    """Most searches find their words; the table (0.3 s to read) waits for one that
+    does not, so a fresh worker's first answer does not pay for it."""
+    write_position("europe", "We work with our neighbours.", title="Europe")
+    kb = knowledge_base_of(make_app())
+    asked = []
+    original = engine._near
+
+    def spy(searcher, vectors, *rest):
+        asked.append(vectors)
+        return original(searcher, vectors, *rest)
+
+    loads = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_near", spy)
+        patch.setattr("kb.service.load_vectors", lambda: loads.append(1) or load_vectors())
+        assert kb.search(SearchRequest(q="neighbours")).total == 1
+        assert loads == [] and asked == []  # the words were found: no table read
+        kb.search(SearchRequest(q="homelessness"))
+        assert loads == [1] and len(asked) == 1

@@ -6,6 +6,7 @@ how many terms match and how close together they stand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from kb.index import Searcher
@@ -151,13 +152,15 @@ def search(
     request: SearchRequest,
     include_drafts: bool = False,
     related: Related | None = None,
-    vectors: WordVectors | None = None,
+    vectors: WordVectors | Callable[[], WordVectors | None] | None = None,
 ) -> SearchResults:
     """Run ``request`` against ``searcher``; never raises for any query text.
 
     With ``related`` (the meaning route), each word also finds a few words related to
     it in meaning, weighing less than the word itself; with ``vectors``, positions near
-    the query in meaning join the first page's ranking (kb/search/vectors.py).
+    the query in meaning join the first page's ranking (kb/search/vectors.py). The
+    vectors may be given as their loader, called only when a search needs them: most
+    searches find their words, and the table takes 0.3 s to read.
     """
     parsed = parse(request.q)
     topics = sorted(set(request.topics) | set(parsed.topics))
@@ -249,13 +252,14 @@ def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[C
 
 def _near(
     searcher: Searcher,
-    vectors: WordVectors,
+    vectors: WordVectors | Callable[[], WordVectors | None],
     clauses: list[Clause],
     topics: list[str],
     include_drafts: bool,
 ) -> list[PositionHit]:
     """The positions nearest the query in meaning (none when no word is known)."""
-    query = query_vector(clauses, vectors)
+    table = vectors() if callable(vectors) else vectors
+    query = query_vector(clauses, table) if table is not None else None
     if query is None:
         return []
     return nearest_positions(searcher, query, topics, include_drafts, CANDIDATES)
