@@ -1,6 +1,6 @@
 """Meaning vectors: "homelessness" finds housing although the two share no word.
 
-``vectors.bin.gz`` ships a small static vector for each of 50,000 common English words,
+``vectors.bin`` ships a small static vector for each of 50,000 common English words,
 prepared once from the all-MiniLM-L6-v2 sentence model by ``scripts/prepare_vectors.py``
 (model2vec-style: each word embedded alone, PCA-reduced, stored as signed bytes, with a
 SIF weight that makes common words count little). A text's vector is the weighted sum
@@ -16,7 +16,6 @@ big-integer operations done in C rather than a Python loop per number.
 
 from __future__ import annotations
 
-import gzip
 import math
 import re
 import struct
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from kb.content.model import Position
 
-VECTORS_FILE = Path(__file__).with_name("vectors.bin.gz")
+VECTORS_FILE = Path(__file__).with_name("vectors.bin")
 MAGIC = b"KBVEC1"
 # Words, and the marks that end a sentence or a clause (a phrase never spans them).
 TOKEN_RE = re.compile(r"[a-z]+|[.,;:!?()\[\]{}\"“”…–—|/]")
@@ -199,7 +198,7 @@ def load_vectors(path: Path = VECTORS_FILE) -> WordVectors | None:
     """The shipped table, read once per process; None when the file is missing."""
     if not path.is_file():
         return None
-    return read_table(gzip.decompress(path.read_bytes()))
+    return read_table(path.read_bytes())
 
 
 def position_vector(position: Position) -> bytes | None:

@@ -160,7 +160,7 @@ def search(
     it in meaning, weighing less than the word itself; with ``vectors``, positions near
     the query in meaning join the first page's ranking (kb/search/vectors.py). The
     vectors may be given as their loader, called only when a search needs them: most
-    searches find their words, and the table takes 0.3 s to read.
+    searches find their words, and the table takes a tenth of a second to read.
     """
     parsed = parse(request.q)
     topics = sorted(set(request.topics) | set(parsed.topics))
