@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Flask
@@ -36,13 +36,12 @@ from kb.cite.ledger import LedgerFacts
 from kb.config import Settings
 from kb.content.checks import FileFacts
 from kb.content.editors import TOPICS_FILE
-from kb.content.model import Problem
 from kb.index.build import compact_index
 from kb.index.store import IndexBusy
 from kb.indexing import check_all, reindex
+from kb.preview_state import STATE_KEY, PreviewState, Snapshot
 from kb.service import knowledge_base_of
 
-STATE_KEY = "kb_preview"
 DEBOUNCE = 0.1  # seconds of quiet after the last event of a save
 MAX_DELAY = 1.0  # re-index at the latest this long after the first pending event
 LOCK_WAIT = 30.0  # how long to wait for a `flask kb index` run to finish first
@@ -53,35 +52,6 @@ CONTENT_EVENTS = {"created", "deleted", "modified", "moved", "closed"}
 DIRECTORY_EVENTS = {EVENT_TYPE_CREATED, EVENT_TYPE_DELETED, EVENT_TYPE_MOVED}
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the preview pages show: the latest problems and indexing outcome."""
-
-    problems: tuple[Problem, ...] = ()
-    kept: frozenset[str] = frozenset()  # files whose page shows their last good version
-    summary: str = ""  # the last indexing run's summary
-    failure: str = ""  # why the last refresh failed, when it did
-    checked_at: float | None = None  # time.time() of the last refresh; None: never
-
-    def for_path(self, path: str) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.path == path)
-
-    @property
-    def errors(self) -> int:
-        return sum(p.is_error for p in self.problems)
-
-    @property
-    def warnings(self) -> int:
-        return len(self.problems) - self.errors
-
-
-@dataclass
-class PreviewState:
-    """The latest Snapshot, replaced whole by the one writer; readers never lock."""
-
-    current: Snapshot = field(default_factory=Snapshot)
 
 
 def is_relevant(event: FileSystemEvent, root: Path) -> bool:

@@ -366,3 +366,15 @@ def test_a_change_the_watcher_missed_is_found_when_the_editor_pauses(
         assert wait_until(lambda: client.get("/api/search?q=unnoticed").get_json()["total"] == 1)
     finally:
         indexer.stop()
+
+
+def test_a_server_that_never_previews_does_not_load_the_watcher():
+    """The preview's watcher and indexer thread are imported only by the preview, so a
+    fresh worker's start does not pay for them."""
+    import subprocess
+    import sys
+
+    code = "import app, sys; print(sorted({'kb.preview', 'watchdog'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -17,7 +17,7 @@ from kb.content.model import Problem
 from kb.index.store import IndexMissing
 from kb.insights import normalise_query
 from kb.insights.report import DEFAULT_DAYS, new_position_command, read_report
-from kb.preview import STATE_KEY, PreviewState, Snapshot
+from kb.preview_state import STATE_KEY, PreviewState, Snapshot
 from kb.service import KnowledgeBase, knowledge_base_of
 from kb.service import init_app as init_kb
 from kb.web.views import knowledge_base
