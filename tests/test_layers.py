@@ -27,6 +27,7 @@ LAYERS = {
     "kb.indexing": 6,
     "kb.insights": 6,
     "kb.preview": 7,
+    "kb.preview_state": 7,  # what the preview pages read of the preview's last check
     "kb.web": 8,
     "kb.cli": 9,
 }
