@@ -146,19 +146,19 @@ def test_old_generation_is_untouched_by_an_incremental_update(
 def test_vanished_file_during_scan_counts_as_removed(
     write_position, positions_dir, index_dir, monkeypatch
 ):
-    from kb.index import build
+    from kb.content import loader
 
     write_position("europe", "Neighbours.")
     write_position("climate", "Warming.")
     update_index(positions_dir, index_dir)
-    real = build.position_paths
+    real = loader.position_paths
 
     def listing_then_delete(root):
         files = real(root)
         (root / "europe.md").unlink()  # an editor's save renames the file away for a moment
         return files
 
-    monkeypatch.setattr(build, "position_paths", listing_then_delete)
+    monkeypatch.setattr(loader, "position_paths", listing_then_delete)
     report = update_index(positions_dir, index_dir)
     assert report.removed == ["europe.md"]
     assert slugs(index_dir) == ["climate"]

@@ -27,10 +27,8 @@ from kb.content.links import line_links
 from kb.content.loader import (
     ContentRefused,
     LoadResult,
-    in_walk_order,
-    is_position_path,
     load_file,
-    position_paths,
+    paths_to_look_at,
     read_content,
     settled,
     stat_facts,
@@ -299,11 +297,7 @@ def check(
     """
     cache = {} if cache is None else cache
     started = time.time_ns()
-    if changed is not None and cache:
-        paths = in_walk_order({*cache, *(p for p in changed if is_position_path(p))})
-        trusted = frozenset(cache).difference(changed)
-    else:
-        paths, trusted = position_paths(root), frozenset()
+    paths, trusted = paths_to_look_at(root, cache, changed)
     facts = []
     for relative in paths:
         path = root / relative

@@ -13,6 +13,7 @@ import re
 import signal
 import stat
 import threading
+from collections import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -499,6 +500,21 @@ def position_paths(root: Path) -> list[str]:
         prefix = "" if prefix == "." else prefix + "/"
         found.extend(prefix + name for name in names + linked if _is_position_name(name))
     return in_walk_order(found)
+
+
+def paths_to_look_at(
+    root: Path, known: abc.Collection[str], changed: abc.Collection[str] | None
+) -> tuple[list[str], frozenset[str]]:
+    """The position files to look at, and those among them to take as already ``known``.
+
+    With ``changed`` (the files a watcher saw change) and something known, the folder is
+    not walked: the known files and the changed ones are looked at, and the known files
+    that did not change are trusted. Otherwise every file of a walk, trusting none.
+    """
+    if changed is None or not known:
+        return position_paths(root), frozenset()
+    paths = in_walk_order({*known, *(p for p in changed if is_position_path(p))})
+    return paths, frozenset(known).difference(changed)
 
 
 def is_position_path(relative: str) -> bool:

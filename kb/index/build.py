@@ -30,14 +30,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
 from kb.content.checks import FileFacts, inspect_path, read_topic_list, summarize
-from kb.content.loader import (
-    content_digest,
-    in_walk_order,
-    is_position_path,
-    position_paths,
-    settled,
-    stat_facts,
-)
+from kb.content.loader import content_digest, paths_to_look_at, settled, stat_facts
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
@@ -347,11 +340,7 @@ def _scan(
     recorded = {**manifest.files, **manifest.rejected} if manifest else {}
     started = time.time_ns()
     top = os.fspath(positions_dir)
-    if changed is not None and manifest is not None:
-        paths = in_walk_order({*recorded, *(p for p in changed if is_position_path(p))})
-        trusted = frozenset(recorded).difference(changed)
-    else:
-        paths, trusted = position_paths(positions_dir), frozenset()
+    paths, trusted = paths_to_look_at(positions_dir, recorded, changed)
     files = {}
     for relative in paths:
         entry = recorded.get(relative, {})
