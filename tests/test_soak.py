@@ -35,7 +35,7 @@ REINDEX_PAUSE = 1.0
 WORDS = ["europe", "climate", "housing", "work", "trade", "wages", "energy", "schools",
          "neighbours", "democracy", "nhs", "tax", "growth", "young people", "rebalancing power",
          "internationalism", "labour", "green jobs", "net zero", "fair pay"]  # fmt: skip
-TOPICS = ["economy", "environment", "society", "public-services", "democracy"]
+TOPICS = ["economy", "climate", "europe", "power", "democracy"]  # all in positions/topics.yml
 
 
 def generated_position(n: int, edition: int = 0) -> str:
