@@ -1,13 +1,12 @@
 """Run compiled queries: ranked positions with facets, best passages, highlights.
 
-Highlighting uses the stored character offsets (PinpointFragmenter) and a cap on the
-characters scanned, because re-analysing stored text was most of Whoosh's query time.
+Snippets are marked from the character offsets stored with each word
+(``kb.index.snippets``), because re-analysing stored text was most of Whoosh's query time.
 """
 
 from __future__ import annotations
 
 import heapq
-import html
 import json
 import math
 import re
@@ -16,12 +15,11 @@ from collections import Counter
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
-from whoosh import highlight
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
-from whoosh.searching import Results, Searcher
+from whoosh.searching import Searcher
 
-from kb.index.evaluate import Evaluator, Memo, cached_characters, term_docs
+from kb.index.evaluate import Evaluator, Memo, Term, cached_characters, term_docs
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -31,20 +29,18 @@ from kb.index.records import (
     count_topics,
     shallow_fields,
 )
+from kb.index.snippets import Marker, Place
 
 TIME_LIMIT_SECONDS = 2.0
-CHAR_LIMIT = 20_000
-SNIPPET_CHARS = 240
 KEY_TERMS = 12  # terms a more-like-this searches for
 KEY_CANDIDATES = 80  # of a position's words, the most repeated are weighed for that
 PHRASE_SCAN = 200  # passages read to complete a phrase; suggestions must stay instant
-SENTENCE_REACH = 60  # how far back a snippet may reach for the start of its sentence
+TEXT_FIELD = "passage_text"  # where a passage's words, and their places, are indexed
 # Sections that cite or point elsewhere: they hold the query's words without answering.
 BOILERPLATE_HEADINGS = frozenset(
     ["source", "sources", "references", "notes", "footnotes", "bibliography", "links",
      "see also", "further reading"]
 )  # fmt: skip
-TAG_RE = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -84,57 +80,6 @@ class _RecordingCollector(WrappingCollector):
     def collect(self, sub_docnum: int):
         self.seen.add(self.offset + sub_docnum)
         return self.child.collect(sub_docnum)
-
-
-def _highlighter(results: Results, surround: int) -> None:
-    fragmenter = highlight.PinpointFragmenter(
-        maxchars=SNIPPET_CHARS, surround=surround, autotrim=True
-    )
-    fragmenter.charlimit = CHAR_LIMIT
-    results.fragmenter = fragmenter
-    results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-
-
-def _snippet(hit, text: str) -> str:
-    """The highlighted fragment, widened back to the start of its sentence (or at least
-    of its first word), with an ellipsis wherever the text was cut."""
-    fragment = hit.highlights("passage_text", top=1)
-    if not fragment:
-        return crop(text)
-    plain = html.unescape(TAG_RE.sub("", fragment))
-    start = text.find(plain)
-    if start > 0:
-        lead = _lead_in(text, start)
-        fragment = html.escape(text[start - lead : start]) + fragment
-        plain = text[start - lead : start] + plain
-    if not text.lstrip().startswith(plain.strip()[:20]):
-        fragment = "… " + fragment.lstrip()
-    if not text.rstrip().endswith(plain.strip()[-20:]):
-        fragment = fragment.rstrip() + " …"
-    return fragment
-
-
-def _lead_in(text: str, start: int) -> int:
-    """How many characters before ``start`` to add so a snippet starts a sentence, or,
-    when the sentence began too far back, the word cut at ``start``."""
-    window = text[max(0, start - SENTENCE_REACH) : start]
-    sentence = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
-    if sentence >= 0:
-        return len(window) - sentence - 2
-    if start <= SENTENCE_REACH:
-        return start
-    word = len(window) - len(window.rstrip()) if window[-1:].isspace() else 0
-    if not word:
-        cut = max(window.rfind(" "), window.rfind("\n"))
-        word = len(window) - cut - 1 if cut >= 0 else 0
-    return word
-
-
-def crop(text: str, width: int = SNIPPET_CHARS) -> str:
-    """An escaped, word-boundary crop for when nothing was highlighted."""
-    if len(text) > width:
-        text = text[:width].rsplit(" ", 1)[0] + " …"
-    return html.escape(text)
 
 
 def _run(searcher: Searcher, query: wq.Query, collector) -> None:
@@ -399,29 +344,33 @@ def best_passages(
     evaluator = Evaluator(searcher, set(wanted), record_terms=True)
     matched = evaluator.scores(query)
     scores = {d: scope[d][0] + score for d, score in matched.items() if d in scope}
-    ranked = top_n(scores, len(slugs) * per_slug * 4)
-    scoped = wq.And([wq.ConstantScoreQuery(_scope_query(slugs), 0.0), query])
-    results = Results(searcher, scoped, ranked)
-    results.docterms, results.termdocs = {}, {}
-    for _, docnum in ranked:
-        terms = results.docterms[docnum] = [*scope[docnum][1], *evaluator.terms[docnum]]
-        for term in terms:
-            results.termdocs.setdefault(term, []).append(docnum)
-    _highlighter(results, surround=110)
-    candidates: dict[str, list] = {}
-    for hit in results:
+    candidates: dict[str, list[tuple[float, _Passage]]] = {}
+    for score, docnum in top_n(scores, len(slugs) * per_slug * 4):
         # Only the best few of each position can be shown, so only they are judged.
-        found = candidates.setdefault(wanted[hit.docnum], [])
+        found = candidates.setdefault(wanted[docnum], [])
         if len(found) < per_slug + 2:
-            record = _passage_record(hit)
-            found.append((_answer_score(hit, record), hit, record))
-    shown: dict[str, list] = {}
-    for slug, scored in candidates.items():
-        scored.sort(key=lambda judged: -judged[0])
-        shown[slug] = scored[:per_slug]
-    _load_chars(results, "passage_text", [hit.docnum for s in shown.values() for _, hit, _ in s])
-    return {slug: [_passage_hit(slug, hit, score, record) for score, hit, record in judged]
+            terms = [*scope[docnum][1], *evaluator.terms[docnum]]
+            passage = _Passage(docnum, score, _passage_record(searcher, docnum), terms)
+            found.append((_answer_score(passage), passage))
+    shown: dict[str, list[tuple[float, _Passage]]] = {}
+    for slug, judged in candidates.items():
+        judged.sort(key=lambda item: -item[0])
+        shown[slug] = judged[:per_slug]
+    places = _places(searcher, [passage for judged in shown.values() for _, passage in judged])
+    marker = Marker()
+    return {slug: [_passage_hit(slug, passage, score, marker, places[passage.docnum])
+                   for score, passage in judged]
             for slug, judged in shown.items()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Passage:
+    """A passage that matched: its document, score, record and the terms it matched."""
+
+    docnum: int
+    score: float
+    record: PassageRecord
+    terms: list[Term]
 
 
 def _scope_query(slugs: list[str]) -> wq.Query:
@@ -432,9 +381,17 @@ def _scope_of(searcher: Searcher, slug: str) -> dict[int, tuple[float, list]]:
     """Each passage of one position → the scope's score and the terms it matched."""
 
     def compute() -> dict[int, tuple[float, list]]:
-        evaluator = Evaluator(searcher, set(_passages_of(searcher, slug)), record_terms=True)
+        # Every passage of a position holds its kind and slug once, in fields that store
+        # no length, so they all score alike: one is scored and its score shared.
+        passages = _passages_of(searcher, slug)
+        if not passages:
+            return {}
+        evaluator = Evaluator(searcher, {passages[0]}, record_terms=True)
         scores = evaluator.scores(_scope_query([slug]))
-        return {d: (score, evaluator.terms[d]) for d, score in scores.items()}
+        if passages[0] not in scores:
+            return {}
+        found = (scores[passages[0]], evaluator.terms[passages[0]])
+        return dict.fromkeys(passages, found)
 
     return _cached(searcher, ("scope of", slug), compute)
 
@@ -454,26 +411,24 @@ def _passages_of(searcher: Searcher, slug: str) -> list[int]:
     return _cached(searcher, ("passages of", slug), compute)
 
 
-def _load_chars(results: Results, fieldname: str, docnums: list[int]) -> None:
-    """Where each matched word stands in the shown passages, for the highlighter.
-
-    Whoosh would read the characters of every matched word in every ranked passage;
-    only the few shown are highlighted, so only theirs are read.
-    """
-    searcher, field = results.searcher, results.searcher.schema[fieldname]
-    cache: dict[int, dict] = {docnum: {} for docnum in docnums}
-    results._char_cache[fieldname] = cache
+def _places(searcher: Searcher, passages: list[_Passage]) -> dict[int, list[Place]]:
+    """Where each matched word stands in each passage's text, for its snippet: read
+    only for the passages shown, each term's postings once for all of them."""
+    field = searcher.schema[TEXT_FIELD]
+    matched = {p.docnum: p.terms for p in passages}
+    found: dict[tuple[Term, int], list] = {}
     for sub, offset in searcher.leaf_searchers():
         end = offset + sub.doc_count_all()
-        local = sorted(d - offset for d in docnums if offset <= d < end)
-        terms = {
-            t for d in local for t in results.docterms.get(offset + d, ()) if t[0] == fieldname
-        }
-        for term in terms:
-            holding = [d for d in local if term in results.docterms[offset + d]]
-            found = _characters(sub.reader(), fieldname, term[1], holding)
-            for docnum, chars in zip(holding, found, strict=True):
-                cache[offset + docnum][field.from_bytes(term[1])] = chars
+        here = sorted(d for d in matched if offset <= d < end)
+        for term in {t for d in here for t in matched[d] if t[0] == TEXT_FIELD}:
+            holding = [d for d in here if term in matched[d]]
+            chars = _characters(sub.reader(), TEXT_FIELD, term[1], [d - offset for d in holding])
+            found.update(zip(((term, d) for d in holding), chars, strict=True))
+    # In the order the passage matched its terms, as Whoosh's highlighter takes them.
+    return {p.docnum: [(start, end, field.from_bytes(term[1]))
+                       for term in p.terms if (term, p.docnum) in found
+                       for _, start, end in found[term, p.docnum]]
+            for p in passages}  # fmt: skip
 
 
 def _characters(reader, fieldname: str, btext: bytes, docnums: list[int]) -> list:
@@ -494,30 +449,34 @@ def _characters(reader, fieldname: str, btext: bytes, docnums: list[int]) -> lis
     return found
 
 
-def _passage_record(hit) -> PassageRecord:
-    """A passage hit's stored record, with its text (stored in a field of its own)."""
-    return PassageRecord.from_json({**json.loads(hit["record"]), "text": hit["passage_text"]})
+def _passage_record(searcher: Searcher, docnum: int) -> PassageRecord:
+    """A passage's stored record, with its text (stored in a field of its own)."""
+    fields = searcher.stored_fields(docnum)
+    return PassageRecord.from_json({**json.loads(fields["record"]), "text": fields[TEXT_FIELD]})
 
 
-def _answer_score(hit, record: PassageRecord) -> float:
+def _answer_score(passage: _Passage) -> float:
     """A passage's score as an answer: a "Source" section, a lead-in ending in a colon,
     or a passage whose own text matched nothing (only its heading) is never the answer
     while a passage that holds the words is there."""
-    score = float(hit.score or 0.0)
-    heading, text = record.heading, record.text.strip()
+    score = float(passage.score or 0.0)
+    heading, text = passage.record.heading, passage.record.text.strip()
     if heading.strip().lower() in BOILERPLATE_HEADINGS:
         return score * 0.1
-    if not any(field == "passage_text" for field, _ in hit.matched_terms()):
+    if not any(field == TEXT_FIELD for field, _ in passage.terms):
         return score * 0.3
     if text.endswith(":") and len(text) < 160:
         return score * 0.3
     return score
 
 
-def _passage_hit(slug: str, hit, score: float, record: PassageRecord) -> PassageHit:
+def _passage_hit(
+    slug: str, passage: _Passage, score: float, marker: Marker, places: list[Place]
+) -> PassageHit:
     return PassageHit(
-        **shallow_fields(record), slug=slug, score=score, snippet=_snippet(hit, record.text),
-        terms=frozenset(as_text(t) for _, t in hit.matched_terms()),
+        **shallow_fields(passage.record), slug=slug, score=score,
+        snippet=marker.snippet(passage.record.text, places),
+        terms=frozenset(as_text(t) for _, t in passage.terms),
     )  # fmt: skip
 
 

@@ -24,10 +24,10 @@ from kb.index.run import (
     PassageHit,
     PositionHit,
     best_passages,
-    crop,
     has_match,
     rank_positions,
 )
+from kb.index.snippets import crop
 from kb.index.vectors import WordVectors
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.query_model import Phrase
