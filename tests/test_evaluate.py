@@ -58,7 +58,12 @@ QUERIES = [
     stem_query(["home"], POSITION_FIELDS),
     wq.And([stem_query(["home"], POSITION_FIELDS), stem_query(["town"], POSITION_FIELDS)]),
     wq.Or([stem_query(["climat"], POSITION_FIELDS), stem_query(["job"], POSITION_FIELDS)]),
-    stem_query(["climat", "chang"], POSITION_FIELDS),  # a phrase, through Whoosh's matcher
+    stem_query(["climat", "chang"], POSITION_FIELDS),  # a phrase
+    stem_query(["home", "council", "hous"], POSITION_FIELDS),  # three in a row (past "and")
+    stem_query(["home", "town"], POSITION_FIELDS),  # both words, never side by side
+    stem_query(["chang", "climat"], POSITION_FIELDS),  # the words, the wrong way round
+    wq.Phrase("passage_text", ["everi", "town"], boost=1.5),  # a field keeping characters
+    wq.Or([wq.Phrase("body", ["fair", "pay"]), wq.Term("title", "job")]),
     wq.Or([wq.Term("body", "home", boost=0.5), wq.Term("title", "climat", boost=3.0)], boost=2.0),
     wq.AndNot(stem_query(["home"], POSITION_FIELDS), stem_query(["climat"], POSITION_FIELDS)),
     wq.Term("body", "nowhere"),
@@ -105,6 +110,16 @@ def test_matched_terms_are_recorded(searcher):
         terms = {text for _, text in evaluator.terms[docnum]}
         words = set(searcher.stored_fields(docnum)["passage_text"].lower().split())
         assert terms and all(any(w.startswith(t.decode()) for w in words) for t in terms)
+
+
+def test_a_phrase_records_the_terms_whoosh_reports(searcher):
+    q = wq.Phrase("passage_text", ["everi", "town"])
+    evaluator = Evaluator(searcher, record_terms=True)
+    found = evaluator.scores(q)
+    hits = searcher.search(q, limit=None, terms=True)
+    assert found and set(found) == {hit.docnum for hit in hits}
+    for hit in hits:
+        assert sorted(evaluator.terms[hit.docnum]) == sorted(hit.matched_terms())
 
 
 def test_a_deleted_document_is_never_scored_even_when_asked_for(searcher):

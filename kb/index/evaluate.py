@@ -7,7 +7,9 @@ a dict, and AND and OR become dict operations. The scores are Whoosh's own
 (its BM25F function with its statistics, boosts multiplied and sums added the same way),
 so rankings do not change; only the order of floating-point additions may differ.
 
-Query types not handled here (phrases, Every, AND NOT, …) run through Whoosh's own
+A phrase is matched here too, reading word positions only for the documents that
+hold every word; Whoosh's span matchers cost a phrase search several times a plain one.
+Query types not handled here (Every, AND NOT, …) run through Whoosh's own
 matcher for that subtree, so any query Whoosh can run still runs, and runs the same.
 AND NOT stays with Whoosh on purpose: its matcher never tests the first document of the
 wanted side against the excluded side, and the relevance tests rely on that ("europe
@@ -76,6 +78,8 @@ class Evaluator:
             # (matched terms asked for, as the passage search does); elsewhere Whoosh
             # would give a constant, or 1.0 when the constant is 0.0.
             return self.scores(q.child)
+        if kind is wq.Phrase:
+            return self._phrase(q)
         if q is wq.NullQuery or kind is type(wq.NullQuery):
             return {}
         return self._by_matcher(q)
@@ -157,6 +161,38 @@ class Evaluator:
                 self.terms.setdefault(docnum, []).append(term)
         return out
 
+    def _phrase(self, q: wq.Phrase) -> dict[int, float]:
+        """Documents holding the words at consecutive positions, in order, scored as
+        Whoosh scores a phrase: its words' scores added, times the phrase's boost. Only
+        the documents holding every word have their positions read."""
+        field = self.schema[q.fieldname] if q.fieldname in self.schema else None
+        if (field is None or q.slop != 1 or len(q.words) < 2 or None in q.words
+                or not field.format.supports("positions")):  # fmt: skip
+            return self._by_matcher(q)
+        recording, self.terms = self.terms, None
+        try:
+            parts = [self._term(wq.Term(q.fieldname, word)) for word in q.words]
+        finally:
+            self.terms = recording
+        common = set(parts[0]).intersection(*parts[1:])
+        btexts = [field.to_bytes(word) for word in q.words]
+        out: dict[int, float] = {}
+        for sub, offset, _ in self.leaves:
+            end = offset + sub.doc_count_all()
+            local = sorted(d - offset for d in common if offset <= d < end)
+            if not local:
+                continue
+            places = [_positions(sub.reader(), q.fieldname, b, local) for b in btexts]
+            for i, docnum in enumerate(local):
+                if _consecutive([found[i] for found in places]):
+                    d = offset + docnum
+                    out[d] = _tree_sum([part[d] for part in parts]) * q.boost
+        if self.terms is not None:
+            terms = [(q.fieldname, b) for b in btexts]
+            for docnum in out:
+                self.terms.setdefault(docnum, []).extend(terms)
+        return out
+
     def _by_matcher(self, q: wq.Query) -> dict[int, float]:
         """Any other query, through Whoosh's matcher, reading only what is needed."""
         out: dict[int, float] = {}
@@ -172,6 +208,35 @@ class Evaluator:
                         matcher.matching_terms(docnum)
                     )
         return out
+
+
+def _positions(reader, fieldname: str, btext: bytes, docnums: list[int]) -> list[list[int]]:
+    """Where a term stands (word positions) in each of ``docnums``, sorted local numbers
+    of documents that hold it."""
+    matcher, found = reader.postings(fieldname, btext), []
+    for docnum in docnums:
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        found.append(matcher.value_as("positions"))
+    return found
+
+
+def _consecutive(positions: list[list[int]]) -> bool:
+    """Whether the words stand one after another somewhere (each word's positions)."""
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {p + 1 for p in ends}.intersection(following)
+        if not ends:
+            return False
+    return True
+
+
+def _tree_sum(scores: list[float]) -> float:
+    """Scores added in the order Whoosh's binary tree of matchers adds them."""
+    if len(scores) == 1:
+        return scores[0]
+    half = len(scores) // 2
+    return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
 
 
 def term_docs(searcher: Searcher, fieldname: str, text: str) -> list[int]:
