@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 import yaml
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from kb.config import Settings
@@ -21,7 +21,7 @@ from kb.service import current_kb, knowledge_base_of
 
 LONG_RUN_FILES = 50  # fewer files take well under a second: no progress bar
 
-kb_cli = AppGroup("kb", help="Build the index, check content, scaffold positions.")
+kb_cli = AppGroup("kb")  # registered through app.py, which gives its help
 
 
 def settings() -> Settings:
@@ -227,7 +227,3 @@ def searches_command(days: int, limit: int, output: str) -> None:
         click.echo(render_csv(report), nl=False)
     else:
         click.echo(render_table(report))
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(kb_cli)
