@@ -373,8 +373,8 @@ class _Passage:
     terms: list[Term]
 
 
-def _scope_query(slugs: list[str]) -> wq.Query:
-    return wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", s) for s in slugs])])
+def _scope_query(slug: str) -> wq.Query:
+    return wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", slug)])])
 
 
 def _scope_of(searcher: Searcher, slug: str) -> dict[int, tuple[float, list]]:
@@ -387,7 +387,7 @@ def _scope_of(searcher: Searcher, slug: str) -> dict[int, tuple[float, list]]:
         if not passages:
             return {}
         evaluator = Evaluator(searcher, {passages[0]}, record_terms=True)
-        scores = evaluator.scores(_scope_query([slug]))
+        scores = evaluator.scores(_scope_query(slug))
         if passages[0] not in scores:
             return {}
         found = (scores[passages[0]], evaluator.terms[passages[0]])
