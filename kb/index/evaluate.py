@@ -26,6 +26,7 @@ from collections import OrderedDict
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
@@ -426,9 +427,10 @@ def _read_postings(reader, fieldname: str, btext: bytes):
     """Every posting of one term in one segment, deleted documents included; with the
     encoded characters of each when the field keeps them (they come in the same
     blocks, already decoded, so keeping them costs memory, not time)."""
-    if (fieldname, btext) not in reader:
+    try:
+        matcher = reader.postings(fieldname, btext)  # one lookup in the term index
+    except TermNotFound:
         return _ABSENT
-    matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     ids, weights = array("i"), array("d")
