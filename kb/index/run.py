@@ -35,6 +35,7 @@ TIME_LIMIT_SECONDS = 2.0
 KEY_TERMS = 12  # terms a more-like-this searches for
 KEY_CANDIDATES = 80  # of a position's words, the most repeated are weighed for that
 PHRASE_SCAN = 200  # passages read to complete a phrase; suggestions must stay instant
+PASSAGE_RECORDS_KEPT = 5_000  # parsed passages kept per generation: a few MB
 TEXT_FIELD = "passage_text"  # where a passage's words, and their places, are indexed
 # Sections that cite or point elsewhere: they hold the query's words without answering.
 BOILERPLATE_HEADINGS = frozenset(
@@ -450,9 +451,19 @@ def _characters(reader, fieldname: str, btext: bytes, docnums: list[int]) -> lis
 
 
 def _passage_record(searcher: Searcher, docnum: int) -> PassageRecord:
-    """A passage's stored record, with its text (stored in a field of its own)."""
-    fields = searcher.stored_fields(docnum)
-    return PassageRecord.from_json({**json.loads(fields["record"]), "text": fields[TEXT_FIELD]})
+    """A passage's stored record, with its text (stored in a field of its own). Searches
+    keep showing the same passages (half of them, over 300 distinct queries), so recent
+    ones are kept per generation, up to a bound (records never change, so a shared dict
+    is safe; a full one starts again)."""
+    kept = _cached(searcher, "passage records", dict)
+    record = kept.get(docnum)
+    if record is None:
+        if len(kept) >= PASSAGE_RECORDS_KEPT:
+            kept.clear()
+        fields = searcher.stored_fields(docnum)
+        data = {**json.loads(fields["record"]), "text": fields[TEXT_FIELD]}
+        record = kept[docnum] = PassageRecord.from_json(data)
+    return record
 
 
 def _answer_score(passage: _Passage) -> float:
