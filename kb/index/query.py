@@ -96,6 +96,10 @@ def words_within(searcher: Searcher, folded: str, distance: int) -> list[str]:
                 {as_text(t) for t in searcher.reader().terms_within("words", folded, distance, 1)}
             )
 
+        # A word whose length differs by more than ``distance`` cannot be within it:
+        # leaving those out, the automaton walks a third of the words.
+        words = [w for w in words if abs(len(w) - len(folded)) <= distance]
+
         def first_at_or_after(text: str, words: list[str] = words) -> str | None:
             i = bisect_left(words, text)
             return words[i] if i < len(words) else None
