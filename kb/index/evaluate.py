@@ -183,7 +183,8 @@ class Evaluator:
             local = sorted(d - offset for d in common if offset <= d < end)
             if not local:
                 continue
-            places = [_positions(sub.reader(), q.fieldname, b, local) for b in btexts]
+            reader = sub.reader()
+            places = [term_values(reader, q.fieldname, b, local, "positions") for b in btexts]
             for i, docnum in enumerate(local):
                 if _consecutive([found[i] for found in places]):
                     d = offset + docnum
@@ -211,14 +212,14 @@ class Evaluator:
         return out
 
 
-def _positions(reader, fieldname: str, btext: bytes, docnums: list[int]) -> list[list[int]]:
-    """Where a term stands (word positions) in each of ``docnums``, sorted local numbers
-    of documents that hold it."""
+def term_values(reader, fieldname: str, btext: bytes, docnums: list[int], kind: str) -> list:
+    """A term's ``kind`` of value ("positions", "characters") in each of ``docnums``,
+    sorted local numbers of documents that hold it, read from its postings."""
     matcher, found = reader.postings(fieldname, btext), []
     for docnum in docnums:
         if matcher.id() < docnum:
             matcher.skip_to(docnum)
-        found.append(matcher.value_as("positions"))
+        found.append(matcher.value_as(kind))
     return found
 
 

@@ -19,7 +19,14 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Searcher
 
-from kb.index.evaluate import Evaluator, Memo, Term, cached_characters, term_docs
+from kb.index.evaluate import (
+    Evaluator,
+    Memo,
+    Term,
+    cached_characters,
+    term_docs,
+    term_values,
+)
 from kb.index.query import EVERYTHING, as_text, fold, stem
 from kb.index.records import (
     IntroRecord,
@@ -442,12 +449,7 @@ def _characters(reader, fieldname: str, btext: bytes, docnums: list[int]) -> lis
         places = [bisect_left(ids, d) for d in docnums]
         if all(i < len(ids) and ids[i] == d for i, d in zip(places, docnums, strict=True)):
             return [decode(values[i]) for i in places]
-    matcher, found = reader.postings(fieldname, btext), []
-    for docnum in docnums:
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-        found.append(matcher.value_as("characters"))
-    return found
+    return term_values(reader, fieldname, btext, docnums, "characters")
 
 
 def _passage_record(searcher: Searcher, docnum: int) -> PassageRecord:
