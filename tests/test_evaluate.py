@@ -127,3 +127,22 @@ def test_a_deleted_document_is_never_scored_even_when_asked_for(searcher):
     live = _whoosh(searcher, q)
     everything = set(range(searcher.reader().doc_count_all()))
     assert Evaluator(searcher, restrict=everything).scores(q).keys() == live.keys()
+
+
+def test_a_later_deletion_from_the_same_segment_is_never_scored(tmp_path):
+    """Postings without deleted documents are remembered per segment; a deletion made
+    after a search (a later generation of the same segment) must still be left out."""
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as writer:
+        for text in TEXTS:
+            _add(writer, *text)
+    q = stem_query(["home"], POSITION_FIELDS)
+    for slug in ("jobs", "climate"):
+        writer = ix.writer()
+        writer.delete_by_term("key", slug)
+        writer.commit(merge=False)
+        with ix.searcher() as s:
+            assert s.reader().has_deletions()
+            assert Evaluator(s).scores(q) == pytest.approx(_whoosh(s, q), rel=1e-12)
+            assert Evaluator(s).scores(q).keys() == _whoosh(s, q).keys()
+    ix.close()

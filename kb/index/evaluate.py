@@ -137,12 +137,10 @@ class Evaluator:
             if idf is None and scorable:
                 idf = searcher.idf(fieldname, btext)
                 avgfl = searcher.avg_field_length(fieldname) or 1
+            if reader.has_deletions():
+                postings = _live_postings(reader, fieldname, btext, postings)
             ids, weights, lengths, _ = postings
             keep = _among(ids, runs) if runs is not None else None
-            if reader.has_deletions():
-                deleted = reader.deleted_docs_set
-                kept = keep if keep is not None else range(len(ids))
-                keep = [i for i in kept if ids[i] not in deleted]
             if keep is not None:
                 ids = [ids[i] for i in keep]
                 weights, lengths = [weights[i] for i in keep], [lengths[i] for i in keep]
@@ -408,6 +406,25 @@ def _cached_postings(reader, fieldname: str, btext: bytes):
         if key is not None:
             _CACHE.put(key, found)
     return None if found is _ABSENT or not found[0] else found
+
+
+def _live_postings(reader, fieldname: str, btext: bytes, postings):
+    """``postings`` without the segment's deleted documents (and without characters),
+    kept in the posting cache too: after an edit the largest segment has deletions, and
+    filtering every word's postings on every search cost a fifth of its time. A
+    segment's deletions only ever grow, so their number names them."""
+    deleted = reader.deleted_docs_set
+    key = _segment_key(reader, fieldname, btext)
+    key = (*key, len(deleted)) if key is not None else None
+    found = _CACHE.get(key) if key is not None else None
+    if found is None:
+        ids, weights, lengths, _ = postings
+        keep = [i for i, docnum in enumerate(ids) if docnum not in deleted]
+        found = (array("i", [ids[i] for i in keep]), array("d", [weights[i] for i in keep]),
+                 array("i", [lengths[i] for i in keep]), None)  # fmt: skip
+        if key is not None:
+            _CACHE.put(key, found)
+    return found
 
 
 def _segment_key(reader, fieldname: str, btext: bytes) -> tuple | None:
