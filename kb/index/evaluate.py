@@ -251,8 +251,9 @@ def term_docs(searcher: Searcher, fieldname: str, text: str) -> list[int]:
         postings = _cached_postings(reader, fieldname, btext)
         if postings is None:
             continue
-        deleted = reader.deleted_docs_set if reader.has_deletions() else ()
-        found.extend(offset + d for d in postings[0] if d not in deleted)
+        if reader.has_deletions():
+            postings = _live_postings(reader, fieldname, btext, postings)
+        found.extend(offset + d for d in postings[0])
     return found
 
 

@@ -408,13 +408,8 @@ def _passages_of(searcher: Searcher, slug: str) -> list[int]:
     """The document numbers of one position's passages."""
 
     def compute() -> list[int]:
-        passages, btext = _passage_docs(searcher), searcher.schema["slug"].to_bytes(slug)
-        found = []
-        for sub, offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            if ("slug", btext) in reader:
-                found.extend(offset + d for d in reader.postings("slug", btext).all_ids())
-        return [d for d in found if d in passages]
+        passages = _passage_docs(searcher)
+        return [d for d in term_docs(searcher, "slug", slug) if d in passages]
 
     return _cached(searcher, ("passages of", slug), compute)
 
