@@ -35,6 +35,9 @@ PREVIEW_CACHE_CONTROL = "private, no-cache"
 STATIC_CACHE_CONTROL = "public, max-age=31536000, immutable"
 UNVERSIONED_STATIC_CACHE_CONTROL = "public, no-cache"
 MIN_GZIP_BYTES = 500
+# zlib's fastest level: a 24 KB search answer packs in 0.22 ms to 29 % of its size, against
+# 0.59 ms and 26 % at the default level 6, paid on every dynamic response.
+GZIP_LEVEL = 1
 COMPRESSIBLE = frozenset(
     {
         "text/html",
@@ -191,7 +194,7 @@ def compress(response: Response) -> None:
     data = response.get_data()
     if len(data) <= MIN_GZIP_BYTES:
         return
-    packed = gzip.compress(data, compresslevel=6, mtime=0)
+    packed = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
     if len(packed) >= len(data):
         return
     response.set_data(packed)
