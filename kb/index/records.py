@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any
 
 from kb.content.model import Passage, Position, TopicIntro
@@ -18,7 +19,13 @@ from kb.content.model import Passage, Position, TopicIntro
 def shallow_fields(value: Any, kind: type | None = None) -> dict[str, Any]:
     """The values of ``value``'s dataclass fields (those of ``kind`` only, if given),
     for building a richer record from a plainer one without copying nested values."""
-    return {f.name: getattr(value, f.name) for f in fields(kind or value)}
+    return {name: getattr(value, name) for name in _field_names(kind or type(value))}
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    # dataclasses.fields() builds its tuple on every call: a search asks some thirty times.
+    return tuple(f.name for f in fields(kind))
 
 
 @dataclass(frozen=True)

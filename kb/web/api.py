@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 from kb.index.records import PositionMeta, PositionRecord
 from kb.search.engine import SearchResults
 from kb.web.insights import count_search
-from kb.web.urls import cite_url, passage_url, position_url
+from kb.web.urls import cite_url, links, passage_url, position_url
 from kb.web.views import get_position_or_404, knowledge_base, search_request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -15,7 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def search_json(found: SearchResults) -> dict:
     """The /api/search body for one SearchResults value."""
-    req = found.request
+    req, link = found.request, links()
     return {
         "query": req.q,
         "total": found.total,
@@ -34,7 +34,7 @@ def search_json(found: SearchResults) -> dict:
             {
                 "slug": r.slug,
                 "title": r.title,
-                "url": position_url(r.slug),
+                "url": link.position(r.slug),
                 "summary": r.summary,
                 "topics": list(r.topics),
                 "updated": r.updated,
@@ -46,8 +46,8 @@ def search_json(found: SearchResults) -> dict:
                         "heading": p.heading,
                         "text": p.text,
                         "snippet": p.snippet,
-                        "url": passage_url(p.slug, p.anchor),
-                        "cite_url": cite_url(p.id),
+                        "url": link.position(p.slug, p.anchor),
+                        "cite_url": link.cite(p.id),
                     }
                     for p in r.passages
                 ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from flask import Flask, current_app, request, url_for
 
@@ -11,10 +12,8 @@ from kb.web.caching import static_version
 
 
 def position_url(slug: str, anchor: str | None = None, external: bool = False) -> str:
-    url = _fast_url_for("pages.position", "slug", slug)
-    if external:
-        url = current_kb().settings.base_url + url
-    return f"{url}#{anchor}" if anchor else url
+    url = links().position(slug, anchor)
+    return current_kb().settings.base_url + url if external else url
 
 
 def passage_url(slug: str, anchor: str, external: bool = False) -> str:
@@ -22,28 +21,48 @@ def passage_url(slug: str, anchor: str, external: bool = False) -> str:
 
 
 def cite_url(passage_id: str, external: bool = False) -> str:
-    url = _fast_url_for("cite.cite_page", "passage_id", passage_id)
-    if external:
-        url = current_kb().settings.base_url + url
-    return url
+    url = links().cite(passage_id)
+    return current_kb().settings.base_url + url if external else url
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # what a URL path carries as it is
 _PLACEHOLDER = "KBPLACEHOLDER0"
 
 
-def _fast_url_for(endpoint: str, name: str, value: str) -> str:
-    """``url_for(endpoint, name=value)`` for a one-argument route, from the route's URL
-    worked out once per app and script root: a results page builds some forty of these
-    (10 positions, 30 passages), and url_for cost about 25 µs each. A value that would
-    need quoting goes through url_for itself."""
+@dataclass(frozen=True)
+class Links:
+    """The addresses of positions, passages and citations under one app and script root,
+    from each route's URL worked out once: a results page builds some forty of them (10
+    positions, 30 passages), and url_for cost about 25 µs each. A caller building many
+    takes one ``links()`` and keeps it for the request. A value that would need quoting
+    goes through url_for itself."""
+
+    position_pattern: str
+    cite_pattern: str
+
+    def position(self, slug: str, anchor: str | None = None) -> str:
+        url = _filled(self.position_pattern, "pages.position", "slug", slug)
+        return f"{url}#{anchor}" if anchor else url
+
+    def cite(self, passage_id: str) -> str:
+        return _filled(self.cite_pattern, "cite.cite_page", "passage_id", passage_id)
+
+
+def links() -> Links:
+    """This request's ``Links`` (kept per app and script root)."""
+    kept = current_app.extensions.setdefault("kb.links", {})
+    found = kept.get(request.script_root)
+    if found is None:
+        found = kept[request.script_root] = Links(
+            url_for("pages.position", slug=_PLACEHOLDER),
+            url_for("cite.cite_page", passage_id=_PLACEHOLDER),
+        )
+    return found
+
+
+def _filled(pattern: str, endpoint: str, name: str, value: str) -> str:
     if not _PLAIN.fullmatch(value):
         return url_for(endpoint, **{name: value})
-    patterns = current_app.extensions.setdefault("kb.url_patterns", {})
-    key = (request.script_root, endpoint, name)
-    pattern = patterns.get(key)
-    if pattern is None:
-        pattern = patterns[key] = url_for(endpoint, **{name: _PLACEHOLDER})
     return pattern.replace(_PLACEHOLDER, value)
 
 
