@@ -34,6 +34,7 @@ from kb.content.loader import content_digest, paths_to_look_at, settled, stat_fa
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.index import store
+from kb.index.columns import encode_json, encode_meaning
 from kb.index.merging import drop_emptied_segments, fold_small_segments, needs_folding
 from kb.index.records import IntroRecord, PositionRecord
 from kb.index.run import all_records
@@ -170,8 +171,8 @@ def documents(position: Position) -> Iterable[dict]:
         "body": body,
         "words": f"{position.title}\n{position.summary}\n{body}",
         "record": json.dumps(record.to_json()),
-        "meta": json.dumps(record.meta.to_json()),
-        "meaning": position_meaning(position),  # None (not stored) without the word table
+        "meta": encode_json(record.meta.to_json()),
+        "meaning": _meaning(position),
     }
     for passage in record.passages:
         yield {
@@ -180,8 +181,14 @@ def documents(position: Position) -> Iterable[dict]:
             "kind": "passage",
             "passage_heading": passage.heading,
             "passage_text": passage.text,
-            "record": json.dumps(passage.to_ref_json()),
+            "passage": encode_json({**passage.to_ref_json(), "text": passage.text}),
         }
+
+
+def _meaning(position: Position) -> bytes | None:
+    """The meaning column's value; None (nothing written) without the word table."""
+    meaning = position_meaning(position)
+    return encode_meaning(*meaning) if meaning else None
 
 
 class PublishRefused(Exception):

@@ -1,7 +1,7 @@
 """Positions nearest a query in meaning: cosine similarity of meaning vectors.
 
-Each position document stores its vector and its passages' (``kb/index/vectors.py``);
-they are gathered once per open reader (a generation never changes). A query is scored
+Each position document keeps its vector and its passages' in a column (made by
+``kb/index/vectors.py``); they are gathered once per generation. A query is scored
 against every position's vector at once; the nearest few are then scored again by their
 nearest passage, since one paragraph about a thing says more than a whole position that
 mentions it in passing. A generation built without the word table has no vectors, and
@@ -18,6 +18,7 @@ from operator import mul
 
 from whoosh.searching import Searcher
 
+from kb.index.columns import MEANING, column, decode_meaning
 from kb.index.run import PositionHit, _cached, _draft_docs, _meta, _position_docs, _topic_docs
 from kb.index.vectors import VectorSet
 
@@ -86,8 +87,9 @@ def _vector_set(searcher: Searcher) -> VectorSet:
 
     def compute() -> VectorSet:
         vectors = {}
+        values = column(searcher, MEANING)
         for docnum in _position_docs(searcher):
-            meaning = searcher.stored_fields(docnum).get("meaning")
+            meaning = decode_meaning(values.get(docnum))
             if meaning:
                 vectors[docnum] = meaning[0]
         return VectorSet.of(vectors)
@@ -101,7 +103,7 @@ def _passages(searcher: Searcher, docnum: int) -> Passages:
     ready = _cached(searcher, "meaning_passages", dict)
     found = ready.get(docnum)
     if found is None:
-        whole, vectors = searcher.stored_fields(docnum)["meaning"]
+        whole, vectors = decode_meaning(column(searcher, MEANING).get(docnum))
         found = ready[docnum] = Passages.of(vectors, len(whole))
     return found
 

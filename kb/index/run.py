@@ -19,6 +19,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Searcher
 
+from kb.index.columns import META, PASSAGE, json_value
 from kb.index.evaluate import (
     Evaluator,
     Memo,
@@ -187,10 +188,9 @@ def _rank_by_collector(
 
 
 def _meta(searcher: Searcher, docnum: int) -> PositionMeta:
-    """What a result shows of a position, read once per generation (a stored document
-    is decompressed and unpickled whole: a tenth of a ranking's time)."""
+    """What a result shows of a position, read from its column once per generation."""
     return _cached(searcher, ("meta", docnum), lambda: PositionMeta.from_json(
-        json.loads(searcher.stored_fields(docnum)["meta"])
+        json_value(searcher, META, docnum)
     ))  # fmt: skip
 
 
@@ -448,18 +448,16 @@ def _characters(reader, fieldname: str, btext: bytes, docnums: list[int]) -> lis
 
 
 def _passage_record(searcher: Searcher, docnum: int) -> PassageRecord:
-    """A passage's stored record, with its text (stored in a field of its own). Searches
-    keep showing the same passages (half of them, over 300 distinct queries), so recent
-    ones are kept per generation, up to a bound (records never change, so a shared dict
-    is safe; a full one starts again)."""
+    """A passage's record, with its text, from its column. Searches keep showing the same
+    passages (half of them, over 300 distinct queries), so recent ones are kept per
+    generation, up to a bound (records never change, so a shared dict is safe; a full
+    one starts again)."""
     kept = _cached(searcher, "passage records", dict)
     record = kept.get(docnum)
     if record is None:
         if len(kept) >= PASSAGE_RECORDS_KEPT:
             kept.clear()
-        fields = searcher.stored_fields(docnum)
-        data = {**json.loads(fields["record"]), "text": fields[TEXT_FIELD]}
-        record = kept[docnum] = PassageRecord.from_json(data)
+        record = kept[docnum] = PassageRecord.from_json(json_value(searcher, PASSAGE, docnum))
     return record
 
 
@@ -548,7 +546,8 @@ def suggest_phrases(searcher: Searcher, before: list[str], last: str, limit: int
     for scanned, docnum in enumerate(reader.postings("passage_text", anchor).all_ids()):
         if scanned >= PHRASE_SCAN:
             break
-        for match in follows.finditer(searcher.stored_fields(docnum).get("passage_text", "")):
+        passage = json_value(searcher, PASSAGE, docnum) or {}
+        for match in follows.finditer(passage.get("text", "")):
             word = match.group(1).lower()
             counts[word] = counts.get(word, 0) + 1
     ranked = sorted(counts, key=lambda w: (-counts[w], w))[:limit]

@@ -15,14 +15,16 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemFilter,
 )
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 8  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
-# 8: meaning vectors with phrases, and each passage's vector
+SCHEMA_VERSION = 9  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
+# 8: meaning vectors with phrases, and each passage's vector; 9: what searches read per
+# document in columns (kb/index/columns.py)
 
 
 def plain_analyzer():
@@ -59,9 +61,11 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=stem),
         # passage documents
         passage_heading=TEXT(analyzer=stem),
-        passage_text=TEXT(analyzer=stem, stored=True, chars=True),
+        passage_text=TEXT(analyzer=stem, chars=True),  # its text is in the passage column
         words=TEXT(analyzer=plain_analyzer(), phrase=False),  # spelling and suggestions
         record=STORED(),  # JSON the pages need, so requests never read Markdown
-        meta=STORED(),  # the small part of the record a search result shows
-        meaning=STORED(),  # the position's and its passages' meaning vectors (kb/index/vectors.py)
+        # Read per document by every search, so kept out of the compressed stored record:
+        meta=COLUMN(VarBytesColumn()),  # the small part of the record a search result shows
+        meaning=COLUMN(VarBytesColumn()),  # position and passage vectors (kb/index/vectors.py)
+        passage=COLUMN(VarBytesColumn()),  # a passage's record and text
     )
