@@ -77,11 +77,23 @@ class Corpus:
         self.indexed_file.write_text(json.dumps(self.indexed), encoding="utf-8")
 
     def load_indexed(self) -> bool:
-        """Reuse the file list of an earlier build (for runs that skip building)."""
+        """Reuse the file list of an earlier build (for runs that skip building); False
+        when there is none, or its index was built by another version of the code."""
         if not self.indexed_file.is_file() or not self.fts5_db.is_file():
+            return False
+        if not self._index_is_current():
             return False
         self.indexed = json.loads(self.indexed_file.read_text(encoding="utf-8"))
         return bool(self.indexed)
+
+    def _index_is_current(self) -> bool:
+        from kb.index import store
+        from kb.index.schema import SCHEMA_VERSION
+
+        revision = store.current_revision(self.index_dir)
+        return revision is not None and (
+            store.schema_version(self.index_dir, revision) == SCHEMA_VERSION
+        )
 
     def sizes(self) -> dict:
         """Files and megabytes of Markdown in the working copy (what the indexer scans)."""
