@@ -58,3 +58,37 @@ def test_meaning_round_trips():
     whole, passages = bytes([1, 2, 3]), bytes([4, 5, 6, 7, 8, 9])
     assert decode_meaning(encode_meaning(whole, passages)) == (whole, passages)
     assert decode_meaning(b"") is None
+
+
+def test_folded_segments_keep_every_documents_values(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    """Folding small segments copies their columns: each position's metadata and each
+    passage's text, edited or not, still read back."""
+    from kb.index import merging, store
+    from kb.index.build import update_index
+    from kb.index.reader import IndexReader
+
+    monkeypatch.setattr(merging, "SMALL_DOCUMENTS", 20)
+    for number in range(20):
+        write_position(f"p{number}", f"Paragraph {number} about apples.\n\nAnd more.\n")
+    update_index(positions_dir, index_dir)
+    for round in range(merging.FOLD_AT + 1):
+        write_position(f"p{round}", f"Paragraph about pears, round {round}.\n")
+        update_index(positions_dir, index_dir)
+    revision = store.current_revision(index_dir)
+    segments = whoosh_index.open_dir(str(index_dir / revision))._segments()
+    assert len(segments) == 2  # the build, and the edits folded into one
+    index = IndexReader(index_dir)  # kept: its searchers close with it
+    searcher = index.searcher()
+    texts, metas = {}, {}
+    for docnum in searcher.reader().all_doc_ids():
+        fields = searcher.stored_fields(docnum)
+        if fields["kind"] == "passage":
+            text = json_value(searcher, PASSAGE, docnum)["text"]
+            texts.setdefault(fields["slug"], []).append(text)
+        elif fields["kind"] == "position":
+            metas[fields["slug"]] = json_value(searcher, META, docnum)["slug"]
+    assert metas == {f"p{n}": f"p{n}" for n in range(20)}
+    assert texts["p0"] == ["Paragraph about pears, round 0."]
+    assert texts["p19"] == ["Paragraph 19 about apples.", "And more."]
