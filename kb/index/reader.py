@@ -64,6 +64,7 @@ class PinnedStorage(FileStorage):
         for name in os.listdir(folder):
             if not name.endswith("LOCK"):
                 self.held[name] = os.open(folder / name, os.O_RDONLY)
+                _read_ahead(self.held[name])
 
     def list(self) -> list[str]:
         return super().list() or list(self.held)
@@ -93,6 +94,17 @@ class PinnedStorage(FileStorage):
             raise
         finally:
             self._opening.files = None
+
+
+def _read_ahead(fd: int) -> None:
+    """Ask the kernel to bring a file into the page cache in the background: a
+    generation's first searches then find its blocks in memory, not on disk (after the
+    cache was emptied, a fresh worker's first 200 searches took about a fifth more CPU)."""
+    if hasattr(os, "posix_fadvise"):
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass  # only advice: a file system that ignores it is read as before
 
 
 def _close_all(held: dict[str, int]) -> None:
