@@ -5,7 +5,8 @@
     python -m bench --only build,query   # chosen sections
     python -m bench --corpora digitalgov --only http --http-seconds 5
 
-Sections: build, query, update, cold, http, insights. Prints a table and the issue's target
+Sections: build, query, update, preview, cold, http, first (a fresh server's first 200
+distinct queries), insights. Prints a table and the issue's target
 verdicts, and writes bench/results/latest.json.
 """
 
@@ -24,7 +25,7 @@ from bench.queries import query_sets
 from bench.system import REPO, code_version, machine_info
 from bench.workspace import SOURCES, Corpus, corpora
 
-SECTIONS = ("build", "query", "update", "preview", "cold", "http", "insights")
+SECTIONS = ("build", "query", "update", "preview", "cold", "http", "first", "insights")
 HTTP_LEVELS = [1, 8, 32]
 
 
@@ -89,6 +90,9 @@ def run_corpus(corpus: Corpus, args: argparse.Namespace) -> dict:
         mixes = {"distinct": queries["distinct"], "zipf": queries["zipf"]}
         attempt(data, "http", lambda: http_load.http_section(
             corpus, mixes, queries["warm"], HTTP_LEVELS, args.http_seconds))  # fmt: skip
+    if "first" in args.only and corpus.name in args.http_corpora:
+        attempt(data, "first", lambda: http_load.first_requests_section(
+            corpus, queries["distinct"]))  # fmt: skip
     if "insights" in args.only and corpus.name in args.http_corpora:
         attempt(data, "insights", lambda: insights_http.insights_section(
             corpus, queries["distinct"], queries["warm"], args.http_seconds))  # fmt: skip

@@ -80,6 +80,11 @@ def corpus_rows(name: str, data: dict) -> list[Row]:
             label = f"search {key[:3]}, {p['n']} distinct queries"
             rows.append((label, p[key], f[key], "ms"))
     rows += _http_rows(data.get("http", {}))
+    first = data.get("first")
+    if first:
+        rounds = len(first["positions"]["rounds"])
+        label = f"HTTP a fresh server's first 200 distinct, c=8 p50 (median of {rounds})"
+        rows.append((label, first["positions"]["p50_ms"], first["fts5"]["p50_ms"], "ms"))
     after = data.get("query_after_updates")
     if after:
         p, f = after["positions"], after["fts5"]
@@ -151,6 +156,10 @@ def targets(results: dict) -> list[dict]:
     http = data.get("http")
     if http:
         checks += _http_checks(http)
+    first = data.get("first")
+    if first:
+        ratio = first["positions"]["p50_ms"] / first["fts5"]["p50_ms"]
+        checks.append(_check("HTTP first 200 distinct p50 ≤ 2.0× FTS5", ratio, 2.0, "×"))
     for name, corpus in results["corpora"].items():
         for update in corpus.get("incremental", []):
             if update["files"] == 1:
