@@ -27,15 +27,14 @@ def _package_file(name: str) -> Path | None:
 
 
 @cache
-def word_counts() -> dict[str, int]:
-    """English word → how often it occurs; empty if the list is not installed."""
+def english_words() -> frozenset[str]:
+    """Every word of the list; empty if the list is not installed."""
     path = _package_file(FREQUENCY_FILE)
     if path is None:
-        return {}
-    # "word count" lines: split whole and paired up, four times faster than line by line
-    # (this is read on the first search that meets an unknown word)
-    fields = path.read_text(encoding="utf-8").split()
-    return dict(zip(fields[0::2], map(int, fields[1::2]), strict=True))
+        return frozenset()
+    # "word count" lines: split whole, every other field a word (read on a process's
+    # first search; keeping the counts too took twice as long, and nothing used them)
+    return frozenset(path.read_text(encoding="utf-8").split()[0::2])
 
 
 def is_english(word: str) -> bool:
@@ -43,10 +42,5 @@ def is_english(word: str) -> bool:
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    counts = word_counts()
-    return word in counts or word in EXTRA_WORDS or (word.endswith("s") and word[:-1] in counts)
-
-
-def english_count(word: str) -> int:
-    """How common ``word`` is in English (0 when it is not a word)."""
-    return word_counts().get(word.lower(), 0)
+    words = english_words()
+    return word in words or word in EXTRA_WORDS or (word.endswith("s") and word[:-1] in words)
