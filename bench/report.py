@@ -157,7 +157,7 @@ def targets(results: dict) -> list[dict]:
     if http:
         checks += _http_checks(http)
     first = data.get("first")
-    if first:
+    if first and first["positions"]["p50_ms"] and first["fts5"]["p50_ms"]:
         ratio = first["positions"]["p50_ms"] / first["fts5"]["p50_ms"]
         checks.append(_check("HTTP first 200 distinct p50 ≤ 2.0× FTS5", ratio, 2.0, "×"))
     for name, corpus in results["corpora"].items():
