@@ -52,7 +52,10 @@ _PER_READER: WeakKeyDictionary = WeakKeyDictionary()
 
 def column(searcher: Searcher, fieldname: str) -> ColumnValues:
     """``fieldname``'s values for this searcher's reader, opened once per reader."""
-    kept = _PER_READER.setdefault(searcher.reader(), {})
+    reader = searcher.reader()
+    kept = _PER_READER.get(reader)
+    if kept is None:  # setdefault would make a weak reference on every call
+        kept = _PER_READER[reader] = {}
     found = kept.get(fieldname)
     if found is None:
         found = kept[fieldname] = ColumnValues(searcher, fieldname)
