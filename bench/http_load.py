@@ -11,6 +11,7 @@ import http.client
 import itertools
 import os
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.system import PYTHON, REPO, child_pids, latency_summary, process_memory_mb
+from bench.system import PYTHON, REPO, child_pids, cpu_ms, latency_summary, process_memory_mb
 from bench.workspace import WORK, Corpus
 
 WORKERS = 2
@@ -37,6 +38,7 @@ APPS = {
 class Server:
     port: int
     pid: int
+    ready_s: float  # from launch until it first answered a search
 
 
 def free_port() -> int:
@@ -74,27 +76,37 @@ def _wait_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
 
 
 @contextmanager
-def gunicorn(engine: str, corpus: Corpus, env: dict[str, str] | None = None) -> Iterator[Server]:
+def gunicorn(
+    engine: str, corpus: Corpus, env: dict[str, str] | None = None, production: bool = False
+) -> Iterator[Server]:
     """Run gunicorn (gthread, WORKERS × THREADS) for one engine; always stopped after.
 
     ``env`` adds to the corpus's environment (``bench.insights_http`` switches counting).
+    By default no configuration file applies, as when a test runs the app its own way;
+    ``production`` runs it with the project's ``gunicorn.conf.py`` (its worker, the app
+    loaded once and the index read before the workers start), access log off.
     """
     port = free_port()
     WORK.mkdir(parents=True, exist_ok=True)
-    config = WORK / "gunicorn.bench.py"  # explicit and empty: no gunicorn.conf.py applies
-    config.write_text("# settings are on the command line\n", encoding="utf-8")
+    if production:
+        config, worker = REPO / "gunicorn.conf.py", []
+        env = {"KB_ACCESS_LOG": os.devnull, **(env or {})}
+    else:
+        config, worker = WORK / "gunicorn.bench.py", ["-k", "gthread"]
+        config.write_text("# settings are on the command line\n", encoding="utf-8")
     log = WORK / f"gunicorn-{engine}-{corpus.name}-{port}.log"
     command = [
         str(Path(PYTHON).parent / "gunicorn"), "-c", str(config),
-        "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
+        "-w", str(WORKERS), *worker, "--threads", str(THREADS),
         "-b", f"127.0.0.1:{port}", "--log-level", "warning", APPS[engine],
     ]  # fmt: skip
     with open(log, "w") as log_file:
         full_env = {**os.environ, **corpus.env, **(env or {})}
+        launched = time.perf_counter()
         proc = subprocess.Popen(command, cwd=REPO, env=full_env, stdout=log_file, stderr=log_file)
         try:
             _wait_ready(proc, port, log)
-            yield Server(port, proc.pid)
+            yield Server(port, proc.pid, time.perf_counter() - launched)
         finally:
             proc.terminate()
             try:
@@ -222,22 +234,38 @@ FIRST_ROUNDS = 3
 FIRST_SETTLE_S = 1.5
 
 
+# Servers of the first-requests section: engine, and whether gunicorn.conf.py applies.
+FIRST_SERVERS = {
+    "positions": ("positions", False),
+    "positions_production": ("positions", True),
+    "fts5": ("fts5", False),
+}
+
+
 def first_requests_section(
     corpus: Corpus, queries: list[str], count: int = FIRST_REQUESTS, rounds: int = FIRST_ROUNDS
 ) -> dict:
     """A freshly started server's first ``count`` distinct queries at 8 clients, nothing
     sent before them but the readiness check (and a pause for every worker to start):
     each worker meets them with empty caches, so this counts what a new worker costs,
-    which the timed runs' warm-up hides. Each round takes new queries, both engines the
-    same ones; the median round is reported."""
-    result: dict = {"positions": [], "fts5": []}
+    which the timed runs' warm-up hides. Each round takes new queries, every server the
+    same ones; the median round is reported, with the workers' CPU time for the queries
+    (steadier than latency on a shared machine) and how long each server took to start.
+    Positions runs twice: as a test might run it (no configuration file) and as
+    production does (``gunicorn.conf.py``)."""
+    result: dict = {name: [] for name in FIRST_SERVERS}
     for round_number in range(rounds):
         batch = queries[round_number * count : (round_number + 1) * count]
-        for engine in APPS:
-            with gunicorn(engine, corpus) as server:
+        for name, (engine, production) in FIRST_SERVERS.items():
+            with gunicorn(engine, corpus, production=production) as server:
                 time.sleep(FIRST_SETTLE_S)
-                result[engine].append(once(server, batch, 8))
-    return {engine: {**_median_round(runs), "rounds": runs} for engine, runs in result.items()}
+                workers = child_pids(server.pid)
+                before = cpu_ms(workers)
+                run = once(server, batch, 8)
+                run["cpu_ms"] = cpu_ms(workers) - before
+                run["ready_s"] = server.ready_s
+                result[name].append(run)
+    return {name: {**_median_round(runs), "rounds": runs} for name, runs in result.items()}
 
 
 def once(server: Server, queries: list[str], concurrency: int) -> dict:
@@ -267,5 +295,9 @@ def once(server: Server, queries: list[str], concurrency: int) -> dict:
 
 
 def _median_round(runs: list[dict]) -> dict:
-    ordered = sorted(runs, key=lambda run: run["p50_ms"] or 0.0)
-    return {"p50_ms": ordered[len(ordered) // 2]["p50_ms"]}
+    """The median of each figure over the rounds (None when a round lacks it)."""
+    medians = {}
+    for key in ("p50_ms", "cpu_ms", "ready_s"):
+        values = [run.get(key) for run in runs]
+        medians[key] = statistics.median(values) if None not in values else None
+    return medians

@@ -166,6 +166,18 @@ def child_pids(parent: int) -> list[int]:
     return sorted(pids)
 
 
+def cpu_ms(pids: list[int]) -> float:
+    """User plus system CPU time the processes ``pids`` have used so far, in ms."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def dir_size_mb(path: Path) -> float:
     """Total size of the regular files under path (or of path itself), in MB."""
     path = Path(path)

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from kb.config import Settings
 from kb.content.editors import TOPICS_FILE, read_topics
+from kb.index.nearest import prepare_meaning
 from kb.index.query import stem
 from kb.index.reader import IndexReader
 from kb.index.records import IntroRecord, PositionMeta, PositionRecord, count_topics
@@ -23,6 +24,7 @@ from kb.index.run import (
     all_records,
     get_record,
     intro_records,
+    prepare_generation,
     similar_positions,
     suggest_phrases,
     suggest_words,
@@ -32,6 +34,7 @@ from kb.index.vectors import load_vectors
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.meaning import load_related
+from kb.search.spelling import english_words
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
 CACHE_ENTRIES = 512
@@ -190,6 +193,25 @@ class KnowledgeBase:
             return targets
 
         return self.cached(("aliases",), load).get("/" + path.strip("/"))
+
+    def warm_up(self) -> None:
+        """Read and make ready what a process's first searches of the live generation
+        would: its per-generation tables, the English word list and, with meaning on,
+        the vectors and related words. ``gunicorn.conf.py`` runs it in the server's
+        main process before the workers start, so each starts with them (shared pages)
+        rather than paying for them in its first hundred searches. Raises IndexMissing
+        when there is no index to warm."""
+        searcher = self.reader.searcher()
+        prepare_generation(searcher)
+        english_words()
+        self.synonyms()
+        if self.settings.meaning:
+            load_vectors()
+            load_related()
+            prepare_meaning(searcher)
+        # The tables belong to the generation, not to this thread's searcher: a forked
+        # worker must open its own files, never share this one's file positions.
+        self.reader.close()
 
     def search(self, request: SearchRequest) -> SearchResults:
         synonyms = self.synonyms()

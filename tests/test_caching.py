@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.index.reader import IndexMissing
+from kb.search.engine import SearchRequest
 from kb.service import knowledge_base_of
 from kb.web.caching import (
     MIN_GZIP_BYTES,
@@ -194,7 +196,9 @@ def test_gunicorn_serves_with_caching_and_no_version_banner(starter_index):
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log = server.stderr.read().decode()
         server.stderr.close()
+    assert "Index warmed for the workers" in log  # before they started (preload_app)
 
 
 def test_every_thread_shares_what_is_worked_out_once_per_generation(
@@ -226,3 +230,28 @@ def test_every_thread_shares_what_is_worked_out_once_per_generation(
     look()  # a new generation: worked out afresh, with the new position's topics
     assert sorted(seen[2].values()) == [("climate",), ("europe",)]
     reader.close()
+
+
+def test_warming_up_readies_the_generation_and_keeps_no_searcher_open(
+    write_position, positions_dir, index_dir, make_app
+):
+    """What gunicorn.conf.py runs before forking the workers: the generation's tables
+    are made, and no open file is left for the workers to share."""
+    from kb.index import run
+
+    write_position("europe", "Trade.", topics=["europe"])
+    write_position("climate", "Warming.", topics=["climate"], status="draft")
+    kb = knowledge_base_of(make_app())
+    kb.warm_up()
+    assert kb.reader._open_searchers == []
+    searcher = kb.reader.searcher()
+    ready = run._PER_GENERATION[run._generation(searcher)]
+    assert {"positions", "passages", "drafts", "doc_topics", "meaning_vectors"} <= set(ready)
+    assert sorted(m.slug for k, m in ready.items() if k[0] == "meta") == ["climate", "europe"]
+    assert [r.slug for r in kb.search(SearchRequest(q="trade")).results] == ["europe"]
+
+
+def test_warming_up_without_an_index_says_so(positions_dir, index_dir, make_app):
+    kb = knowledge_base_of(make_app(index=False))
+    with pytest.raises(IndexMissing):
+        kb.warm_up()

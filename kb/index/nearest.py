@@ -97,6 +97,11 @@ def _vector_set(searcher: Searcher) -> VectorSet:
     return _cached(searcher, "meaning_vectors", compute)
 
 
+def prepare_meaning(searcher: Searcher) -> None:
+    """Make ready every position's vector, as ``prepare_generation`` does the rest."""
+    _vector_set(searcher)
+
+
 def _passages(searcher: Searcher, docnum: int) -> Passages:
     """A position's passages, made ready once per generation, when first shortlisted
     (the shared dict only gains entries, each never changed once made)."""
