@@ -301,6 +301,58 @@ def test_hugo_folder_with_aliases(positions_dir, publish):
     assert topic.status_code == 200 and "The latest." in topic.get_data(as_text=True)
 
 
+HUGO_TOML = {
+    "content/work/fair-pay.md": (
+        '+++\ntitle = "Fair pay"\ndate = 2024-03-05T10:00:00+01:00\nlastmod = 2025-01-10\n'
+        'description = "A living wage for all."\ntags = ["Work", "Wages"]\ndraft = false\n'
+        'weight = 3\naliases = ["/old/fair-pay/"]\n\n[params]\nhero = "pay.jpg"\n+++\n'
+        "A living wage is the floor.\n"
+    ),
+    "content/work/plans.md": '+++\ntitle = "Plans"\ndraft = true\n+++\nLater.\n',
+    # Hugo reads front matter after blank lines; Jekyll would not, and Hugo folders have it.
+    "content/work/housing.md": (
+        "\n\n---\n# How to edit: see the wiki\ntitle: Housing first\n---\n\nA home for everyone.\n"
+    ),
+    # ... but blank lines, then rules around a paragraph, are Markdown, not front matter.
+    "content/work/rules.md": "\n---\nA paragraph between rules.\n\n---\n\nMore.\n",
+}
+
+
+def test_hugo_toml_front_matter(positions_dir, publish):
+    build(positions_dir, HUGO_TOML)
+    assert messages(positions_dir) == []
+    client = publish()
+    assert slugs(client) == {"fair-pay", "housing", "rules"}  # plans is a draft
+    data = client.get("/api/positions/fair-pay").get_json()
+    assert (data["title"], data["summary"], data["updated"], data["topics"]) == (
+        "Fair pay", "A living wage for all.", "2025-01-10", ["work", "wages"],
+    )  # fmt: skip
+    moved = client.get("/old/fair-pay/")
+    assert (moved.status_code, moved.headers["Location"]) == (301, "/positions/fair-pay")
+    assert client.get("/api/positions/housing").get_json()["title"] == "Housing first"
+    rules = client.get("/positions/rules").get_data(as_text=True)
+    assert "A paragraph between rules." in rules and "<hr" in rules
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('+++\ntitle = "Europe\nweight = 2\n+++\nText.\n',
+         "x.md:2: front matter is not valid TOML: Illegal character '\\n'"),
+        ('+++\ntitle = "Europe"\ntitle = "Again"\n+++\nText.\n',
+         "x.md:3: front matter is not valid TOML: Cannot overwrite a value"),
+        ('\n+++\ntitle = "Europe"\nupdated = "soon"\n+++\nText.\n',
+         "x.md:4: updated: expected a date like 2026-11-26, got 'soon'"),
+        ('+++\ntitle = "Europe"\n', "x.md:1: front matter starts with '+++' but has no closing "
+         "'+++' line"),
+    ],
+    ids=["unclosed-string", "key-twice", "bad-date-after-blank-lines", "unclosed-fence"],
+)  # fmt: skip
+def test_toml_front_matter_problems_name_the_file_line(positions_dir, text, message):
+    build(positions_dir, {"x.md": text})
+    assert messages(positions_dir) == [message]
+
+
 # --- MkDocs ------------------------------------------------------------------------
 
 MKDOCS = {

@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kb.content.editors import read_topics
-from kb.content.frontmatter import FrontMatterError, parse_front_matter
+from kb.content.frontmatter import FENCE, TOML_FENCE, FrontMatterError, parse_front_matter
 from kb.content.links import line_links
 from kb.content.loader import (
     ContentRefused,
@@ -145,12 +145,15 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     )
 
 
-RAW_SLUG_RE = re.compile(r"^slug:[ \t]*['\"]?([^'\"\n#]+)", re.MULTILINE)
+RAW_SLUG_RE = re.compile(r"^slug[ \t]*[:=][ \t]*['\"]?([^'\"\n#]+)", re.MULTILINE)
 
 
 def _raw_slug(text: str) -> str:
-    """A ``slug:`` line of front matter that does not parse, read as plain text."""
-    head = text.split("\n---", 1)[0] if text.startswith("---") else ""
+    """A ``slug:`` (or TOML ``slug =``) line of front matter that does not parse, read
+    as plain text."""
+    opened = text.lstrip()
+    fence = opened[:3]
+    head = opened[3:].split("\n" + fence, 1)[0] if fence in (FENCE, TOML_FENCE) else ""
     match = RAW_SLUG_RE.search(head)
     return match.group(1).strip() if match else ""
 

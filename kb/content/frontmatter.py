@@ -1,11 +1,15 @@
-"""Split a Markdown file into YAML front matter and body, keeping line numbers.
+"""Split a Markdown file into front matter and body, keeping line numbers.
 
+Front matter is YAML between ``---`` lines (Jekyll, Hugo, MkDocs) or TOML between
+``+++`` lines (Hugo). As Hugo does, blank lines may come before the opening fence.
 PyYAML's node marks give the line of every key, so each problem can name the exact
 line in the file rather than "somewhere in the front matter".
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -15,6 +19,13 @@ import yaml
 from kb.content.yamlbounds import BoundedYamlError, compose_bounded, one_line
 
 FENCE = "---"
+TOML_FENCE = "+++"
+CLOSING = {FENCE: (FENCE, "..."), TOML_FENCE: (TOML_FENCE,)}
+TOML_LOCATION_RE = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
+# A TOML key at the start of a line ("title =", "'a b' =") or a table header ("[params]").
+TOML_KEY_RE = re.compile(r"""^\s*(?:([A-Za-z0-9_-]+)|"([^"]+)"|'([^']+)')\s*=""")
+TOML_TABLE_RE = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)")
+KEY_LINE_RE = re.compile(r"""^\s*(?:[\w-]+|"[^"]+"|'[^']+')\s*[:=]|^\s*\[""")  # a key or a table
 
 
 class FrontMatterError(Exception):
@@ -39,15 +50,44 @@ class FrontMatter:
         return self.lines.get(key, 1)
 
 
-def split_front_matter(text: str) -> tuple[str | None, str, int]:
-    """Return (yaml_text or None, body, first body line). Raises on an unclosed fence."""
+@dataclass(frozen=True)
+class Block:
+    """The front matter's text as written, and where it and the body start."""
+
+    fence: str  # FENCE (YAML) or TOML_FENCE
+    text: str
+    first_line: int  # file line of the block's first line (after the opening fence)
+    body: str
+    body_line: int
+
+
+def split_front_matter(text: str) -> Block | None:
+    """The front matter block of ``text``, or None when it has none. Raises on a fence
+    on the first line that is never closed. After blank lines, a block is front matter
+    only when it opens with a key (after any comments): else those are Markdown rules
+    around a paragraph."""
     lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != FENCE:
-        return None, text, 1
-    for index in range(1, len(lines)):
-        if lines[index].strip() in (FENCE, "..."):
-            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
-    raise FrontMatterError(1, "front matter starts with '---' but has no closing '---' line")
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None or lines[start].strip() not in CLOSING:
+        return None
+    fence = lines[start].strip()
+    for index in range(start + 1, len(lines)):
+        if lines[index].strip() in CLOSING[fence]:
+            block = lines[start + 1 : index]
+            if start > 0 and not KEY_LINE_RE.match(_first_statement(block)):
+                return None
+            body = "".join(lines[index + 1 :])
+            return Block(fence, "".join(block), start + 2, body, index + 2)
+    if start > 0:
+        return None
+    raise FrontMatterError(
+        1, f"front matter starts with '{fence}' but has no closing '{fence}' line"
+    )
+
+
+def _first_statement(lines: list[str]) -> str:
+    """The first line that is neither blank nor a comment (YAML and TOML both use #)."""
+    return next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
 
 
 def parse_front_matter(text: str) -> FrontMatter:
@@ -62,38 +102,65 @@ def parse_front_matter(text: str) -> FrontMatter:
 
 @lru_cache(maxsize=8)
 def _parse_front_matter(text: str) -> FrontMatter:
-    yaml_text, body, body_line = split_front_matter(text)
-    if yaml_text is None or not yaml_text.strip():
-        return FrontMatter(body=body, body_line=body_line)
+    block = split_front_matter(text)
+    if block is None:
+        return FrontMatter(body=text, body_line=1)
+    if not block.text.strip():
+        return FrontMatter(body=block.body, body_line=block.body_line)
+    if block.fence == TOML_FENCE:
+        return _toml(block)
     try:
-        root = compose_bounded(yaml_text)
-    except BoundedYamlError as exc:  # the YAML starts on file line 2
+        root = compose_bounded(block.text)
+    except BoundedYamlError as exc:
         message = f"front matter is not valid YAML: {exc.problem}"
-        raise FrontMatterError(exc.line + 1, message) from None
+        raise FrontMatterError(block.first_line + exc.line - 1, message) from None
     if root is None:
-        return FrontMatter(body=body, body_line=body_line)
+        return FrontMatter(body=block.body, body_line=block.body_line)
     if not isinstance(root, yaml.MappingNode):
         raise FrontMatterError(
-            root.start_mark.line + 2,
+            block.first_line + root.start_mark.line,
             "front matter must be 'key: value' lines, like 'title: Europe'",
         )
-    return _mapping(root, body, body_line)
+    return _mapping(root, block)
 
 
-def _mapping(root: yaml.MappingNode, body: str, body_line: int) -> FrontMatter:
+def _toml(block: Block) -> FrontMatter:
+    """Hugo's TOML front matter (``title = "Europe"``), each key with its file line."""
+    try:
+        values = tomllib.loads(block.text)
+    except tomllib.TOMLDecodeError as exc:
+        found = TOML_LOCATION_RE.search(str(exc))
+        line = block.first_line + int(found.group(1)) - 1 if found and found.group(1) else 0
+        problem = one_line(TOML_LOCATION_RE.sub("", str(exc)))
+        message = f"front matter is not valid TOML: {problem}"
+        raise FrontMatterError(line or block.first_line, message) from None
+    lines: dict[str, int] = {}
+    table = False  # keys after a [table] header belong to that table
+    for offset, line in enumerate(block.text.splitlines()):
+        header = TOML_TABLE_RE.match(line)
+        if header:
+            table = True
+            lines.setdefault(header.group(1), block.first_line + offset)
+        elif not table and (key := TOML_KEY_RE.match(line)):
+            name = next(group for group in key.groups() if group)
+            lines.setdefault(name, block.first_line + offset)
+    return FrontMatter(values=values, lines=lines, body=block.body, body_line=block.body_line)
+
+
+def _mapping(root: yaml.MappingNode, block: Block) -> FrontMatter:
     constructor = yaml.SafeLoader("")
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     for key_node, value_node in root.value:
         key = str(key_node.value)
-        line = key_node.start_mark.line + 2
+        line = block.first_line + key_node.start_mark.line
         if key in values:
             raise FrontMatterError(line, f"'{key}' is given twice; keep one")
         try:
             values[key] = constructor.construct_object(value_node, deep=True)
         except yaml.MarkedYAMLError as exc:  # e.g. a tag like !!python/object: one line
             mark = exc.problem_mark or exc.context_mark
-            where = mark.line + 2 if mark else line
+            where = block.first_line + mark.line if mark else line
             raise FrontMatterError(
                 where, f"{key}: cannot be read: {one_line(exc.problem)}"
             ) from None
@@ -104,4 +171,4 @@ def _mapping(root: yaml.MappingNode, body: str, body_line: int) -> FrontMatter:
                 raise FrontMatterError(line, f"{key}: cannot be read: {exc}") from exc
             values[key] = value_node.value  # the field check then explains it
         lines[key] = line
-    return FrontMatter(values=values, lines=lines, body=body, body_line=body_line)
+    return FrontMatter(values=values, lines=lines, body=block.body, body_line=block.body_line)

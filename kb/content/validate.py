@@ -42,6 +42,7 @@ LAYOUT_KEYS = frozenset({
     "excerpt_separator", "lang", "translationKey", "publishdate", "publishDate",
     "expirydate", "expiryDate", "icon", "banner", "order", "nav_title", "redirect_to",
     "robots", "canonical_url", "markup", "render", "list", "build", "tags_label",
+    "params", "resources", "menus", "isCJKLanguage",
 })  # fmt: skip
 UNKNOWN_KEY_RE = re.compile(r"^unknown key '(.+?)' is ignored")
 DATE_TIME_RE = re.compile(
