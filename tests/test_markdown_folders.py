@@ -353,6 +353,19 @@ def test_toml_front_matter_problems_name_the_file_line(positions_dir, text, mess
     assert messages(positions_dir) == [message]
 
 
+def test_character_references_in_titles_and_summaries_are_characters(positions_dir, publish):
+    """As a site generator shows them: digitalgov writes ``Center&#8217;s``, ``&mdash;``."""
+    build(positions_dir, {"texting.md": (
+        "---\ntitle: The Center&#8217;s text messages\nsummary: Short &mdash; and clear.\n---\n"
+        "Texts work.\n"
+    )})  # fmt: skip
+    client = publish()
+    data = client.get("/api/positions/texting").get_json()
+    assert (data["title"], data["summary"]) == ("The Center’s text messages", "Short — and clear.")
+    page = client.get("/positions/texting").get_data(as_text=True)
+    assert "Center’s" in page and "&amp;#8217;" not in page
+
+
 # --- MkDocs ------------------------------------------------------------------------
 
 MKDOCS = {

@@ -168,7 +168,7 @@ def parse_position(path: str, text: str) -> LoadResult:
     except FrontMatterError as exc:
         return LoadResult(path, None, (Problem(path, exc.line, exc.message),))
     check = FieldChecker(path, front)
-    written = check.text("title", "Fair pay")
+    written = check.display_text("title", "Fair pay")
     heading_title, body = split_title(front.body, has_title="title" in front.values)
     title = written or heading_title
     name = PurePosixPath(path).name

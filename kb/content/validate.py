@@ -6,6 +6,7 @@ expected (with an example) and what was found.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -103,6 +104,13 @@ class FieldChecker:
         self.error(key, f"{key}: expected text like '{key}: {example}', got {describe(value)}")
         return None
 
+    def display_text(self, key: str, example: str) -> str | None:
+        """``text``, with HTML character references read as the characters they are: site
+        generators put a title or summary into their pages as written, so
+        ``Center&#8217;s`` and ``&mdash;`` show as ’ and — there, and must here too."""
+        value = self.text(key, example)
+        return html.unescape(value) if value and "&" in value else value
+
     def text_list(self, key: str, example: str, slugs: bool = False) -> tuple[str, ...]:
         value = self.front.values.get(key)
         if value is None:
@@ -142,7 +150,7 @@ class FieldChecker:
         return self.loose_list(key)
 
     def summary(self) -> str:
-        return self.text(self.source("summary"), "One sentence stating the position.") or ""
+        return self.display_text(self.source("summary"), "One sentence stating the position.") or ""
 
     def topics(self) -> tuple[tuple[str, str], ...]:
         """(slug, label) pairs: ``topics:`` as slugs, else tags and categories, slugged with
