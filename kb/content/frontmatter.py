@@ -22,8 +22,9 @@ FENCE = "---"
 TOML_FENCE = "+++"
 CLOSING = {FENCE: (FENCE, "..."), TOML_FENCE: (TOML_FENCE,)}
 TOML_LOCATION_RE = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
-# A TOML key at the start of a line ("title =", "'a b' =") or a table header ("[params]").
-TOML_KEY_RE = re.compile(r"""^\s*(?:([A-Za-z0-9_-]+)|"([^"]+)"|'([^']+)')\s*=""")
+# A TOML key at the start of a line ("title =", "'a b' =", "params.hero =") or a table
+# header ("[params]"); a dotted key belongs to its first part.
+TOML_KEY_RE = re.compile(r"""^\s*(?:([A-Za-z0-9_-]+)|"([^"]+)"|'([^']+)')\s*[.=]""")
 TOML_TABLE_RE = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)")
 KEY_LINE_RE = re.compile(r"""^\s*(?:[\w-]+|"[^"]+"|'[^']+')\s*[:=]|^\s*\[""")  # a key or a table
 
