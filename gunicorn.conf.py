@@ -9,7 +9,6 @@ Cache-Control headers keyed to the index revision so that proxy can absorb spike
 
 import gc
 import os
-import time
 
 # 127.0.0.1 by default: the proxy in front is the only thing that should reach us.
 bind = os.environ.get("KB_BIND", "127.0.0.1:8000")
@@ -43,28 +42,15 @@ proc_name = "positions"
 # gunicorn (27.x) sends "Server: gunicorn" with no version number; nothing more to strip.
 
 # The app is loaded once, in the main process, and the workers are forked from it: they
-# start at once, sharing its pages, and `when_ready` below readies the live index for
-# them first. KB_PRELOAD=0 loads the app in each worker instead.
+# start at once, sharing its pages, among them the live index's tables that create_app
+# reads before serving (app.py). KB_PRELOAD=0 loads the app in each worker instead.
 preload_app = os.environ.get("KB_PRELOAD", "1") != "0"
 
 
 def when_ready(server):
-    """Before the workers start: read what every worker's first searches would read
-    (the index's per-generation tables, word lists, vectors), once for all of them.
-    Without it each worker spent about half a second of CPU on it during its first
-    hundred searches. With no index to read yet, the workers start cold."""
-    if not server.cfg.preload_app:
-        return
-    from kb.index.reader import IndexMissing
-    from kb.service import knowledge_base_of
-
-    started = time.perf_counter()
-    try:
-        knowledge_base_of(server.app.wsgi()).warm_up()
-    except IndexMissing as exc:
-        server.log.warning("Workers start cold: %s", exc)
-        return
-    # Out of the collector's sight: its passes would otherwise touch, and so copy, the
-    # shared pages in every worker.
-    gc.freeze()
-    server.log.info("Index warmed for the workers in %.2f s", time.perf_counter() - started)
+    """Before the workers are forked: keep the collector's passes off the objects the
+    main process made (the app, the index's tables), which would otherwise touch, and
+    so copy, the shared pages in every worker."""
+    if server.cfg.preload_app:
+        gc.freeze()
+        server.log.info("Workers start from the app loaded once")

@@ -10,11 +10,13 @@ import socket
 import subprocess
 import sys
 import time
+import types
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from app import create_app
 from kb.index.reader import IndexMissing
 from kb.search.engine import SearchRequest
 from kb.service import knowledge_base_of
@@ -198,7 +200,7 @@ def test_gunicorn_serves_with_caching_and_no_version_banner(starter_index):
         server.wait(timeout=10)
         log = server.stderr.read().decode()
         server.stderr.close()
-    assert "Index warmed for the workers" in log  # before they started (preload_app)
+    assert "Workers start from the app loaded once" in log  # preload_app
 
 
 def test_every_thread_shares_what_is_worked_out_once_per_generation(
@@ -255,3 +257,31 @@ def test_warming_up_without_an_index_says_so(positions_dir, index_dir, make_app)
     kb = knowledge_base_of(make_app(index=False))
     with pytest.raises(IndexMissing):
         kb.warm_up()
+
+
+def server_app(positions_dir, index_dir, monkeypatch):
+    """create_app as a gunicorn worker (or, with preload_app, its main process) calls it."""
+    monkeypatch.setitem(sys.modules, "gunicorn", types.ModuleType("gunicorn"))
+    return create_app({"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)})
+
+
+def test_a_server_app_is_warmed_up_before_it_answers(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    from kb.index import run
+    from kb.index.build import update_index
+
+    write_position("europe", "Trade.", topics=["europe"])
+    update_index(positions_dir, index_dir)
+    kb = knowledge_base_of(server_app(positions_dir, index_dir, monkeypatch))
+    assert kb.reader._open_searchers == []  # closed: a forked worker opens its own
+    ready = run._PER_GENERATION[run._generation(kb.reader.searcher())]
+    assert {"positions", "doc_topics", ("meta", 0)} <= set(ready)
+
+
+def test_a_server_app_without_an_index_starts_and_says_so(
+    positions_dir, index_dir, monkeypatch, caplog
+):
+    app = server_app(positions_dir, index_dir, monkeypatch)
+    assert "Serving without a warmed-up index" in caplog.text
+    assert app.test_client().get("/api/search?q=x").status_code == 503
