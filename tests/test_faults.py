@@ -288,8 +288,8 @@ def test_gunicorn_keeps_answering_after_the_index_folder_is_deleted(
 ):
 
     env = {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
-    # Two workers, the folder deleted before either searched: gunicorn.conf.py's main
-    # process opened the index before forking them, so each holds the generation.
+    # Two workers, the folder deleted before either searched: under gunicorn the app
+    # reads the index before it answers anything (app.py), so each holds the generation.
     with run_gunicorn(env, tmp_path / "gunicorn.log", workers=2, threads=4) as port:
 
         def get(path: str) -> int:
