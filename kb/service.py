@@ -197,10 +197,10 @@ class KnowledgeBase:
     def warm_up(self) -> None:
         """Read and make ready what a process's first searches of the live generation
         would: its per-generation tables, the English word list and, with meaning on,
-        the vectors and related words. ``gunicorn.conf.py`` runs it in the server's
-        main process before the workers start, so each starts with them (shared pages)
-        rather than paying for them in its first hundred searches. Raises IndexMissing
-        when there is no index to warm."""
+        the vectors and related words. A server's app runs it before it answers
+        anything (``app.py``; with gunicorn.conf.py's preload, once in the main process,
+        whose workers then share the pages), rather than paying for them in its first
+        hundred searches. Raises IndexMissing when there is no index to warm."""
         searcher = self.reader.searcher()
         prepare_generation(searcher)
         english_words()
