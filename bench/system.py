@@ -155,13 +155,8 @@ def child_pids(parent: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Field 4 (ppid) follows the ")" that closes the command name.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == parent:
+        fields = _stat_fields(int(entry.name))
+        if fields is not None and int(fields[1]) == parent:  # field 4: the parent's pid
             pids.append(int(entry.name))
     return sorted(pids)
 
@@ -170,12 +165,19 @@ def cpu_ms(pids: list[int]) -> float:
     """User plus system CPU time the processes ``pids`` have used so far, in ms."""
     total = 0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        fields = _stat_fields(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
     return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """``/proc/<pid>/stat`` from its field 3 on (what follows the ")" that closes the
+    command name, which may hold spaces); None for a process that is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def dir_size_mb(path: Path) -> float:
