@@ -10,7 +10,6 @@ thread that never searched before can open a searcher on them.
 
 from __future__ import annotations
 
-import mmap
 import os
 import threading
 import time
@@ -77,23 +76,11 @@ class PinnedStorage(FileStorage):
         return super()._fpath(fname)
 
     def open_file(self, name: str, **kwargs):
-        handle = self._mapped(name) or super().open_file(name, **kwargs)
+        handle = PositionalFile(open(self._fpath(name), "rb"), name=name, **kwargs)
         opened = getattr(self._opening, "files", None)
         if opened is not None:
             opened.append(handle)
         return handle
-
-    def _mapped(self, name: str) -> MappedFile | None:
-        """The held file mapped into memory, or None (not held, or empty): Whoosh reads
-        a term's postings in several small seeks and reads, each a call through Python's
-        buffered file; from a mapping each is a slice (a fresh worker's first 200
-        searches took 15-20 % less CPU). The pages are the kernel's file cache, shared
-        by every worker. Generation files never change once written, so a mapping never
-        sees a file shrink under it."""
-        fd = self.held.get(name)
-        if fd is None or os.fstat(fd).st_size == 0:
-            return None
-        return MappedFile(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), name)
 
     @contextmanager
     def opening(self) -> Iterator[None]:
@@ -110,16 +97,21 @@ class PinnedStorage(FileStorage):
             self._opening.files = None
 
 
-class MappedFile(StructFile):
-    """A Whoosh file read from a memory mapping: ``get`` is a slice, not a seek and a
-    read; the other reads go through the mapping's own file-like methods."""
+class PositionalFile(StructFile):
+    """A Whoosh file whose ``get`` (read ``length`` bytes at ``position``) is one
+    ``pread``. Whoosh finds a term and reads its postings in many small gets, each a
+    seek and a read through Python's buffered file before; a fresh worker's first 200
+    searches now take about a tenth less CPU. Whoosh's own in-memory files read
+    the same way, leaving the file position where it was, so its readers expect that.
+    (A memory mapping was as fast, but counted the index's pages in each worker's
+    memory: 225 against 161 MB after those 200 searches.)"""
 
-    def __init__(self, mapping: mmap.mmap, name: str) -> None:
-        super().__init__(mapping, name=name)  # a mapping has no fileno: never "real"
-        self.mapping = mapping
+    def __init__(self, fileobj, name: str, **kwargs) -> None:
+        super().__init__(fileobj, name=name, **kwargs)
+        self._fd = fileobj.fileno()
 
     def get(self, position: int, length: int) -> bytes:
-        return self.mapping[position : position + length]
+        return os.pread(self._fd, length, position)
 
 
 def _read_ahead(fd: int) -> None:
