@@ -33,12 +33,13 @@ from kb.content.checks import FileFacts, inspect_path, read_topic_list, summariz
 from kb.content.loader import content_digest, paths_to_look_at, settled, stat_facts
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
-from kb.index import store
+from kb.index import posting_file, store
 from kb.index.columns import encode_json, encode_meaning
+from kb.index.evaluate import field_postings
 from kb.index.merging import drop_emptied_segments, fold_small_segments, needs_folding
 from kb.index.records import IntroRecord, PositionRecord
 from kb.index.run import all_records
-from kb.index.schema import SCHEMA_VERSION, build_schema
+from kb.index.schema import SCHEMA_VERSION, SEARCHED_FIELDS, build_schema
 from kb.index.vectors import position_meaning
 
 Progress = Callable[[int, int], None]
@@ -612,6 +613,7 @@ def _new_generation(
     folder = run.index_dir / revision
     try:
         yield folder
+        posting_file.write_missing(folder, SEARCHED_FIELDS, field_postings)
         manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION, rejected)
         store.seal_generation(run.index_dir, folder, manifest)
         if run.before_publish:

@@ -22,6 +22,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Iterator
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
@@ -30,6 +31,8 @@ from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+
+from kb.index.posting_file import read_postings
 
 Term = tuple[str, bytes]  # (field, indexed text), as Whoosh reports matched terms
 
@@ -443,17 +446,66 @@ def cached_characters(reader, fieldname: str, btext: bytes):
 
 
 def _read_postings(reader, fieldname: str, btext: bytes):
-    """Every posting of one term in one segment, deleted documents included; with the
-    encoded characters of each when the field keeps them (they come in the same
-    blocks, already decoded, so keeping them costs memory, not time)."""
-    try:
-        matcher = reader.postings(fieldname, btext)  # one lookup in the term index
-    except TermNotFound:
+    """Every posting of one term in one segment, deleted documents included: from the
+    segment's posting file when it has one (``kb.index.posting_file``), else through
+    Whoosh, with the encoded characters of each when the field keeps them (they come in
+    the same blocks, already decoded, so keeping them costs memory, not time)."""
+    stored = read_postings(reader, fieldname, btext)
+    if stored is not None:
+        ids, weights, values = stored
+        if not ids:
+            return _ABSENT
+        return ids, weights, array("i", _field_lengths(reader, fieldname, ids)), values
+    keeps = reader.schema[fieldname].format.supports("characters")
+    values: list | None = [] if keeps else None
+    found = whoosh_postings(reader, fieldname, btext, values)
+    if found is None:
         return _ABSENT
+    ids, weights = found
+    return ids, weights, array("i", _field_lengths(reader, fieldname, ids)), values
+
+
+def whoosh_postings(reader, fieldname: str, btext: bytes, values: list | None = None):
+    """(ids, weights) of every posting of one term in one segment as Whoosh reads them,
+    deleted documents included, each posting's encoded value added to ``values`` when
+    given; None when the segment does not hold the term."""
+    terms = getattr(reader, "_terms", None)
+    try:
+        if hasattr(terms, "matcher"):  # one lookup in the term index, deletions and all
+            matcher = terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+        else:
+            matcher = reader.postings(fieldname, btext)
+    except TermNotFound:
+        return None
     if isinstance(matcher, FilterMatcher):
+        # Whoosh's filter has already stepped over deleted postings at the start, so
+        # those may be missing: only the deleted ones, which searches leave out anyway.
         matcher = matcher.child
+    return _decoded(matcher, values)
+
+
+def field_postings(reader, fieldname: str) -> Iterator[tuple[bytes, array, array, list | None]]:
+    """(term, ids, weights, encoded characters or None) of every term of one field in one
+    segment, in term order, deleted documents included; the characters when the field
+    keeps them. The term table is walked once and each term's postings read from the
+    place it names (looking each term up again cost as much as reading it)."""
+    terms, fmt = getattr(reader, "_terms", None), reader.schema[fieldname].format
+    direct = hasattr(terms, "_codec") and hasattr(terms, "_postfile")
+    keeps = fmt.supports("characters")
+    for btext, info in reader.iter_field(fieldname, b""):
+        values: list | None = [] if keeps else None
+        if direct:
+            matcher = terms._codec.postings_reader(terms._postfile, info, fmt,
+                                                   term=(fieldname, btext))  # fmt: skip
+            found = _decoded(matcher, values)
+        else:
+            found = whoosh_postings(reader, fieldname, btext, values)
+        if found is not None:
+            yield btext, *found, values
+
+
+def _decoded(matcher, values: list | None = None) -> tuple[array, array]:
     ids, weights = array("i"), array("d")
-    values: list | None = [] if reader.schema[fieldname].format.supports("characters") else None
     if type(matcher) is W3LeafMatcher:
         # A block at a time: the block's ids and weights come decoded as arrays.
         while matcher.is_active():
@@ -472,7 +524,7 @@ def _read_postings(reader, fieldname: str, btext: bytes):
             if values is not None:
                 values.append(matcher.value())
             matcher.next()
-    return ids, weights, array("i", _field_lengths(reader, fieldname, ids)), values
+    return ids, weights
 
 
 _LENGTH_OF_BYTE = [byte_to_length(b) if b else 0 for b in range(256)]

@@ -22,9 +22,10 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 9  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
+SCHEMA_VERSION = 10  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
 # 8: meaning vectors with phrases, and each passage's vector; 9: what searches read per
-# document in columns (kb/index/columns.py)
+# document in columns (kb/index/columns.py); 10: each segment's posting file
+# (kb/index/posting_file.py)
 
 
 def plain_analyzer():
@@ -40,6 +41,15 @@ def plain_analyzer():
 def stemming_analyzer():
     """The plain analyser followed by the English (Porter) stemmer."""
     return plain_analyzer() | StemFilter(lang="en", cachesize=50000)
+
+
+# The fields a search scores or filters on, whose postings each segment's posting file
+# keeps (kb/index/posting_file.py); the others (spelling's words, keys, paths, dates)
+# are looked up through Whoosh, and would add a third to the file's writing time.
+SEARCHED_FIELDS = (
+    "kind", "slug", "status", "topics", "title", "summary", "headings", "body",
+    "passage_heading", "passage_text",
+)  # fmt: skip
 
 
 def build_schema() -> Schema:
