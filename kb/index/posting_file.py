@@ -27,6 +27,7 @@ import os
 import struct
 import sys
 import threading
+import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -181,6 +182,8 @@ class PostingFile:
     """One segment's posting file, open for reading (its term tables read on first use)."""
 
     def __init__(self, fd: int) -> None:
+        """Takes ``fd`` over: it is closed once no thread uses the file any more, never
+        while one is reading it (a closed descriptor's number may be reused)."""
         self.fd = fd
         size = os.fstat(fd).st_size
         tail = os.pread(fd, TRAILER.size + len(MAGIC), size - TRAILER.size - len(MAGIC))
@@ -190,6 +193,7 @@ class PostingFile:
         self.directory = json.loads(os.pread(fd, size - where - len(tail), where))
         self.tables: dict[str, _Table | None] = {}
         self.lock = threading.Lock()
+        weakref.finalize(self, os.close, fd)
 
     def postings(self, fieldname: str, btext: bytes) -> Postings | None:
         """The term's ids and weights; empty arrays when the segment lacks the term;
@@ -202,8 +206,8 @@ class PostingFile:
             return array("i"), array("d"), None
         count, size = table.counts[place], table.sizes[place]
         data = os.pread(self.fd, size, table.offsets[place])
-        if len(data) != size or size < 8 * count:
-            raise ValueError("posting file is truncated")
+        if len(data) != size or (size != 8 * count and size < 12 * count):
+            raise ValueError("posting file is damaged")
         ids = _numbers("i", data[: 4 * count])
         weights = array("d", _numbers("f", data[4 * count : 8 * count]))
         if size == 8 * count:
@@ -214,6 +218,8 @@ class PostingFile:
     def _table(self, fieldname: str) -> _Table | None:
         if fieldname not in self.tables:
             with self.lock:
+                if fieldname in self.tables:
+                    return self.tables[fieldname]
                 places = self.directory.get(fieldname)
                 self.tables[fieldname] = None if places is None else _Table(
                     os.pread(self.fd, places["terms"][1], places["terms"][0]),
@@ -222,13 +228,10 @@ class PostingFile:
                 )  # fmt: skip
         return self.tables[fieldname]
 
-    def close(self) -> None:
-        os.close(self.fd)
-
 
 class _OpenFiles:
-    """The posting files this process has open, by segment, the least recently used
-    closed first. A segment's file never changes, so one is shared by every thread."""
+    """The posting files this process has open, by segment, the least recently used let
+    go first. A segment's file never changes, so one is shared by every thread."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -249,16 +252,11 @@ class _OpenFiles:
         with self.lock:
             self.files[key] = opened
             while len(self.files) > self.limit:
-                _, dropped = self.files.popitem(last=False)
-                if dropped is not None:
-                    dropped.close()
+                self.files.popitem(last=False)
         return opened
 
     def clear(self) -> None:
         with self.lock:
-            for opened in self.files.values():
-                if opened is not None:
-                    opened.close()
             self.files.clear()
 
 
@@ -290,5 +288,5 @@ def read_postings(reader, fieldname: str, btext: bytes) -> Postings | None:
         return None
     try:
         return opened.postings(fieldname, btext)
-    except (OSError, ValueError):
+    except (OSError, ValueError, LookupError, TypeError):  # a damaged file: Whoosh's, then
         return None
