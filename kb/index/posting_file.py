@@ -185,12 +185,14 @@ class PostingFile:
         """Takes ``fd`` over: it is closed once no thread uses the file any more, never
         while one is reading it (a closed descriptor's number may be reused)."""
         self.fd = fd
-        size = os.fstat(fd).st_size
-        tail = os.pread(fd, TRAILER.size + len(MAGIC), size - TRAILER.size - len(MAGIC))
-        if size < 2 * len(MAGIC) + TRAILER.size or tail[TRAILER.size :] != MAGIC:
+        size, tail_size = os.fstat(fd).st_size, TRAILER.size + len(MAGIC)
+        tail = os.pread(fd, tail_size, size - tail_size) if size > tail_size else b""
+        if not tail.endswith(MAGIC) or not os.pread(fd, len(MAGIC), 0) == MAGIC:
             raise ValueError("not a complete posting file")
         (where,) = TRAILER.unpack(tail[: TRAILER.size])
-        self.directory = json.loads(os.pread(fd, size - where - len(tail), where))
+        self.directory = json.loads(os.pread(fd, max(0, size - tail_size - where), where))
+        if not isinstance(self.directory, dict):
+            raise ValueError("not a posting file's directory")
         self.tables: dict[str, _Table | None] = {}
         self.lock = threading.Lock()
         weakref.finalize(self, os.close, fd)
