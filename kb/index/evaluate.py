@@ -451,17 +451,14 @@ def _read_postings(reader, fieldname: str, btext: bytes):
     Whoosh, with the encoded characters of each when the field keeps them (they come in
     the same blocks, already decoded, so keeping them costs memory, not time)."""
     stored = read_postings(reader, fieldname, btext)
-    if stored is not None:
-        ids, weights, values = stored
-        if not ids:
-            return _ABSENT
-        return ids, weights, array("i", _field_lengths(reader, fieldname, ids)), values
-    keeps = reader.schema[fieldname].format.supports("characters")
-    values: list | None = [] if keeps else None
-    found = whoosh_postings(reader, fieldname, btext, values)
-    if found is None:
+    if stored is None:
+        keeps = reader.schema[fieldname].format.supports("characters")
+        values: list | None = [] if keeps else None
+        found = whoosh_postings(reader, fieldname, btext, values)
+        stored = None if found is None else (*found, values)
+    if stored is None or not stored[0]:
         return _ABSENT
-    ids, weights = found
+    ids, weights, values = stored
     return ids, weights, array("i", _field_lengths(reader, fieldname, ids)), values
 
 
