@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -88,16 +89,17 @@ class IndexReport:
             f"{len(self.removed)} removed, {len(self.skipped)} skipped with errors"
             f"{self._kept_note()}, {self.unchanged} unchanged ({self.seconds:.2f}s)"
         ]
-        lines += [self._skipped_line(path) for path in self.skipped]
-        warnings = sum(not p.is_error for p in self.problems)
+        # counted once: a large folder has thousands of problems and hundreds skipped
+        errors = Counter(p.path for p in self.problems if p.is_error)
+        lines += [self._skipped_line(path, errors[path]) for path in self.skipped]
+        warnings = len(self.problems) - errors.total()
         if warnings:
             lines.append(f"{_count(warnings, 'warning')}: flask kb check lists them")
         if self.refused:
             lines.append(f"{self.refused}; the site still serves the previous index")
         return "\n".join(lines + self.notes)
 
-    def _skipped_line(self, path: str) -> str:
-        errors = sum(p.is_error and p.path == path for p in self.problems)
+    def _skipped_line(self, path: str, errors: int) -> str:
         if not errors:
             return f"skipped {path}: nothing to publish in it (flask kb check says why)"
         if path in self.kept:
