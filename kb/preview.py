@@ -13,6 +13,7 @@ Small index segments left by saves are folded once the editor pauses
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -297,6 +298,10 @@ class PreviewServer:
         self.indexer.start()
         self.observer = watch(self.settings.positions_dir, self.indexer.request)
         self.indexer.refresh()
+        # The folder's facts, kept for the next check, last as long as the server; out of
+        # the collector's sight, a save no longer waits for a full pass over them (0.2 s
+        # on a folder of 3,000 files).
+        gc.freeze()
         if background:
             self._thread = threading.Thread(
                 target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
