@@ -36,6 +36,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from kb.cite.ledger import LedgerFacts
 from kb.config import Settings
 from kb.content.checks import FileFacts
+from kb.content.deadline import WORKER
 from kb.content.editors import TOPICS_FILE
 from kb.index.build import compact_index
 from kb.index.store import IndexBusy
@@ -166,6 +167,7 @@ class LiveIndexer:
         return min(self._last + self.debounce, self._first + MAX_DELAY)
 
     def _loop(self) -> None:
+        WORKER.start()  # this thread renders saved files in it (kb.content.deadline)
         while True:
             with self._wake:
                 while not self._stopping:

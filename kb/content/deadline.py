@@ -52,6 +52,15 @@ class RenderWorker:
                 self._kill()
                 return None
 
+    def start(self) -> None:
+        """Start the worker before the first file comes: a new one spends a few tenths
+        of a second importing the renderer, which an editor's first save would wait for."""
+        with self._lock:
+            try:
+                self._running()
+            except (OSError, EOFError, TimeoutError, pickle.UnpicklingError):
+                self._kill()  # the first file starts another, as it would have
+
     def _running(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
             paths = [PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]
