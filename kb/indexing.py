@@ -45,8 +45,9 @@ def reindex(
     The preview passes ``record_citations_too=False``: wordings saved while editing
     were never published, so they must not enter the committed ledger. It also passes
     the same ``ids_memo`` every time, so an unchanged ledger is not read again, and
-    ``fold=False``: it folds small segments between saves (``compact_index``), and the
-    files its watcher saw change as ``changed``, so the folder is not walked.
+    ``fold=False``: it folds small segments, and writes their posting files, between
+    saves (``compact_index``); and the files its watcher saw change as ``changed``, so
+    the folder is not walked.
     """
     root = settings.positions_dir
     snapshot = LedgerSnapshot.read(root) if record_citations_too else None

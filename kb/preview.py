@@ -7,8 +7,8 @@ stream cannot starve it). Re-indexing goes through ``kb.indexing.reindex``, the 
 atomic, locked path as ``flask kb index``: requests in flight keep reading the previous
 generation until the new one is live. After each run the folder is checked as
 ``flask kb check`` would, and the findings are kept in memory for the preview pages.
-Small index segments left by saves are folded once the editor pauses
-(``COMPACT_AFTER``), so that no save waits for a merge.
+Small index segments left by saves are folded, and their posting files written, once
+the editor pauses (``COMPACT_AFTER``), so that no save waits for either.
 """
 
 from __future__ import annotations
@@ -196,8 +196,9 @@ class LiveIndexer:
         self.compact()
 
     def compact(self) -> None:
-        """Fold the small segments that saves left (see kb.index.merging). Never raises:
-        the index stays as it was, and searches merely look in a few more segments."""
+        """Fold the small segments that saves left (see kb.index.merging) and write the
+        posting files they lack. Never raises: the index stays as it was, and searches
+        merely look in a few more segments, reading them through Whoosh."""
         with self._refreshing:
             try:
                 compact_index(self.settings.index_dir)

@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
 from kb.index import merging, posting_file, store
-from kb.index.build import update_index
+from kb.index.build import compact_index, update_index
 from kb.index.evaluate import whoosh_postings
 from kb.index.schema import SEARCHED_FIELDS
 from tests.conftest import STARTER
@@ -111,3 +111,23 @@ def test_searches_answer_the_same_without_posting_files_or_with_a_broken_one(
     posting_file.OPEN_FILES.clear()
     assert answers(make_app(index=False).test_client()) == with_files
     assert any(a["results"] for a in with_files)
+
+
+def test_a_preview_save_leaves_its_posting_file_to_the_pause_after_it(
+    write_position, positions_dir, index_dir
+):
+    """A save in the preview (no folding) publishes its segment without a posting file,
+    which the compaction after it writes, content unchanged; then there is nothing to do."""
+    shutil.copytree(STARTER, positions_dir, dirs_exist_ok=True)
+    update_index(positions_dir, index_dir)
+    write_position("climate", "Rewilding the uplands, and **heat pumps** for every home.")
+    update_index(positions_dir, index_dir, fold=False)
+    saved = live_folder(index_dir)
+    assert posting_file.missing(saved, segments(saved))
+    assert compact_index(index_dir)
+    compacted = live_folder(index_dir)
+    assert compacted != saved and len(segments(compacted)) == 2
+    assert not posting_file.missing(compacted, segments(compacted))
+    assert assert_same_as_whoosh(compacted) > 1000
+    assert not compact_index(index_dir)
+    assert live_folder(index_dir) == compacted

@@ -270,9 +270,10 @@ def update_index(
     live (or on the live one when nothing changed) and may raise PublishRefused.
     ``ledger_ids`` (slug → passage ids the citation ledger records as current) settles
     duplicate slugs and marks broken files that were published, when there is no index.
-    With ``fold`` false, small segments are left to ``compact_index``. ``changed`` names
-    the only files that may have changed since the live generation (relative paths, as
-    a file watcher saw them): the folder is then not walked.
+    With ``fold`` false, small segments, and a new segment's posting file, are left to
+    ``compact_index``. ``changed`` names the only files that may have changed since the
+    live generation (relative paths, as a file watcher saw them): the folder is then not
+    walked.
     """
     started = time.monotonic()
     report = IndexReport()
@@ -607,15 +608,18 @@ def _new_generation(
     rejected: dict[str, dict],
     base: str | None = None,
     touched: frozenset[str] = frozenset(),
+    postings: bool = True,
 ) -> Iterator[Path]:
-    """A fresh generation folder to write; if the block succeeds it is sealed with
+    """A fresh generation folder to write; if the block succeeds, its segments' missing
+    posting files are written (unless ``postings`` is false), and it is sealed with
     ``entries``, handed to ``before_publish``, and made live; otherwise it is removed,
     so readers only ever see complete generations, and only recorded ones."""
     revision = store.new_revision()
     folder = run.index_dir / revision
     try:
         yield folder
-        posting_file.write_missing(folder, SEARCHED_FIELDS, field_postings)
+        if postings:
+            posting_file.write_missing(folder, SEARCHED_FIELDS, field_postings)
         manifest = store.Manifest(revision, time.time(), entries, SCHEMA_VERSION, rejected)
         store.seal_generation(run.index_dir, folder, manifest)
         if run.before_publish:
@@ -664,7 +668,10 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
     touched |= {summaries[fact.path].slug for fact in fresh}
     touched = frozenset(slug for slug in touched if slug)  # a folder introduction has none
     rejected = _rejected(run, files, summaries)
-    with _new_generation(run, entries, rejected, revision, touched) as folder:
+    # Without folding (the preview), the new segment's posting file is left to
+    # compact_index too: a save is searchable 0.08 s sooner on digitalgov, and searches
+    # read the small segment through Whoosh until the editor pauses.
+    with _new_generation(run, entries, rejected, revision, touched, run.fold) as folder:
         store.link_copy(run.index_dir / revision, folder)
         ix = whoosh_index.open_dir(str(folder))
         writer = ix.writer(limitmb=128, compound=False)
@@ -686,9 +693,10 @@ def _incremental(run: _Run, revision: str, manifest: store.Manifest) -> None:
 
 
 def compact_index(index_dir: Path, lock_wait: float = 0.0) -> bool:
-    """Fold the live generation's small segments into one, published as a new generation
-    with the same content; False when too few have piled up. The preview calls this
-    between saves, so that no save waits for a merge."""
+    """Fold the live generation's small segments into one, and write the posting files
+    its segments lack, published as a new generation with the same content; False when
+    there was nothing to do. The preview calls this between saves, so that no save waits
+    for a merge."""
     with store.indexer_lock(index_dir, wait=lock_wait):
         revision = store.current_revision(index_dir)
         manifest = _manifest(index_dir, revision)
@@ -696,22 +704,29 @@ def compact_index(index_dir: Path, lock_wait: float = 0.0) -> bool:
             return False
         live = whoosh_index.open_dir(str(index_dir / revision))
         try:
-            if not needs_folding(live._segments()):
+            segments = live._segments()
+            fold = needs_folding(segments)
+            if not fold and not posting_file.missing(index_dir / revision, segments):
                 return False
         finally:
             live.close()
         run = _Run(Path(), index_dir, IndexReport(), None, {}, None)
         with _new_generation(run, manifest.files, manifest.rejected, revision) as folder:
             store.link_copy(index_dir / revision, folder)
-            ix = whoosh_index.open_dir(str(folder))
-            writer = ix.writer(limitmb=128, compound=False)
-            try:
-                writer.commit(mergetype=fold_small_segments)
-            except BaseException:
-                _abandon(writer)
-                raise
-            ix.close()
+            if fold:
+                _fold(folder)
         return True
+
+
+def _fold(folder: Path) -> None:
+    ix = whoosh_index.open_dir(str(folder))
+    writer = ix.writer(limitmb=128, compound=False)
+    try:
+        writer.commit(mergetype=fold_small_segments)
+    except BaseException:
+        _abandon(writer)
+        raise
+    ix.close()
 
 
 def _seen(entry: dict, scanned: Scanned) -> dict:

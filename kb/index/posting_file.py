@@ -55,6 +55,11 @@ def file_name(segment) -> str:
     return segment.make_filename(SUFFIX)
 
 
+def missing(folder: Path, segments: Iterable) -> bool:
+    """Whether any of ``segments`` of the generation in ``folder`` lacks its file."""
+    return any(not (folder / file_name(segment)).exists() for segment in segments)
+
+
 def write_missing(folder: Path, fields: Iterable[str], read_field: FieldPostings) -> None:
     """Write the posting file, for ``fields``, of every segment of the index in ``folder``
     lacking one; ``read_field`` reads each term of a field with its postings, through
