@@ -260,6 +260,34 @@ def test_files_whose_size_and_times_are_unchanged_are_not_read(
     assert (report.changed, read) == (False, ["b.md"])  # b changed too recently to trust
 
 
+def test_new_times_on_unchanged_files_are_remembered_after_one_run(
+    write_position, positions_dir, index_dir, monkeypatch
+):
+    """After a checkout or a copy, every file has new times but the same content: one
+    run reads them all and remembers their times (in a generation with the same
+    content), so the next run reads none, instead of every file on every run."""
+    from kb.index import build
+
+    monkeypatch.setattr(build, "RELEARN_FROM", 3)
+    for name in ("a", "b", "c", "d"):
+        write_position(name, f"Text {name}.")
+    _age(positions_dir)
+    update_index(positions_dir, index_dir)
+    live = store.current_revision(index_dir)
+    for path in positions_dir.glob("*.md"):  # what a checkout does: same bytes, new times
+        path.write_bytes(path.read_bytes())
+    _age(positions_dir, 1800)
+    with FileAudit().recording() as audit:
+        report = update_index(positions_dir, index_dir)
+    assert len([p for p in audit.paths if p.endswith(".md")]) == 4
+    assert report.changed is False and report.summary().startswith("index up to date")
+    assert store.current_revision(index_dir) != live
+    assert found(index_dir, "text") == ["a", "b", "c", "d"]
+    with FileAudit().recording() as audit:
+        assert update_index(positions_dir, index_dir).changed is False
+    assert not [p for p in audit.paths if p.endswith(".md")]
+
+
 def test_a_same_size_rewrite_with_its_old_time_put_back_is_noticed(
     write_position, positions_dir, index_dir
 ):
