@@ -250,6 +250,8 @@ def test_warming_up_readies_the_generation_and_keeps_no_searcher_open(
     ready = run._PER_GENERATION[run._generation(searcher)]
     assert {"positions", "passages", "drafts", "doc_topics", "meaning_vectors"} <= set(ready)
     assert sorted(m.slug for k, m in ready.items() if k[0] == "meta") == ["climate", "europe"]
+    for table in ("passages of", "scope of"):  # what each result's passages start from
+        assert sorted(k[1] for k in ready if k[0] == table) == ["climate", "europe"]
     assert [r.slug for r in kb.search(SearchRequest(q="trade")).results] == ["europe"]
 
 
