@@ -364,16 +364,17 @@ def best_passages(
     # (Whoosh scores a constant-score query's child in a scored search), and its terms
     # count as matched, as they did when this ran through Whoosh's collector. It is
     # worked out once per position and generation, and added as Whoosh's AND adds.
-    scope = {d: found for slug in slugs for d, found in _scope_of(searcher, slug).items()}
+    scopes = {slug: _scope_of(searcher, slug) for slug in slugs}
     evaluator = Evaluator(searcher, set(wanted), record_terms=True)
     matched = evaluator.scores(query)
-    scores = {d: scope[d][0] + score for d, score in matched.items() if d in scope}
+    scores = {d: scope[0] + score for d, score in matched.items()
+              if (scope := scopes.get(wanted.get(d))) is not None}  # fmt: skip
     candidates: dict[str, list[tuple[float, _Passage]]] = {}
     for score, docnum in top_n(scores, len(slugs) * per_slug * 4):
         # Only the best few of each position can be shown, so only they are judged.
         found = candidates.setdefault(wanted[docnum], [])
         if len(found) < per_slug + 2:
-            terms = [*scope[docnum][1], *evaluator.terms[docnum]]
+            terms = [*scopes[wanted[docnum]][1], *evaluator.terms[docnum]]
             passage = _Passage(docnum, score, _passage_record(searcher, docnum), terms)
             found.append((_answer_score(passage), passage))
     shown: dict[str, list[tuple[float, _Passage]]] = {}
@@ -401,21 +402,21 @@ def _scope_query(slug: str) -> wq.Query:
     return wq.And([wq.Term("kind", "passage"), wq.Or([wq.Term("slug", slug)])])
 
 
-def _scope_of(searcher: Searcher, slug: str) -> dict[int, tuple[float, list]]:
-    """Each passage of one position → the scope's score and the terms it matched."""
+def _scope_of(searcher: Searcher, slug: str) -> tuple[float, list] | None:
+    """The score the scope adds to each passage of one position, and the terms it
+    matched; None when the position has no passage."""
 
-    def compute() -> dict[int, tuple[float, list]]:
+    def compute() -> tuple[float, list] | None:
         # Every passage of a position holds its kind and slug once, in fields that store
         # no length, so they all score alike: one is scored and its score shared.
         passages = _passages_of(searcher, slug)
         if not passages:
-            return {}
+            return None
         evaluator = Evaluator(searcher, {passages[0]}, record_terms=True)
         scores = evaluator.scores(_scope_query(slug))
         if passages[0] not in scores:
-            return {}
-        found = (scores[passages[0]], evaluator.terms[passages[0]])
-        return dict.fromkeys(passages, found)
+            return None
+        return scores[passages[0]], evaluator.terms[passages[0]]
 
     return _cached(searcher, ("scope of", slug), compute)
 
