@@ -324,6 +324,7 @@ class PreviewServer:
             self.observer.join(5)
         self.indexer.stop()
         self.server.server_close()
+        gc.unfreeze()  # what start froze is the collector's again
 
     def __enter__(self) -> PreviewServer:
         return self.start()
