@@ -23,6 +23,7 @@ from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
+from math import log
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
@@ -130,16 +131,19 @@ class Evaluator:
         scorable = field.scorable  # BM25F scores an unscorable field by the weight alone
         b = weighting._field_B.get(fieldname, weighting.B)
         k1, boost = weighting.K1, q.boost
-        idf = avgfl = None
+        found = [_cached_postings(sub.reader(), fieldname, btext) for sub, _, _ in self.leaves]
+        if not any(found):
+            return {}
+        idf, avgfl = (
+            (_idf(searcher, found), searcher.avg_field_length(fieldname) or 1)
+            if scorable
+            else (0.0, 1)
+        )
         out: dict[int, float] = {}
-        for (sub, offset, _), runs in zip(self.leaves, self.runs, strict=True):
-            reader = sub.reader()
-            postings = _cached_postings(reader, fieldname, btext)
+        for (sub, offset, _), runs, postings in zip(self.leaves, self.runs, found, strict=True):
             if postings is None:
                 continue
-            if idf is None and scorable:
-                idf = searcher.idf(fieldname, btext)
-                avgfl = searcher.avg_field_length(fieldname) or 1
+            reader = sub.reader()
             if reader.has_deletions():
                 postings = _live_postings(reader, fieldname, btext, postings)
             ids, weights, lengths, _ = postings
@@ -410,6 +414,24 @@ def _cached_postings(reader, fieldname: str, btext: bytes):
         if key is not None:
             _CACHE.put(key, found)
     return None if found is _ABSENT or not found[0] else found
+
+
+def _idf(searcher: Searcher, found: list) -> float:
+    """Whoosh's IDF of a term (BM25F's), from its postings in each segment, deleted
+    documents included as Whoosh counts them: no lookup in Whoosh's term tables."""
+    holding = sum(len(postings[0]) for postings in found if postings is not None)
+    return log(searcher.doc_count_all() / (holding + 1)) + 1
+
+
+def holds(searcher: Searcher, fieldname: str, text: str) -> bool:
+    """Whether any segment holds the term (from the posting cache, which a search reads
+    next anyway)."""
+    field = searcher.schema[fieldname] if fieldname in searcher.schema else None
+    if field is None:
+        return False
+    btext = field.to_bytes(text)
+    return any(_cached_postings(sub.reader(), fieldname, btext)
+               for sub, _ in searcher.leaf_searchers())  # fmt: skip
 
 
 def _live_postings(reader, fieldname: str, btext: bytes, postings):

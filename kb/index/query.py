@@ -17,6 +17,7 @@ from whoosh.automata.fsa import find_all_matches
 from whoosh.codec.base import Automata
 from whoosh.searching import Searcher
 
+from kb.index.evaluate import holds
 from kb.index.schema import plain_analyzer, stemming_analyzer
 from kb.query_model import Clause, ParsedQuery, Phrase, Term
 
@@ -144,10 +145,10 @@ class QueryCompiler:
         self.corrections: dict[str, str] = {}
 
     def known(self, word: str) -> bool:
-        """In the index as typed, or as another form of the same word (wages → wage)."""
-        reader = self.reader
-        return reader.doc_frequency("words", fold(word)) > 0 or any(
-            reader.doc_frequency(field, stem(word)) > 0 for field in ("body", "title")
+        """In the index as another form of the same word (wages → wage), or as typed.
+        The forms come from the postings the search reads next anyway."""
+        return any(holds(self.searcher, field, stem(word)) for field in ("body", "title")) or (
+            self.reader.doc_frequency("words", fold(word)) > 0
         )
 
     def correct(self, word: str) -> str | None:
