@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date
 
@@ -19,6 +20,7 @@ from kb.cite.ledger import (
     update_entries,
 )
 from kb.config import Settings
+from kb.index.store import current_revision
 from kb.indexing import reindex
 
 EUROPE = """\
@@ -102,6 +104,30 @@ def test_unchanged_content_leaves_the_ledger_byte_for_byte(
     index()
     assert ledger.read_bytes() == before
     assert ledger.stat().st_mtime_ns == stamp  # not even rewritten
+
+
+def test_remembering_new_file_times_leaves_the_ledger_as_it_was(
+    write_position, positions_dir, index_dir, index, check, monkeypatch
+):
+    """After a checkout (same bytes, new times) the indexer publishes a generation that
+    only remembers the times; the ledger's words and dates stay exactly as they were."""
+    from kb.index import build
+
+    monkeypatch.setattr(build, "RELEARN_FROM", 1)
+    write_position("europe", EUROPE, title="Europe")
+    write_position("climate", "Net zero by 2040.\n\n- Insulate homes\n- Build wind farms\n")
+    index()
+    ledger = positions_dir / LEDGER_FILE
+    before = ledger.read_bytes()
+    for path in positions_dir.glob("*.md"):
+        path.write_bytes(path.read_bytes())
+        past = path.stat().st_mtime_ns - 3600 * 10**9
+        os.utime(path, ns=(past, past))
+    live = current_revision(index_dir)
+    assert "index up to date" in index()
+    assert current_revision(index_dir) != live  # a generation that remembers the times
+    assert ledger.read_bytes() == before
+    assert "ledger" not in check().output
 
 
 def test_an_edit_retires_the_old_wording_on_the_new_updated_date(
