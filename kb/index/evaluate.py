@@ -427,11 +427,14 @@ def holds(searcher: Searcher, fieldname: str, text: str) -> bool:
     """Whether any segment holds the term (from the posting cache, which a search reads
     next anyway)."""
     field = searcher.schema[fieldname] if fieldname in searcher.schema else None
-    if field is None:
+    try:
+        btext = field.to_bytes(text) if field is not None else None
+    except ValueError:  # text no field could hold (an unpaired surrogate, say)
         return False
-    btext = field.to_bytes(text)
-    return any(_cached_postings(sub.reader(), fieldname, btext)
-               for sub, _ in searcher.leaf_searchers())  # fmt: skip
+    if btext is None:
+        return False
+    leaves = searcher.leaf_searchers()
+    return any(_cached_postings(sub.reader(), fieldname, btext) for sub, _ in leaves)
 
 
 def _live_postings(reader, fieldname: str, btext: bytes, postings):
