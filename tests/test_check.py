@@ -64,7 +64,12 @@ def test_non_utf8_fixture_really_is_latin1():
         data.decode("utf-8")
 
 
-def test_broken_folder_text_output_is_exact(check):
+@pytest.mark.parametrize("processes", ["one process", "several processes"])
+def test_broken_folder_text_output_is_exact(check, monkeypatch, processes):
+    """The same report whether the files are read here or, as in a large folder, by
+    several processes."""
+    if processes == "several processes":
+        monkeypatch.setattr(checks, "PARALLEL_FROM", 2)
     result = check(BROKEN)
     assert result.output == EXPECTED
     assert result.exit_code == 1

@@ -21,6 +21,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from app import create_app
 from kb.cite.ledger import LEDGER_FILE, read_ledger
+from kb.content import checks
 from kb.index import build, store
 from kb.web.errors import MISSING_INDEX
 from tests.live_server import raw_get, run_gunicorn
@@ -197,7 +198,7 @@ def test_a_parallel_build_that_loses_a_worker_is_never_published(
     revision = store.current_revision(index_dir)
     ledger_bytes = (positions_dir / LEDGER_FILE).read_bytes()
     bulk(positions_dir, 12)
-    monkeypatch.setattr(build, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(checks, "PARALLEL_FROM", 2)
 
     def die(task, filename, count):
         raise OSError(errno.ENOSPC, "No space left on device (in a worker)")

@@ -8,6 +8,7 @@ import threading
 import pytest
 from whoosh import index as whoosh_index
 
+from kb.content import checks
 from kb.index import build as build_module
 from kb.index import store
 from kb.index.build import update_index
@@ -140,7 +141,7 @@ def test_every_generation_opens(write_position, positions_dir, index_dir):
 
 
 def test_large_folder_builds_in_parallel_with_same_result(write_position, positions_dir, index_dir):
-    count = build_module.PARALLEL_FROM + 10
+    count = checks.PARALLEL_FROM + 10
     for n in range(count):
         write_position(f"p{n:03d}", f"Paragraph number {n} about topic{n % 7}.", title=f"P {n}")
     report = update_index(positions_dir, index_dir)

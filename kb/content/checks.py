@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from kb.content.editors import read_topics
 from kb.content.frontmatter import FENCE, TOML_FENCE, FrontMatterError, parse_front_matter
@@ -39,6 +42,8 @@ from kb.content.slug import clean_slug, file_slug
 from kb.content.validate import TOPIC_KEYS, once_per_key
 from kb.limits import MAX_FILE_BYTES
 
+PARALLEL_FROM = 200  # files to read; below this, starting processes costs more than it saves
+T = TypeVar("T")
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
@@ -284,6 +289,22 @@ def check_folder(
     return list(check(root, cache, incumbents).problems)
 
 
+def workers_for(jobs: int) -> int:
+    """How many processes a job of this many files deserves: one unless it is large."""
+    return min(os.cpu_count() or 1, 4) if jobs >= PARALLEL_FROM else 1
+
+
+def inspect_many(function: Callable[[T], FileFacts], jobs: list[T]) -> Iterator[FileFacts]:
+    """``function`` over ``jobs``, in order; a large folder's files are read and rendered
+    by several processes (a render is pure Python: threads would take turns)."""
+    workers = workers_for(len(jobs))
+    if workers == 1:
+        yield from map(function, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(function, jobs, chunksize=8)
+
+
 def check(
     root: Path,
     cache: dict[str, FileFacts] | None = None,
@@ -301,17 +322,22 @@ def check(
     cache = {} if cache is None else cache
     started = time.time_ns()
     paths, trusted = paths_to_look_at(root, cache, changed)
-    facts = []
+    facts: list[FileFacts | None] = []
+    stale: list[tuple[Path, Path, FileFacts | None, list[int] | None]] = []
+    places: list[int] = []  # where each stale file's facts go in ``facts``
     for relative in paths:
-        path = root / relative
         known = cache.get(relative)
         if relative in trusted and known is not None and known.stat is not None:
             facts.append(known)
             continue
+        path = root / relative
         now = _stat_or_none(path)
         if known is None or now is None or known.stat != now:
-            known = _reread(root, path, known, settled(now, started))
+            places.append(len(facts))
+            stale.append((root, path, known, settled(now, started)))
         facts.append(known)
+    for place, fact in zip(places, inspect_many(_reread_job, stale), strict=True):
+        facts[place] = fact
     cache.clear()
     cache.update({f.path: f for f in facts})
     topics, topic_problems = read_topic_list(root)
@@ -324,6 +350,10 @@ def _stat_or_none(path: Path) -> list[int] | None:
         return stat_facts(path)
     except OSError:
         return None  # gone or unreadable: reading it says why
+
+
+def _reread_job(job: tuple[Path, Path, FileFacts | None, list[int] | None]) -> FileFacts:
+    return _reread(*job)
 
 
 def _reread(root: Path, path: Path, known: FileFacts | None, stat: list[int] | None) -> FileFacts:

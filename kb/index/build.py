@@ -19,7 +19,6 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +29,14 @@ from typing import NamedTuple
 from whoosh import index as whoosh_index
 from whoosh.writing import IndexingError
 
-from kb.content.checks import FileFacts, inspect_path, read_topic_list, summarize
+from kb.content.checks import (
+    FileFacts,
+    inspect_many,
+    inspect_path,
+    read_topic_list,
+    summarize,
+    workers_for,
+)
 from kb.content.loader import content_digest, paths_to_look_at, settled, stat_facts
 from kb.content.model import Passage, Position, Problem, TopicIntro
 from kb.content.rules import Incumbents, Outcome, Summary, decide
@@ -44,7 +50,6 @@ from kb.index.schema import SCHEMA_VERSION, SEARCHED_FIELDS, build_schema
 from kb.index.vectors import position_meaning
 
 Progress = Callable[[int, int], None]
-PARALLEL_FROM = 200  # files; below this, starting processes costs more than it saves
 RELEARN_FROM = 50  # unchanged files with new times: a new generation remembers them
 
 
@@ -373,22 +378,13 @@ def _scan(
     return files
 
 
-def _workers(jobs: int) -> int:
-    """How many processes a job of this size deserves: one unless it is large."""
-    return min(os.cpu_count() or 1, 4) if jobs >= PARALLEL_FROM else 1
-
-
 def _inspect_all(
     files: Mapping[str, Scanned], positions_dir: Path, progress: Progress | None
 ) -> dict[str, FileFacts]:
     """Read files in order; large folders are parsed by several processes."""
     paths = [scanned.file for scanned in files.values()]
-    workers = _workers(len(paths))
-    inspect = partial(inspect_path, root=positions_dir)
-    if workers == 1:
-        return _with_progress(map(inspect, paths), len(paths), progress)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return _with_progress(pool.map(inspect, paths, chunksize=8), len(paths), progress)
+    inspected = inspect_many(partial(inspect_path, root=positions_dir), paths)
+    return _with_progress(inspected, len(paths), progress)
 
 
 def _with_progress(loaded, total: int, progress: Progress | None) -> dict[str, FileFacts]:
@@ -504,7 +500,7 @@ def _full_build(run: _Run, live_revision: str | None, live: store.Manifest | Non
     with _new_generation(run, entries, rejected) as folder:
         folder.mkdir(parents=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
-        procs = _workers(len(publishable))
+        procs = workers_for(len(publishable))
         # Whoosh's multi-process writer analyses documents in parallel sub-writers.
         # Segments are written as separate files, not one compound file: Whoosh copies a
         # compound file's parts into memory for every searcher (≈190 MB each on 4,000
