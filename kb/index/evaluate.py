@@ -118,17 +118,14 @@ class Evaluator:
 
     def _term(self, q: wq.Term) -> dict[int, float]:
         fieldname = q.fieldname
-        field = self.schema[fieldname] if fieldname in self.schema else None
-        if field is None:
-            return {}
-        try:
-            btext = field.to_bytes(q.text)
-        except ValueError:
+        btext = _term_bytes(self.schema, fieldname, q.text)
+        if btext is None:
             return {}
         searcher, weighting = self.searcher, self.searcher.weighting
         if type(weighting) is not BM25F:
             return self._by_matcher(q)
-        scorable = field.scorable  # BM25F scores an unscorable field by the weight alone
+        # BM25F scores an unscorable field by the weight alone
+        scorable = self.schema[fieldname].scorable
         b = weighting._field_B.get(fieldname, weighting.B)
         k1, boost = weighting.K1, q.boost
         found = [_cached_postings(sub.reader(), fieldname, btext) for sub, _, _ in self.leaves]
@@ -426,15 +423,22 @@ def _idf(searcher: Searcher, found: list) -> float:
 def holds(searcher: Searcher, fieldname: str, text: str) -> bool:
     """Whether any segment holds the term (from the posting cache, which a search reads
     next anyway)."""
-    field = searcher.schema[fieldname] if fieldname in searcher.schema else None
-    try:
-        btext = field.to_bytes(text) if field is not None else None
-    except ValueError:  # text no field could hold (an unpaired surrogate, say)
-        return False
+    btext = _term_bytes(searcher.schema, fieldname, text)
     if btext is None:
         return False
     leaves = searcher.leaf_searchers()
     return any(_cached_postings(sub.reader(), fieldname, btext) for sub, _ in leaves)
+
+
+def _term_bytes(schema, fieldname: str, text) -> bytes | None:
+    """The term as the field indexes it; None for a field the schema lacks, or text no
+    field could hold (an unpaired surrogate, say)."""
+    if fieldname not in schema:
+        return None
+    try:
+        return schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None
 
 
 def _live_postings(reader, fieldname: str, btext: bytes, postings):
