@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from kb.config import Settings
 from kb.content.editors import TOPICS_FILE, read_topics
 from kb.index.nearest import prepare_meaning
-from kb.index.query import stem
+from kb.index.query import prepare_spelling, stem
 from kb.index.reader import IndexReader
 from kb.index.records import IntroRecord, PositionMeta, PositionRecord, count_topics
 from kb.index.run import (
@@ -196,13 +196,15 @@ class KnowledgeBase:
 
     def warm_up(self) -> None:
         """Read and make ready what a process's first searches of the live generation
-        would: its per-generation tables, the English word list and, with meaning on,
-        the vectors and related words. A server's app runs it before it answers
-        anything (``app.py``; with gunicorn.conf.py's preload, once in the main process,
-        whose workers then share the pages), rather than paying for them in its first
-        hundred searches. Raises IndexMissing when there is no index to warm."""
+        would: its per-generation tables, its spelling words, the English word list
+        and, with meaning on, the vectors and related words. A server's app runs it
+        before it answers anything (``app.py``; with gunicorn.conf.py's preload, once in
+        the main process, whose workers then share the pages), rather than paying for
+        them in its first hundred searches. Raises IndexMissing when there is no index
+        to warm."""
         searcher = self.reader.searcher()
         prepare_generation(searcher)
+        prepare_spelling(searcher)
         english_words()
         self.synonyms()
         if self.settings.meaning:

@@ -255,6 +255,36 @@ def test_warming_up_readies_the_generation_and_keeps_no_searcher_open(
     assert [r.slug for r in kb.search(SearchRequest(q="trade")).results] == ["europe"]
 
 
+def test_warming_up_reads_every_segments_spelling_words(
+    write_position, positions_dir, index_dir, make_app, monkeypatch
+):
+    """The spelling buckets a correction reads are filled before the first search, for
+    every segment, exactly as reading each bucket at its first correction fills them."""
+    from kb.index import query
+    from kb.index.build import update_index
+
+    write_position("europe", "Trade and tariffs.", topics=["europe"])
+    app = make_app()
+    write_position("climate", "Warming and tides.", topics=["climate"])
+    update_index(positions_dir, index_dir)  # a second segment
+    monkeypatch.setattr(query, "_WORDS_BY_LETTER", {})
+    kb = knowledge_base_of(app)
+    kb.warm_up()
+    searcher = kb.reader.searcher()
+    segments = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+    assert len(segments) == 2
+    prepared = dict(query._WORDS_BY_LETTER)
+    monkeypatch.setattr(query, "_WORDS_BY_LETTER", {})
+    for reader in segments:
+        letters = {k[1] for k in prepared if k[0] == reader.segment().segment_id()}
+        assert letters == {query.as_text(t)[:1] for t in reader.lexicon("words")}
+        assert "t" in letters
+        for letter in letters:
+            lazily = query._words_starting(reader, letter)
+            assert prepared[reader.segment().segment_id(), letter] == lazily
+    assert kb.search(SearchRequest(q="tarifs")).corrected == "tariffs"
+
+
 def test_warming_up_without_an_index_says_so(positions_dir, index_dir, make_app):
     kb = knowledge_base_of(make_app(index=False))
     with pytest.raises(IndexMissing):

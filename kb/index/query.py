@@ -127,6 +127,26 @@ def _words_starting(reader, letter: str) -> list[str] | None:
     return words
 
 
+def prepare_spelling(searcher: Searcher) -> None:
+    """Fill every segment's first-letter buckets of spelling words in one pass over its
+    word list: a server does it before it answers anything (``KnowledgeBase.warm_up``),
+    where a fresh worker otherwise read a bucket at each first correction (a tenth of
+    the CPU of its first 200 searches went to corrections)."""
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        if segment is None:
+            continue
+        buckets: dict[str, list[str]] = {}
+        for term in reader.lexicon("words"):
+            word = as_text(term)
+            buckets.setdefault(word[:1], []).append(word)
+        if len(_WORDS_BY_LETTER) + len(buckets) > MAX_SPELLING_BUCKETS:
+            return
+        for letter, words in buckets.items():
+            _WORDS_BY_LETTER[segment.segment_id(), letter] = words
+
+
 def stem_query(stems: list[str], fields: Fields) -> wq.Query:
     """Match stems as one word or, for several, as a phrase, in any of ``fields``."""
     if len(stems) == 1:
