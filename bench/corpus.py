@@ -7,6 +7,7 @@ same documents, titles, summaries, topics and paragraphs.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -264,3 +265,47 @@ def sampled_copy(src: Path, dest: Path, every: int) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, out)
     return dest
+
+
+SECTION_MIN_WORDS = 40  # a shorter section is a stub, not a section a manifesto would have
+
+
+def sections_copy(src: Path, dest: Path, count: int) -> Path:
+    """Replace dest with ``count`` files, each one ``## `` section of src's pages (in path
+    order) with its page's title and the section's heading as its title: many short
+    documents, the shape of a manifesto's sections rather than of whole pages."""
+    src, dest = Path(src), Path(dest)
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    written = 0
+    for path in iter_markdown_files(src):
+        document = read_document(path, src)
+        if document is None:
+            continue
+        for number, (heading, text) in enumerate(_sections(document["body"])):
+            if written >= count:
+                return dest
+            if len(text.split()) < SECTION_MIN_WORDS:
+                continue
+            title = f"{document['title']}: {heading}" if heading else document["title"]
+            name = document["slug"].replace("/", "-").strip("-_") or "index"
+            front = f"---\ntitle: {json.dumps(title)}\n---\n"
+            (dest / f"{name}-s{number}.md").write_text(front + text, encoding="utf-8")
+            written += 1
+    return dest
+
+
+def _sections(body: str) -> list[tuple[str, str]]:
+    """(heading, Markdown) of the part before the first ``## `` heading and of each
+    ``## `` section, code fences respected."""
+    sections, heading, lines, in_fence = [], "", [], False
+    for line in body.splitlines(keepends=True):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if not in_fence and line.startswith("## "):
+            sections.append((heading, "".join(lines)))
+            heading, lines = line[3:].strip().strip("#").strip(), []
+            continue
+        lines.append(line)
+    sections.append((heading, "".join(lines)))
+    return sections

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.corpus import fresh_copy, multiply_unique, sampled_copy
+from bench.corpus import fresh_copy, multiply_unique, sampled_copy, sections_copy
 from bench.system import REPO, dir_size_mb
 
 WORK = REPO / "bench" / ".work"
@@ -22,6 +22,8 @@ SOURCES = {
     "digitalgov-x4": (DIGITALGOV, 4),
     # about 1,340 files: the size of the 1,267 manifesto sections issue 16 is checked on
     "digitalgov-third": (DIGITALGOV, -3),
+    # 1,267 files, each one section of a page: that test's shape, short documents
+    "digitalgov-sections": (DIGITALGOV, 1, 1267),
 }
 
 
@@ -32,6 +34,7 @@ class Corpus:
     name: str
     source: Path
     times: int
+    sections: int = 0  # when set: this many files, each one section of a source page
     indexed: list[str] = field(default_factory=list)  # paths Positions indexed
 
     @property
@@ -64,7 +67,9 @@ class Corpus:
 
     def prepare(self) -> None:
         """Lay down a fresh working copy of the source files."""
-        if self.times == 1:
+        if self.sections:
+            sections_copy(self.source, self.root, self.sections)
+        elif self.times == 1:
             fresh_copy(self.source, self.root)
         elif self.times < 0:
             sampled_copy(self.source, self.root, -self.times)
