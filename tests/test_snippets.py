@@ -65,3 +65,27 @@ def test_a_word_keeps_its_mark_class_across_a_pages_snippets():
     first = marker.snippet(text, places_of(text, ["climate", "energy"]))
     second = marker.snippet("energy first", places_of("energy first", ["energy"]))
     assert 'term1">energy<' in first and 'term1">energy<' in second
+
+
+def test_a_word_matched_in_the_sentence_reached_back_for_is_marked():
+    text = (
+        "Each of labour's great achievements " + "tackled a form of inequality " * 4
+        + "and labour unions matter most."
+    )  # fmt: skip
+    snippet = Marker().snippet(text, places_of(text, ["labour", "unions"]))
+    assert snippet.startswith('Each of <mark class="match term0">labour</mark>')
+    assert snippet.count("<mark") == 3
+
+
+def test_every_matched_word_a_snippet_shows_is_marked():
+    rng = random.Random(11)
+    for _ in range(400):
+        text = ". ".join(
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 30)))
+            for _ in range(rng.randint(1, 8))
+        )  # fmt: skip
+        wanted = rng.sample(WORDS, rng.randint(1, 3))
+        snippet = Marker().snippet(text, places_of(text, wanted))
+        unmarked = re.sub(r"<mark[^>]*>.*?</mark>", " ", snippet)
+        for word in wanted:
+            assert not re.search(rf"\b{word}\b", unmarked), (text, wanted, snippet)

@@ -4,7 +4,8 @@ The index stores each word's character offsets, so a snippet needs no re-analysi
 the text. Whoosh's highlighter would make a Token for every occurrence and a Fragment
 for every window before keeping one; here the one window is chosen and marked
 directly, by the rules of its PinpointFragmenter (autotrim) and HtmlFormatter, so the
-snippets are the ones it made, at a fraction of the cost.
+windows are the ones it chose, at a fraction of the cost. A snippet then reaches back
+to the start of its sentence, and marks every matched word it shows.
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ class Marker:
         """The best window of ``text`` around the matched words, escaped, the words in
         <mark>, widened back to the start of its sentence (or at least of its first
         word), with an ellipsis wherever the text was cut."""
-        window = _best_window(text, _distinct(places))
+        distinct = _distinct(places)
+        window = _best_window(text, distinct)
         if window is None:
             return crop(text)
-        start, end, matches = window
-        marked = self._mark(text, start, end, matches)
-        lead = _lead_in(text, start) if start > 0 else 0
-        if lead:
-            marked = escape(text[start - lead : start]) + marked
-        plain = text[start - lead : end]
+        start, end, _ = window
+        if start > 0:
+            start -= _lead_in(text, start)
+        # Every matched word shown is marked, in the part reached back for too.
+        shown = [place for place in distinct if start <= place[0] and place[1] <= end]
+        marked = self._mark(text, start, end, shown)
+        plain = text[start:end]
         if not text.lstrip().startswith(plain.strip()[:20]):
             marked = "… " + marked.lstrip()
         if not text.rstrip().endswith(plain.strip()[-20:]):
