@@ -34,7 +34,7 @@ from kb.index.vectors import load_vectors
 from kb.limits import MAX_SUGGEST_CHARS
 from kb.search.engine import SearchRequest, SearchResults, search
 from kb.search.meaning import load_related
-from kb.search.spelling import english_words
+from kb.search.spelling import english_words, is_english
 from kb.search.synonyms import EDITORS_FILE, Synonyms, load_synonyms
 
 CACHE_ENTRIES = 512
@@ -282,7 +282,7 @@ class KnowledgeBase:
             titles = tuple(r.meta for r in self.records() if text in r.title.lower())[:limit]
             searcher = self.reader.searcher()
             *before, last = text.split()
-            words = suggest_words(searcher, last, limit) if len(last) >= 2 else []
+            words = suggest_words(searcher, last, limit, is_english) if len(last) >= 2 else []
             phrases = suggest_phrases(searcher, before, last, limit)
             phrases = _one_form_each(phrases + self._synonym_completions(text), words)
             return Suggestions(text, titles, tuple(phrases[:limit]), tuple(words))

@@ -154,6 +154,28 @@ def test_suggestions_complete_phrases_one_form_per_word(starter_client):
     assert "nhs" in suggest("nhs")["words"] + suggest("nhs")["phrases"]
 
 
+def test_suggestions_leave_out_stray_codes_and_words_run_together(write_position, make_app):
+    """A folder's Markdown holds things nobody types: an image pasted as base64 in raw
+    HTML (shown as text), the joined form the index keeps of a hyphenated pair. An
+    acronym used twice stays."""
+    body = """\
+    The TPPA was signed in secret; the TPPA binds us.
+
+    Cannabis-based medicines and cannabis-based products help.
+
+    <img alt="chart" src="data:image/png;base64,iVBORw0KGgoTpQzXkLmNvBcWq9Rt">
+    """
+    write_position("trade", body, title="Trade")
+    client = make_app().test_client()
+
+    def words(q):
+        return client.get("/api/suggest", query_string={"q": q}).get_json()["words"]
+
+    assert "tppa" in words("tp")
+    assert words("canna") == ["cannabis"]
+    assert not [w for w in words("iv") if w.startswith("ivbor")]
+
+
 def test_related_meanings_weigh_less_than_the_words():
     table = Related(parse_rows(["homelessness\thousing:0.6|shelter:0.55|noise:0.3"]))
     index = {"housing", "noise"}  # the index holds neither "homelessness" nor "shelter"

@@ -12,6 +12,7 @@ import math
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -519,14 +520,23 @@ def all_records(searcher: Searcher, include_drafts: bool = False) -> list[Positi
     return [r for r in records if include_drafts or not r.is_draft]
 
 
-def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
+def suggest_words(
+    searcher: Searcher, prefix: str, limit: int, is_word: Callable[[str], bool] | None = None
+) -> list[str]:
     """Indexed words starting with ``prefix``, most common first, one form per word
-    ("democracy", not also "democracies" and "democratic" … when they share a stem)."""
+    ("democracy", not also "democracies" and "democratic" … when they share a stem).
+
+    With ``is_word`` (which words are real words), a word that is not one is offered
+    only when the positions use it more than once ("tppa") and it is not two real words
+    run together: a folder's stray codes (an image pasted as base64, an address) and the
+    joined form of a hyphenated pair ("cannabisbased") are nobody's completion."""
     reader = searcher.reader()
     words = []
     for term in reader.expand_prefix("words", fold(prefix)):
         word = as_text(term)
-        words.append((reader.doc_frequency("words", word), word))
+        info = reader.term_info("words", word)
+        if is_word is None or is_word(word) or _offered(word, info.weight(), is_word):
+            words.append((info.doc_frequency(), word))
         if len(words) >= 200:
             break
     forms: dict[str, tuple[int, str]] = {}
@@ -536,6 +546,14 @@ def suggest_words(searcher: Searcher, prefix: str, limit: int) -> list[str]:
             forms[key] = (count, word)
     ranked = sorted(forms.values(), key=lambda x: (-x[0], x[1]))
     return [w for _, w in ranked[:limit]]
+
+
+def _offered(word: str, uses: float, is_word: Callable[[str], bool]) -> bool:
+    """Whether a word that is not a real word is worth offering: used more than once,
+    and not two real words of two letters or more run together."""
+    if uses < 2:
+        return False
+    return not any(is_word(word[:cut]) and is_word(word[cut:]) for cut in range(2, len(word) - 1))
 
 
 def complete_word(searcher: Searcher, prefix: str) -> str:
