@@ -44,6 +44,8 @@ TIME_LIMIT_SECONDS = 2.0
 KEY_TERMS = 12  # terms a more-like-this searches for
 KEY_CANDIDATES = 80  # of a position's words, the most repeated are weighed for that
 PHRASE_SCAN = 200  # passages read to complete a phrase; suggestions must stay instant
+SUGGEST_CANDIDATES = 200  # words ranked for a completion
+SUGGEST_SCAN = 2_000  # words looked at for them, offered or not
 PASSAGE_RECORDS_KEPT = 5_000  # parsed passages kept per generation: a few MB
 TEXT_FIELD = "passage_text"  # where a passage's words, and their places, are indexed
 # Sections that cite or point elsewhere: they hold the query's words without answering.
@@ -532,12 +534,12 @@ def suggest_words(
     joined form of a hyphenated pair ("cannabisbased") are nobody's completion."""
     reader = searcher.reader()
     words = []
-    for term in reader.expand_prefix("words", fold(prefix)):
+    for scanned, term in enumerate(reader.expand_prefix("words", fold(prefix))):
         word = as_text(term)
         info = reader.term_info("words", word)
         if is_word is None or is_word(word) or _offered(word, info.weight(), is_word):
             words.append((info.doc_frequency(), word))
-        if len(words) >= 200:
+        if len(words) >= SUGGEST_CANDIDATES or scanned >= SUGGEST_SCAN:
             break
     forms: dict[str, tuple[int, str]] = {}
     for count, word in words:
