@@ -8,6 +8,7 @@ import re
 import pytest
 
 from kb.index.query import stem
+from kb.search.degrees import degrees_of
 from kb.search.engine import SearchRequest
 from kb.search.grammar import parse
 from kb.search.meaning import Related, load_related, parse_rows
@@ -174,6 +175,49 @@ def test_suggestions_leave_out_stray_codes_and_words_run_together(write_position
     assert "tppa" in words("tp")
     assert words("canna") == ["cannabis"]
     assert not [w for w in words("iv") if w.startswith("ivbor")]
+
+
+@pytest.mark.parametrize(
+    ("word", "degrees"),
+    [
+        ("cheap", {"cheaper", "cheapest"}),
+        ("cheaper", {"cheap", "cheapest"}),
+        ("poorest", {"poor", "poorer"}),
+        ("big", {"bigger", "biggest"}),
+        ("easier", {"easy", "easiest"}),
+        ("fair", {"fairer", "fairest"}),
+        # words that take -er without being adjectives gain nothing
+        ("form", set()),
+        ("corner", set()),
+        ("better", set()),
+        ("farmer", set()),
+        ("tax", set()),
+    ],
+)
+def test_an_adjective_has_its_degrees_and_other_words_none(word, degrees):
+    assert degrees <= set(degrees_of(word))
+    if not degrees:
+        assert degrees_of(word) == ()
+
+
+def test_an_adjective_finds_its_comparative_in_a_title(write_position, search):
+    """The stemmer keeps "cheaper" apart from "cheap": without its degrees, "cheap
+    internet" found only the passing mention."""
+    write_position(
+        "internet",
+        "Broadband for every home, at a fair price.",
+        title="Cheaper, universal internet",
+    )
+    write_position("roads", "A cheap fix will not do. Roads matter more than the internet.")
+    assert slugs(search("cheap internet"))[:2] == ["internet", "roads"]
+    assert slugs(search("cheapest internet"))[:2] == ["internet", "roads"]
+
+
+def test_the_degree_typed_comes_first(write_position, search):
+    write_position("energy-a", "Cheaper energy for every home.", title="Energy A")
+    write_position("energy-b", "Cheap energy for every home.", title="Energy B")
+    assert slugs(search("cheaper energy")) == ["energy-a", "energy-b"]
+    assert slugs(search("cheap energy")) == ["energy-b", "energy-a"]
 
 
 def test_related_meanings_weigh_less_than_the_words():

@@ -31,6 +31,8 @@ from kb.index.snippets import crop
 from kb.index.vectors import WordVectors
 from kb.limits import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_TOPIC_CHARS, MAX_TOPIC_FILTERS
 from kb.query_model import Phrase
+from kb.search.degrees import WEIGHT as DEGREE_WEIGHT
+from kb.search.degrees import with_degrees
 from kb.search.grammar import Clause, ParsedQuery, parse
 from kb.search.meaning import Related
 from kb.search.spelling import is_english
@@ -168,6 +170,7 @@ def search(
     parsed.clauses = understand(compiler, synonyms, parsed, request.correct)
     if related is not None:
         parsed.clauses = related.expand(parsed.clauses, compiler.known)
+    parsed.clauses = with_degrees(parsed.clauses, compiler.known)  # cheap → cheaper
     if parsed.is_empty and not topics:
         return SearchResults(request=request, matched="none")
     by_date = request.sort == "updated"
@@ -268,8 +271,9 @@ def _near(
 def _by_closeness(
     hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]
 ) -> list[Ranked]:
-    """Re-rank: a position titled with every word of the query comes first; then a
-    position whose best paragraph holds more of the words.
+    """Re-rank: a position titled with every word of the query (or another degree of
+    it: "cheap" and "Cheaper …") comes first; then a position whose best paragraph holds
+    more of the words.
 
     Words in one paragraph stand close together, so the best passage's score is the
     nearness signal; it is added to the position's own (title-weighted) score.
@@ -277,7 +281,8 @@ def _by_closeness(
 
     def combined(hit: PositionHit) -> tuple[bool, float]:
         best = passages.get(hit.meta.slug)
-        titled = bool(clauses) and all(covers(c, text_stems(hit.meta.title)) for c in clauses)
+        stems = text_stems(hit.meta.title)
+        titled = bool(clauses) and all(covers(c, stems, DEGREE_WEIGHT) for c in clauses)
         return titled, hit.score + PASSAGE_WEIGHT * (best[0].score if best else 0.0)
 
     keyed = sorted(((combined(hit), hit) for hit in hits), key=lambda kh: kh[0], reverse=True)
