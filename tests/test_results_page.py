@@ -122,6 +122,12 @@ def test_did_you_mean_keeps_the_filters(site):
     html = site.get("/search?q=enrgy&topic=climate&sort=updated").get_data(as_text=True)
     assert 'href="/search?q=energy&amp;topic=climate&amp;sort=updated"><strong>energy' in html
     assert 'href="/search?q=enrgy&amp;topic=climate&amp;sort=updated&amp;spell=off"' in html
+    assert "found for “energy” in Climate." in html  # the count names what was searched
+
+
+def test_searching_instead_for_the_words_as_typed_counts_them(site):
+    html = site.get("/search?q=enrgy&spell=off").get_data(as_text=True)
+    assert "No positions found for “enrgy”." in html and "Showing results for" not in html
 
 
 @pytest.mark.parametrize(
