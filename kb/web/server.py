@@ -55,8 +55,10 @@ class Worker(ThreadWorker):
         super().init_process()
 
     def handle_request(self, req, conn):
-        # gunicorn compares its request count with max_requests inside handle_request.
-        self.max_requests = self.recycle_after if self._index_on_disk() else sys.maxsize
+        # gunicorn counts the request and compares the count with max_requests inside
+        # handle_request; the index is looked for only when this request would recycle.
+        if self.nr + 1 >= self.recycle_after:
+            self.max_requests = self.recycle_after if self._index_on_disk() else sys.maxsize
         return super().handle_request(req, conn)
 
     def _index_on_disk(self) -> bool:
