@@ -88,6 +88,16 @@ def test_showing_results_for_page_line(write_position, make_app):
         ("will you scrap tuition fees", ["scrap", "tuition", "fees"]),
         ("support for carers", ["support", "carers"]),
         ("do you", ["do", "you"]),
+        ("what is the party's view on europe", ["europe"]),
+        ("what does the green party think about fracking", ["fracking"]),
+        ("are you for or against nuclear power", ["nuclear", "power"]),
+        ("your views on europe", ["europe"]),
+        ("can you explain your policy on housing", ["housing"]),
+        ("how will you fix the nhs", ["nhs"]),
+        ("how are you going to deal with housing", ["housing"]),
+        ("do you guys care about young people", ["young", "people"]),
+        ("whats ur stance on climate change", ["climate", "change"]),
+        ("the view from the top", ["view", "top"]),
     ],
 )
 def test_question_frames_never_drive_ranking(typed, meant):

@@ -29,23 +29,35 @@ STOP_WORDS = frozenset(
 # query before it is read, so "do you support the EU" searches for "the EU" and
 # "what do you think about brexit" for "brexit": verbs such as "support" or "think"
 # are content words elsewhere ("support for carers"), so they are only dropped here.
-_WHO = r"(?:your party|the party|your|you|labour|progress|we|i)"
+# (The pattern is verbose: a space in it means nothing, so spaces are written \s+.)
+_WHO = (
+    r"(?:(?:the|your|this)\s+(?:\w+\s+){0,2}?(?:party|movement|campaign|government)"
+    r"|you\s+guys|you\s+all|y'all|your|ur|yr|you|u|labour|progress|we|i)"
+)
 _VERB = (
     r"(?:think|feel|believe|say|do|plan|propose|intend|want|support|back|oppose|stand|"
     r"offer|promise|mean)"
 )
 _STANCE = r"(?:position|stance|view|views|policy|policies|plan|plans|opinion|thoughts|line|take)"
+_ON = r"(?:about|on|of|for|to|regarding|towards?)"
+_ACT = r"(?:fix|tackle|solve|deal\s+with|handle|address)"
 QUESTION_FRAMES = re.compile(
     rf"""^(?:
         (?:what|how|why|where|when)(?:'s|s|\s+(?:is|are|do|does|did|will|would|should|can))?
             \s+{_WHO}(?:'s)?\s+(?:{_STANCE}|{_VERB}(?:\s+(?:to\s+do|of|about|on|for|in|with))?)
-            (?:\s+(?:about|on|of|for|to|regarding|towards?))?
+            (?:\s+{_ON})?
+      | (?:how|what)\s+(?:will|would|do|does|are|is|can)\s+{_WHO}(?:\s+going\s+to)?\s+{_ACT}
       | (?:what|how)\s+about
+      | (?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?
+            (?:explain|describe|outline|summari[sz]e|clarify|tell\s+me)
+            (?:\s+(?:{_WHO}(?:'s)?\s+)?{_STANCE})?(?:\s+{_ON})?
       | (?:do|does|did|will|would|can|could|should|are|is)\s+{_WHO}
             (?:\s+(?:going\s+to|plan\s+to|want\s+to|intend\s+to))?
-            (?:\s+(?:{_VERB}|agree\s+with|believe\s+in|care\s+about|in\s+favou?r\s+of|for|against))?
+            (?:\s+(?:{_VERB}|agree\s+with|believe\s+in|care\s+about|in\s+favou?r\s+of
+                |for\s+or\s+against|against\s+or\s+for|for|against))?
       | (?:tell|show)\s+me\s+(?:about|more\s+about)?
       | (?:i\s+want\s+to\s+know|i'm\s+interested\s+in|i\s+am\s+interested\s+in)(?:\s+about)?
+      | (?:{_WHO}(?:'s)?\s+)?{_STANCE}\s+{_ON}
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
