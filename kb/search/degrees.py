@@ -21,8 +21,8 @@ VOWELS = frozenset("aeiou")
 
 
 def with_degrees(clauses: list[Clause], known: Callable[[str], bool]) -> list[Clause]:
-    """Each clause of one plain typed word, with the word's other degrees that the index
-    holds (``known``) as extra alternatives; other clauses as they were."""
+    """Each unquoted clause with the other degrees of its words (as typed, or a synonym
+    of them) that the index holds (``known``) as extra alternatives."""
     return [_with_degrees(clause, known) for clause in clauses]
 
 
