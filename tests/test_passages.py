@@ -87,3 +87,22 @@ def test_raw_html_and_scripts_never_survive():
     assert "<script" not in rendered.html
     assert "<img" not in rendered.html
     assert "javascript:" not in rendered.html
+
+
+def test_html_comments_are_hidden_as_every_site_generator_hides_them():
+    """Raw HTML is shown as text, but a comment shown would publish an editor's note."""
+    body = (
+        "Open trade <!-- check the figures --> matters.\n\n"
+        "<!-- TODO: ask the policy team\nbefore publishing -->\n\n"
+        "Write `<!-- this -->` in HTML.\n\n"
+        "```html\n<!-- kept in code -->\n```\n\n"
+        "An unclosed <!-- stays as written.\n"
+    )
+    rendered = render_body("europe", body)
+    assert "check the figures" not in rendered.html and "TODO" not in rendered.html
+    texts = [p.text for p in rendered.passages]
+    assert texts[0] == "Open trade matters."
+    assert not any("TODO" in text for text in texts)
+    assert "Write <!-- this --> in HTML." in texts
+    assert "<!-- kept in code -->" in texts
+    assert "An unclosed <!-- stays as written." in texts

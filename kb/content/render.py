@@ -8,6 +8,7 @@ parsers are removed), and the output is sanitised again with nh3 as a second wal
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from xml.etree import ElementTree
 
 import markdown
 import nh3
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from kb.content.links import file_link
@@ -24,6 +26,8 @@ from kb.content.slug import anchor_slug
 PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 TRAIL_SEPARATOR = " › "
+# An inline code span (kept as it is) or an HTML comment (dropped).
+COMMENT_OR_CODE_RE = re.compile(r"(`+).+?\1|<!--.*?-->", re.DOTALL)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
@@ -156,11 +160,28 @@ def _unique(anchor: str, used: set[str]) -> str:
     return candidate
 
 
+class _HiddenComments(Preprocessor):
+    """Drops HTML comments, which every site generator hides: raw HTML is shown as text
+    here, and a comment shown would publish an editor's note. A comment in code stays:
+    fenced blocks are set aside before this runs, and inline code is skipped."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "<!--" not in text:
+            return lines
+        # Line breaks are kept, so the lines after a comment keep their numbers.
+        kept = COMMENT_OR_CODE_RE.sub(
+            lambda m: m.group(0) if m.group(1) else "\n" * m.group(0).count("\n"), text
+        )
+        return kept.split("\n")
+
+
 def _new_markdown(source: str | None = None) -> tuple[markdown.Markdown, _Collector]:
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     # Raw HTML is never trusted: without these it is escaped and shown as text.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
+    md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 20)
     collector = _Collector(md)
     md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
     if source is not None:
