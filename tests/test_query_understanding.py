@@ -126,6 +126,20 @@ def test_best_answer_only_when_most_words_are_answered(write_position, search):
     assert vague.results and not vague.answer_confident and vague.answer is None
 
 
+def test_a_headings_words_do_not_make_a_passage_the_best_answer(write_position, search):
+    """The Best answer shows a passage's text, not the heading above it."""
+    body = "## Cheaper internet\n\nSpeeds hold up on the internet at busy times.\n"
+    write_position("net", body, title="Cheaper internet")
+    found = search("cheap internet")
+    assert found.results and not found.answer_confident
+
+
+def test_the_best_answer_holds_the_words_in_its_own_text(write_position, search):
+    write_position("home", "## Homes\n\nCheaper internet for every home.\n")
+    found = search("cheap internet")
+    assert found.answer_confident and found.answer.text == "Cheaper internet for every home."
+
+
 def test_snippets_start_at_a_sentence_or_a_word(write_position, search):
     sentences = "".join(f"Sentence {n} is here. " for n in range(20))
     sentences += "The NHS is perhaps the best-loved achievement of all."

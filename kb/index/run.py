@@ -70,7 +70,7 @@ class PassageHit(PassageRecord):
     slug: str
     score: float
     snippet: str  # HTML: escaped text with <mark> around the matched words
-    terms: frozenset[str] = frozenset()  # the indexed forms (stems) that matched it
+    terms: frozenset[str] = frozenset()  # the indexed forms (stems) its text matched
 
 
 @dataclass(frozen=True)
@@ -502,7 +502,7 @@ def _passage_hit(
     return PassageHit(
         **shallow_fields(passage.record), slug=slug, score=score,
         snippet=marker.snippet(passage.record.text, places),
-        terms=frozenset(as_text(t) for _, t in passage.terms),
+        terms=frozenset(as_text(t) for field, t in passage.terms if field == TEXT_FIELD),
     )  # fmt: skip
 
 

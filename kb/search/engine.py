@@ -244,8 +244,9 @@ def _unmatched(
 
 
 def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]) -> bool:
-    """True when the first passage shown holds most of the meaningful words: more than
-    half of them (so one word of two is not enough), and the only one when there is one."""
+    """True when the first passage shown holds most of the meaningful words in its own
+    text (a heading above it is not shown with the answer): more than half of them (so
+    one word of two is not enough), and the only one when there is one."""
     first = next((passages[h.meta.slug][0] for h in hits if passages.get(h.meta.slug)), None)
     if first is None or not clauses:
         return False
