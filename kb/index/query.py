@@ -115,10 +115,10 @@ _WORDS_BY_LETTER: dict[tuple[str, str], list[str]] = {}  # (segment id, letter) 
 def _words_starting(reader, letter: str) -> list[str] | None:
     """A segment's spelling words that start with ``letter``, sorted; segment files never
     change, so they are kept by segment id. None for a reader that is not one segment."""
-    segment = reader.segment() if hasattr(reader, "segment") else None
-    if segment is None:
+    segment_id = _segment_id(reader)
+    if segment_id is None:
         return None
-    key = (segment.segment_id(), letter)
+    key = (segment_id, letter)
     words = _WORDS_BY_LETTER.get(key)
     if words is None:
         if len(_WORDS_BY_LETTER) > MAX_SPELLING_BUCKETS:
@@ -134,8 +134,8 @@ def prepare_spelling(searcher: Searcher) -> None:
     the CPU of its first 200 searches went to corrections)."""
     for sub, _offset in searcher.leaf_searchers():
         reader = sub.reader()
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        if segment is None:
+        segment_id = _segment_id(reader)
+        if segment_id is None:
             continue
         buckets: dict[str, list[str]] = {}
         for term in reader.lexicon("words"):
@@ -144,7 +144,13 @@ def prepare_spelling(searcher: Searcher) -> None:
         if len(_WORDS_BY_LETTER) + len(buckets) > MAX_SPELLING_BUCKETS:
             return
         for letter, words in buckets.items():
-            _WORDS_BY_LETTER[segment.segment_id(), letter] = words
+            _WORDS_BY_LETTER[segment_id, letter] = words
+
+
+def _segment_id(reader) -> str | None:
+    """The id of the one segment ``reader`` reads; None for any other reader."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return None if segment is None else segment.segment_id()
 
 
 def stem_query(stems: list[str], fields: Fields) -> wq.Query:
