@@ -7,7 +7,7 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from kb.index.evaluate import Evaluator, Memo
+from kb.index.evaluate import AllButWeakest, Evaluator, Memo
 from kb.index.query import POSITION_FIELDS, stem_query
 from kb.index.schema import build_schema
 
@@ -147,3 +147,19 @@ def test_a_later_deletion_from_the_same_segment_is_never_scored(tmp_path):
             assert Evaluator(s).scores(q) == pytest.approx(_whoosh(s, q), rel=1e-12)
             assert Evaluator(s).scores(q).keys() == _whoosh(s, q).keys()
     ix.close()
+
+
+def test_all_but_the_weakest_clause_scores_a_lacking_document_by_its_share(searcher):
+    """Whoosh runs it as AND MAYBE (the same documents); a document lacking the weakest
+    clause scores n − 1 of n of what it holds, one holding it the full sum."""
+    home, town, region, fair = (stem_query([w], POSITION_FIELDS)
+                                for w in ("home", "town", "region", "fair"))  # fmt: skip
+    q = AllButWeakest(wq.And([home, wq.Or([town, region])]), fair)
+    mine = Evaluator(searcher).scores(q)
+    theirs = _whoosh(searcher, q)
+    assert mine.keys() == theirs.keys()
+    holding = Evaluator(searcher).scores(fair)
+    assert any(d not in holding for d in mine)  # the case it exists for
+    for docnum, score in theirs.items():
+        share = 1.0 if docnum in holding else 2 / 3
+        assert mine[docnum] == pytest.approx(score * share, rel=1e-12)

@@ -276,3 +276,47 @@ def test_words_that_matched_nothing_are_named(write_position, search):
     assert found.unmatched == ("zebra",)
     assert search("jobs trade", topics=["climate"]).unmatched == ("trade",)  # within the filter
     assert search("climate jobs").unmatched == ()  # every word matched
+
+
+@pytest.fixture
+def justice_positions(write_position):
+    """A position about prisons that never says "reform", a passing mention that holds
+    all three words, and two that hold only "reform" (the commonest word)."""
+    write_position("justice", (
+        "Prison should be a place of rehabilitation. Prisons that rehabilitate cut crime; "
+        "every prison needs rehabilitation programmes, and leaving prison needs support."
+    ), title="Criminal justice")  # fmt: skip
+    write_position("drugs", (
+        "Drug law reform is overdue. Possession once meant prison time, not rehabilitation. "
+        "Regulated sales fund health services, and Harding's review set out the evidence."
+    ), title="Drug policy")  # fmt: skip
+    write_position("tax", "Tax reform so that wealth pays its share.", title="Tax")
+    write_position("schools", "School reform led by teachers.", title="Schools")
+
+
+def test_a_position_may_lack_the_commonest_of_three_words(justice_positions, search):
+    found = search("prison reform and rehabilitation")
+    assert slugs(found) == ["justice", "drugs"]
+    assert found.matched == "all" and found.total == 2
+    assert found.results[0].missing == ("reform",)  # said on the page: "Missing: reform"
+    assert found.results[1].missing == ()
+
+
+def test_a_rare_word_or_a_quoted_one_is_never_dropped(justice_positions, search):
+    assert slugs(search("prison rehabilitation harding")) == ["drugs"]
+    assert slugs(search('prison rehabilitation "reform"')) == ["drugs"]
+
+
+def test_two_words_are_both_needed(justice_positions, search):
+    found = search("prison reform")
+    assert slugs(found) == ["drugs"]
+    assert found.results[0].missing == ()
+
+
+def test_the_page_and_the_api_say_which_word_a_result_lacks(justice_positions, client):
+    api = client.get("/api/search?q=prison+reform+and+rehabilitation").get_json()
+    assert [(r["slug"], r["missing"]) for r in api["results"]] == [
+        ("justice", ["reform"]), ("drugs", []),
+    ]  # fmt: skip
+    page = client.get("/search?q=prison+reform+and+rehabilitation").get_data(as_text=True)
+    assert page.count('class="missing"') == 1 and "Missing: <s>reform</s>" in page

@@ -38,6 +38,20 @@ from kb.index.posting_file import read_postings
 Term = tuple[str, bytes]  # (field, indexed text), as Whoosh reports matched terms
 
 
+class AllButWeakest(wq.AndMaybe):
+    """Every clause of ``a`` (an AND), and ``b``, the weakest clause, only if present.
+
+    Whoosh runs it as AND MAYBE. Scored here, a document lacking ``b`` also counts only
+    ``share`` of its clauses' sum (n − 1 of n, as Lucene's coordination factor had it),
+    so a document holding every word stays ahead unless the other is clearly stronger.
+    """
+
+    @property
+    def share(self) -> float:
+        required = len(self.a.subqueries) if isinstance(self.a, wq.And) else 1
+        return required / (required + 1)
+
+
 class Evaluator:
     """Scores queries against one searcher: global document number → score.
 
@@ -78,6 +92,8 @@ class Evaluator:
         if kind is wq.And:
             return self._scaled(self._intersection([self.scores(s) for s in q.subqueries]),
                                 q.boost)  # fmt: skip
+        if kind is AllButWeakest:
+            return self._scaled(self._all_but_weakest(q), q.boost)
         if kind is wq.ConstantScoreQuery:
             # Scored as its child, as Whoosh does whenever the matcher must be current
             # (matched terms asked for, as the passage search does); elsewhere Whoosh
@@ -104,6 +120,11 @@ class Evaluator:
             merged.update(part)
             merged.update(sums)
         return merged
+
+    def _all_but_weakest(self, q: AllButWeakest) -> dict[int, float]:
+        weakest, share = self.scores(q.b), q.share
+        return {d: s + weakest[d] if d in weakest else s * share
+                for d, s in self.scores(q.a).items()}  # fmt: skip
 
     @staticmethod
     def _intersection(parts: list[dict[int, float]]) -> dict[int, float]:
@@ -301,6 +322,8 @@ def memo_key(q: wq.Query) -> tuple:
         elif kind is wq.Or or kind is wq.And:
             subqueries = tuple(memo_key(s) for s in q.subqueries)
             key = (kind, q.boost, getattr(q, "minmatch", 0), getattr(q, "scale", None), subqueries)
+        elif kind is AllButWeakest:
+            key = (kind, q.boost, memo_key(q.a), memo_key(q.b))
         else:
             key = (kind, q)  # compared as Whoosh compares it
         q.__dict__["_memo_key"] = key

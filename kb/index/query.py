@@ -17,7 +17,7 @@ from whoosh.automata.fsa import find_all_matches
 from whoosh.codec.base import Automata
 from whoosh.searching import Searcher
 
-from kb.index.evaluate import holds
+from kb.index.evaluate import AllButWeakest, holds
 from kb.index.schema import plain_analyzer, stemming_analyzer
 from kb.query_model import Clause, ParsedQuery, Phrase, Term
 
@@ -245,9 +245,14 @@ class QueryCompiler:
         return queries[0] if len(queries) == 1 else wq.Or(queries)
 
     def compile(
-        self, parsed: ParsedQuery, require_all: bool = True, fields: Fields = POSITION_FIELDS
+        self,
+        parsed: ParsedQuery,
+        require_all: bool = True,
+        fields: Fields = POSITION_FIELDS,
+        optional: int | None = None,
     ) -> wq.Query:
-        """All clauses (or any, when ``require_all`` is false), minus excluded ones.
+        """All clauses (or any, when ``require_all`` is false), minus excluded ones. With
+        ``optional``, all but that clause, which then only adds to the score.
 
         Nearness is rewarded later, by passage scores: words in one paragraph are close,
         and scoring paragraphs is far cheaper than Whoosh's sloppy phrase spans.
@@ -255,7 +260,11 @@ class QueryCompiler:
         clauses = [self.clause_query(c, fields) for c in parsed.clauses]
         if not clauses:
             return wq.NullQuery
-        main = wq.And(clauses) if require_all else wq.Or(clauses)
+        if require_all and optional is not None and len(clauses) > 2:
+            weakest = clauses.pop(optional)
+            main = AllButWeakest(wq.And(clauses), weakest)
+        else:
+            main = wq.And(clauses) if require_all else wq.Or(clauses)
         if parsed.excluded:
             excluded = wq.Or([self.clause_query(c, fields) for c in parsed.excluded])
             main = wq.AndNot(main, excluded)

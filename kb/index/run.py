@@ -306,6 +306,17 @@ def has_match(searcher: Searcher, query: wq.Query, topics: list[str], include_dr
     return any(d not in drafts and (scope is None or d in scope) for d in matches)
 
 
+def match_count(searcher: Searcher, query: wq.Query) -> int:
+    """How many documents ``query`` matches, drafts and topics included."""
+    return len(_evaluator(searcher).scores(query))
+
+
+def lacking(searcher: Searcher, query: wq.Query, slugs: list[str]) -> set[str]:
+    """The positions of ``slugs`` that ``query`` does not match."""
+    matches = _evaluator(searcher).scores(query)
+    return {slug for slug in slugs if searcher.document_number(key=slug) not in matches}
+
+
 def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:
     """Slugs of the positions closest to ``slug`` by content, closest first.
 

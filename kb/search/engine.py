@@ -25,6 +25,8 @@ from kb.index.run import (
     PositionHit,
     best_passages,
     has_match,
+    lacking,
+    match_count,
     rank_positions,
 )
 from kb.index.snippets import crop
@@ -43,6 +45,7 @@ PASSAGES_PER_RESULT = 3
 RERANK_WINDOW = 10  # positions re-ranked by their best passage (nearness of the words)
 PASSAGE_WEIGHT = 1.0
 RELATED_ONLY = 0.5  # the words' share of the blend when only related words were found
+MIN_CLAUSES_TO_DROP_ONE = 3  # of this many words, a position may lack the commonest
 SORTS = ("relevance", "updated")
 
 
@@ -96,6 +99,7 @@ class PositionResult(PositionMeta):
     score: float
     snippet: str  # HTML: escaped text with <mark> around matches
     passages: tuple[PassageHit, ...]
+    missing: tuple[str, ...] = ()  # the query's words this position lacks
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,10 @@ def search(
     matched = "all"
     query = compiler.compile(parsed, require_all=True) if parsed.clauses else EVERYTHING
     ranking = rank_positions(searcher, query, *run)
+    weakest = _weakest_clause(searcher, compiler, parsed) if ranking.total else None
+    if weakest is not None:
+        query = compiler.compile(parsed, require_all=True, optional=weakest)
+        ranking = rank_positions(searcher, query, *run)
     if ranking.total == 0 and len(parsed.clauses) > 1:
         matched = "any"
         query = compiler.compile(parsed, require_all=False)
@@ -208,7 +216,11 @@ def search(
         if ranked and not ranking.total:
             matched = "meaning"
         hits = ranked[end - request.per_page : end]
-    results = tuple(_position_result(hit, passages.get(hit.meta.slug, [])) for hit in hits)
+    missing = _missing(searcher, compiler, parsed, weakest, hits) if matched == "all" else {}
+    results = tuple(
+        _position_result(hit, passages.get(hit.meta.slug, []), missing.get(hit.meta.slug, ()))
+        for hit in hits
+    )
     corrected = corrected_text(parsed, compiler.corrections)
     return SearchResults(
         request=request,
@@ -224,6 +236,52 @@ def search(
         original=parsed.text if corrected else None,
         answer_confident=_answers(hits, passages, parsed.clauses),
     )
+
+
+def _weakest_clause(searcher: Searcher, compiler: QueryCompiler, parsed: ParsedQuery) -> int | None:
+    """The clause a position may lack, once some position holds every one: of three or
+    more, the one the most positions hold, never a quoted one.
+
+    A position about the question often lacks its commonest word while a passing
+    mention holds them all: "prison reform and rehabilitation" found only Cannabis
+    (one sentence on prison and rehabilitation, "reform" elsewhere), not Criminal
+    Justice, which lacks "reform". Search engines drop the least telling word in the
+    same way; a rare word (a name) is never the one dropped.
+    """
+    if len(parsed.clauses) < MIN_CLAUSES_TO_DROP_ONE:
+        return None
+    held = [
+        (
+            0
+            if clause.quoted
+            else match_count(searcher, compiler.clause_query(clause, POSITION_FIELDS)),
+            i,
+        )
+        for i, clause in enumerate(parsed.clauses)
+    ]
+    count, index = max(held)
+    return index if count else None
+
+
+def _missing(
+    searcher: Searcher,
+    compiler: QueryCompiler,
+    parsed: ParsedQuery,
+    weakest: int | None,
+    hits: list[PositionHit],
+) -> dict[str, tuple[str, ...]]:
+    """slug → the words it lacks, for the positions shown, once a position may lack the
+    weakest word: said on the page ("Missing: reform"), so a reader knows why it is
+    there. A position offered for its meaning alone lacks them all."""
+    if weakest is None:
+        return {}
+    slugs = [hit.meta.slug for hit in hits]
+    missing: dict[str, tuple[str, ...]] = {}
+    for clause in parsed.clauses:
+        query = compiler.clause_query(clause, POSITION_FIELDS)
+        for slug in lacking(searcher, query, slugs):
+            missing[slug] = (*missing.get(slug, ()), clause.label)
+    return missing
 
 
 def _unmatched(
@@ -323,9 +381,11 @@ def _any_typed_known(compiler: QueryCompiler, parsed: ParsedQuery) -> bool:
     )
 
 
-def _position_result(hit: PositionHit, passage_hits: list[PassageHit]) -> PositionResult:
+def _position_result(
+    hit: PositionHit, passage_hits: list[PassageHit], missing: tuple[str, ...]
+) -> PositionResult:
     snippet = passage_hits[0].snippet if passage_hits else crop(hit.meta.summary)
     return PositionResult(
         **shallow_fields(hit.meta),
-        score=hit.score, snippet=snippet, passages=tuple(passage_hits),
+        score=hit.score, snippet=snippet, passages=tuple(passage_hits), missing=missing,
     )  # fmt: skip

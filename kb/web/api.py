@@ -40,6 +40,7 @@ def search_json(found: SearchResults) -> dict:
                 "updated": r.updated,
                 "score": round(r.score, 4),
                 "snippet": r.snippet,
+                "missing": list(r.missing),
                 "passages": [
                     {
                         "id": p.id,

@@ -74,3 +74,16 @@ def test_suggestions_complete_the_phrase_and_know_the_acronyms(page, axe_install
     box.fill("")
     box, listbox = suggestions_for(page, "brex")
     expect(listbox.get_by_role("option", name=re.compile(r"^brexit\W"))).to_be_visible()
+
+
+def test_a_result_lacking_the_commonest_word_says_so(page, axe_installed):
+    page.goto("/search?q=climate+europe+power")
+    europe = page.locator(".result:has(h3 a:text-is('Europe'))")
+    expect(europe.locator(".missing")).to_have_text(
+        "Missing: power (this position does not contain this word)"
+    )
+    expect(europe.locator(".missing s")).to_have_text("power")
+    internationalism = page.locator(".result:has(h3 a:text-is('Internationalism'))")
+    expect(internationalism).to_be_visible()
+    expect(internationalism.locator(".missing")).to_have_count(0)  # it holds all three
+    assert axe_violations(page) == []
