@@ -252,3 +252,25 @@ def test_the_previews_checks_read_only_what_changed(
     assert [p for p in second if p.path == "b.md"] and not [p for p in first if p.path == "b.md"]
     assert len(parsed) == 1  # the unchanged ledger was parsed by the first check only
     assert second == check_all(settings)  # what `flask kb check` says, read from scratch
+
+
+def test_raw_html_is_named_once_at_its_first_line(write_position, positions_dir):
+    body = (
+        "Intro with `<b>code</b>` and an autolink <https://example.org>.\n\n"
+        "```\n<div>in a fence</div>\n```\n\n"
+        'See <a href="https://example.org/a-very-long-address/of/many/parts">this</a>.\n\n'
+        "Line<br/>break.\n"
+    )
+    raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n" + body
+    write_position("europe", raw=raw)
+    assert problems(positions_dir) == [
+        "europe.md:13: warning: raw HTML '<a href=\"https://example.org/a-very-lon…' is "
+        "shown as text, not as HTML (and 1 more line); write it in Markdown (a link is "
+        "[text](address), an image ![description](address))",
+    ]
+
+
+def test_markdown_without_html_has_no_raw_html_warning(write_position, positions_dir):
+    raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n"
+    write_position("europe", raw=raw + "a < b and c > d; x<y; `<b>`\n")
+    assert problems(positions_dir) == []

@@ -48,6 +48,10 @@ LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# An HTML tag ("<img src=…>", "</div>", "<br/>"); not an autolink ("<https://…>").
+HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+CODE_SPAN_RE = re.compile(r"(`+).+?\1")
+SHOWN_TAG_CHARS = 40
 KEY_LINE_RE = re.compile(r"^[^\s#-][^:]*:")
 
 # PyYAML names what confused the parser; editors need to know what to change.
@@ -140,6 +144,7 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     body = front.body.splitlines()
     lines = tuple(text.splitlines())
     local += heading_problems(result.path, body, first)
+    local += raw_html_problems(result.path, body, first)
     local += _position_problems(result, min(first, max(len(lines), 1)))
     links = body_links(body, first)
     files = body_links(body, first, line_links)
@@ -242,6 +247,32 @@ def heading_problems(path: str, body: list[str], first_line: int) -> list[Proble
             ))  # fmt: skip
         previous = level
     return problems
+
+
+def raw_html_problems(path: str, body: list[str], first_line: int) -> list[Problem]:
+    """Raw HTML is shown as text, never run (a page must not carry an editor's script):
+    one warning per file, at its first line, so a folder written for a generator that
+    renders HTML (Jekyll, Hugo, MkDocs) says where the tags will show. Code is skipped."""
+    found, fence = [], ""
+    for number, line in enumerate(body, start=first_line):
+        fence = _fence_state(fence, line)
+        if fence or FENCE_RE.match(line):
+            continue
+        tag = HTML_TAG_RE.search(CODE_SPAN_RE.sub("", line))
+        if tag:
+            found.append((number, tag.group(0)))
+    if not found:
+        return []
+    number, tag = found[0]
+    shown = tag if len(tag) <= SHOWN_TAG_CHARS else tag[: SHOWN_TAG_CHARS - 1] + "…"
+    others = len(found) - 1
+    more = f" (and {_count(others, 'more line')})" if others else ""
+    return [Problem(
+        path, number,
+        f"raw HTML {shown!r} is shown as text, not as HTML{more}; write it in Markdown "
+        "(a link is [text](address), an image ![description](address))",
+        "warning",
+    )]  # fmt: skip
 
 
 def _position_links(line: str) -> list[str]:
