@@ -254,23 +254,25 @@ def test_the_previews_checks_read_only_what_changed(
     assert second == check_all(settings)  # what `flask kb check` says, read from scratch
 
 
-def test_raw_html_is_named_once_at_its_first_line(write_position, positions_dir):
+def test_raw_html_the_page_removes_is_named_once_at_its_first_line(write_position, positions_dir):
     body = (
-        "Intro with `<b>code</b>` and an autolink <https://example.org>.\n\n"
-        "```\n<div>in a fence</div>\n```\n\n"
-        'See <a href="https://example.org/a-very-long-address/of/many/parts">this</a>.\n\n'
-        "Line<br/>break.\n"
+        "Intro with `<iframe>` in code, an autolink <https://example.org>, a "
+        '<a href="https://example.org">kept link</a> and <br/> a break.\n\n'
+        "```\n<script>in a fence</script>\n```\n\n"
+        '<iframe src="https://www.youtube.com/embed/a-very-long-video-address"></iframe>\n\n'
+        '<img alt="Chart" src="data:image/png;base64,iVBORw0KGgo=">\n'
     )
     raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n" + body
     write_position("europe", raw=raw)
     assert problems(positions_dir) == [
-        "europe.md:13: warning: raw HTML '<a href=\"https://example.org/a-very-lon…' is "
-        "shown as text, not as HTML (and 1 more line); write it in Markdown (a link is "
-        "[text](address), an image ![description](address))",
+        "europe.md:13: warning: raw HTML '<iframe src=\"https://www.youtube.com/em…' is "
+        "removed from the page (and 1 more line): only safe HTML is kept (links, images "
+        "from web addresses, tables, lists, text styles)",
     ]
 
 
-def test_markdown_without_html_has_no_raw_html_warning(write_position, positions_dir):
+def test_safe_html_and_plain_markdown_have_no_warning(write_position, positions_dir):
     raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n"
-    write_position("europe", raw=raw + "a < b and c > d; x<y; `<b>`\n")
+    body = 'a < b and c > d; x<y; `<b>`\n\n<table><tr><td><a href="/x">x</a></td></tr></table>\n'
+    write_position("europe", raw=raw + body)
     assert problems(positions_dir) == []

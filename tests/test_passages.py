@@ -82,11 +82,39 @@ def test_raw_html_and_scripts_never_survive():
     rendered = render_body(
         "x",
         "<script>alert(1)</script>\n\nText <img src=x onerror=alert(1)> "
-        "[link](javascript:alert(1))\n",
+        "[link](javascript:alert(1)) <a href='javascript:alert(2)'>two</a>\n\n"
+        "<style>p { display: none }</style><iframe src=https://example.org></iframe>\n",
     )
-    assert "<script" not in rendered.html
-    assert "<img" not in rendered.html
-    assert "javascript:" not in rendered.html
+    assert "<script" not in rendered.html and "alert(1)</" not in rendered.html
+    assert "onerror" not in rendered.html and "javascript:" not in rendered.html
+    assert "<style" not in rendered.html and "display" not in rendered.html
+    assert "<iframe" not in rendered.html
+    assert [p.text for p in rendered.passages] == ["Text link two"]
+
+
+def test_raw_html_is_kept_as_the_site_generators_keep_it():
+    """Jekyll, Hugo and MkDocs folders use HTML for links, anchors and tables: it is
+    shown as HTML, sanitised, and its passages read as text, never as tags."""
+    body = (
+        'Read <a href="https://example.org/plan" class="btn" style="x">the plan</a>.\n\n'
+        '<a id="arts-1"></a>\n\n'
+        '<table class="usa-table">\n  <caption>Schedule</caption>\n'
+        '  <tr><th scope="row">Homepage</th><td colspan="2">Weekly</td></tr>\n</table>\n\n'
+        '<img alt="Pasted" src="data:image/png;base64,iVBORw0KGgo=">Pasted chart.\n'
+    )
+    rendered = render_body("arts", body)
+    assert '<a href="https://example.org/plan" rel="noopener noreferrer">the plan</a>' in (
+        rendered.html
+    )
+    assert 'id="arts-1"' in rendered.html  # in-page anchors keep working
+    assert '<th scope="row">Homepage</th><td colspan="2">Weekly</td>' in rendered.html
+    assert "class=" not in rendered.html and "style=" not in rendered.html
+    assert "<img" not in rendered.html and "base64" not in rendered.html  # data: removed
+    texts = [p.text for p in rendered.passages]
+    assert "Read the plan." in texts
+    assert "Schedule; Homepage; Weekly" in texts
+    assert "Pasted chart." in texts
+    assert not any("<" in text for text in texts) and "" not in texts  # an anchor is no passage
 
 
 def test_html_comments_are_hidden_as_every_site_generator_hides_them():

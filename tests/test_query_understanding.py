@@ -180,15 +180,15 @@ def test_suggestions_complete_phrases_one_form_per_word(starter_client):
 
 
 def test_suggestions_leave_out_stray_codes_and_words_run_together(write_position, make_app):
-    """A folder's Markdown holds things nobody types: an image pasted as base64 in raw
-    HTML (shown as text), the joined form the index keeps of a hyphenated pair. An
+    """A folder's Markdown holds things nobody types: a code pasted as text (an image's
+    base64 outside its tag), the joined form the index keeps of a hyphenated pair. An
     acronym used twice stays."""
     body = """\
     The TPPA was signed in secret; the TPPA binds us.
 
     Cannabis-based medicines and cannabis-based products help.
 
-    <img alt="chart" src="data:image/png;base64,iVBORw0KGgoTpQzXkLmNvBcWq9Rt">
+    Chart: iVBORw0KGgoTpQzXkLmNvBcWq9Rt
     """
     write_position("trade", body, title="Trade")
     client = make_app().test_client()

@@ -37,6 +37,7 @@ from kb.content.loader import (
     stat_facts,
 )
 from kb.content.model import Problem, escape_name
+from kb.content.render import ALLOWED_TAGS
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.content.slug import clean_slug, file_slug
 from kb.content.validate import TOPIC_KEYS, once_per_key
@@ -48,8 +49,9 @@ LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
 REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-# An HTML tag ("<img src=…>", "</div>", "<br/>"); not an autolink ("<https://…>").
-HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+# An HTML tag ("<img src=…>", "</div>", "<br/>") and its name; not an autolink ("<https://…>").
+HTML_TAG_RE = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")
+DATA_IMAGE_RE = re.compile(r"""\ssrc\s*=\s*["']?\s*data:""", re.IGNORECASE)
 CODE_SPAN_RE = re.compile(r"(`+).+?\1")
 SHOWN_TAG_CHARS = 40
 KEY_LINE_RE = re.compile(r"^[^\s#-][^:]*:")
@@ -250,17 +252,18 @@ def heading_problems(path: str, body: list[str], first_line: int) -> list[Proble
 
 
 def raw_html_problems(path: str, body: list[str], first_line: int) -> list[Problem]:
-    """Raw HTML is shown as text, never run (a page must not carry an editor's script):
-    one warning per file, at its first line, so a folder written for a generator that
-    renders HTML (Jekyll, Hugo, MkDocs) says where the tags will show. Code is skipped."""
+    """Raw HTML the page will not show: a tag outside the safe list (a script, a form
+    field, an embedded frame) or an image written as data. One warning per file, at the
+    first such line, with how many more there are; code is skipped."""
     found, fence = [], ""
     for number, line in enumerate(body, start=first_line):
         fence = _fence_state(fence, line)
         if fence or FENCE_RE.match(line):
             continue
-        tag = HTML_TAG_RE.search(CODE_SPAN_RE.sub("", line))
-        if tag:
-            found.append((number, tag.group(0)))
+        for tag in HTML_TAG_RE.finditer(CODE_SPAN_RE.sub("", line)):
+            if _removed(tag):
+                found.append((number, tag.group(0)))
+                break
     if not found:
         return []
     number, tag = found[0]
@@ -269,10 +272,16 @@ def raw_html_problems(path: str, body: list[str], first_line: int) -> list[Probl
     more = f" (and {_count(others, 'more line')})" if others else ""
     return [Problem(
         path, number,
-        f"raw HTML {shown!r} is shown as text, not as HTML{more}; write it in Markdown "
-        "(a link is [text](address), an image ![description](address))",
+        f"raw HTML {shown!r} is removed from the page{more}: only safe HTML is kept "
+        "(links, images from web addresses, tables, lists, text styles)",
         "warning",
     )]  # fmt: skip
+
+
+def _removed(tag: re.Match) -> bool:
+    """Whether the site drops this tag (or, for an image written as data, the image)."""
+    name = tag.group(1).lower()
+    return name not in ALLOWED_TAGS or (name == "img" and DATA_IMAGE_RE.search(tag.group(0)))
 
 
 def _position_links(line: str) -> list[str]:

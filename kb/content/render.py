@@ -1,8 +1,10 @@
 """Render a Markdown body to sanitised HTML and split it into citable passages.
 
 One Python-Markdown tree gives both the page and the passages, so an anchor in the
-index always exists on the page. Raw HTML in Markdown is shown as text (the HTML
-parsers are removed), and the output is sanitised again with nh3 as a second wall.
+index always exists on the page. Raw HTML in Markdown is kept as the site generators
+keep it (Jekyll, Hugo and MkDocs sites use it for links, tables and anchors), and the
+whole output is sanitised with nh3: only the tags and attributes below survive, scripts
+and styles lose their content, and URLs keep only the http, https and mailto schemes.
 """
 
 from __future__ import annotations
@@ -26,22 +28,27 @@ from kb.content.slug import anchor_slug
 PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 TRAIL_SEPARATOR = " › "
+# The placeholder Python-Markdown leaves where a block of raw HTML goes (its key).
+RAW_BLOCK_RE = re.compile(re.escape(markdown.util.HTML_PLACEHOLDER).replace("%s", r"(\d+)"))
 # An inline code span (kept as it is) or an HTML comment (dropped).
 COMMENT_OR_CODE_RE = re.compile(r"(`+).+?\1|<!--.*?-->", re.DOTALL)
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt",
+    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li",
+    "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "*": {"id"},
     "a": {"href", "title"},
     "img": {"src", "alt", "title"},
-    "td": {"align"},
-    "th": {"align"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
     "abbr": {"title"},
 }
+# An image whose address was removed (a data: URL, a script): nothing left to show.
+EMPTY_IMAGE_RE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -55,13 +62,14 @@ class Rendered:
 
 def sanitise(html: str) -> str:
     """Keep only safe tags, attributes and URL schemes."""
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+    return EMPTY_IMAGE_RE.sub("", clean) if "<img" in clean else clean
 
 
 def normalise_text(text: str) -> str:
@@ -132,9 +140,21 @@ class _Collector(Treeprocessor):
             elif element.tag in PASSAGE_TAGS:
                 counts[section] = counts.get(section, 0) + 1
                 anchor = _unique(f"{section}-{counts[section]}", used)
-                element.set("id", anchor)
+                self._anchor(element, anchor)
                 heading = TRAIL_SEPARATOR.join(t for lvl, t in trail if lvl > 1)
                 self.blocks.append((element, anchor, heading))
+
+    def _anchor(self, element: ElementTree.Element, anchor: str) -> None:
+        """Give a block its anchor. A block of raw HTML is a paragraph holding only the
+        placeholder Markdown swaps for the HTML at the end; the anchor goes on a div
+        around that HTML, so the page's element carries it, not an emptied paragraph."""
+        stashed = RAW_BLOCK_RE.fullmatch(element.text or "") if element.tag == "p" else None
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        if stashed and not len(element) and isinstance(blocks[int(stashed[1])], str):
+            key = int(stashed[1])
+            blocks[key] = f'<div id="{anchor}">\n{blocks[key]}\n</div>'
+        else:
+            element.set("id", anchor)
 
 
 class _FileLinks(Treeprocessor):
@@ -161,9 +181,10 @@ def _unique(anchor: str, used: set[str]) -> str:
 
 
 class _HiddenComments(Preprocessor):
-    """Drops HTML comments, which every site generator hides: raw HTML is shown as text
-    here, and a comment shown would publish an editor's note. A comment in code stays:
-    fenced blocks are set aside before this runs, and inline code is skipped."""
+    """Drops HTML comments, which every site generator hides, before Markdown reads the
+    raw HTML (a comment is no passage, and its text must never reach the index). A
+    comment in code stays: fenced blocks are set aside before this runs, and inline code
+    is skipped."""
 
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
@@ -178,10 +199,7 @@ class _HiddenComments(Preprocessor):
 
 def _new_markdown(source: str | None = None) -> tuple[markdown.Markdown, _Collector]:
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
-    # Raw HTML is never trusted: without these it is escaped and shown as text.
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 20)
+    md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     collector = _Collector(md)
     md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
     if source is not None:
@@ -208,9 +226,11 @@ def render_body(slug: str, body: str, source: str | None = None) -> Rendered:
     page_html = sanitise(md.convert(body))
     seen: dict[str, int] = {}
     passages = []
-    for ordinal, (element, anchor, heading) in enumerate(collector.blocks, start=1):
+    for element, anchor, heading in collector.blocks:
         html = _fragment_html(md, element)
         text = html_to_text(html)
+        if not text:
+            continue  # a block of raw HTML with nothing to read (an anchor, a script)
         key = normalise_text(text)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
@@ -219,7 +239,7 @@ def render_body(slug: str, body: str, source: str | None = None) -> Rendered:
                 id=passage_id(slug, text, occurrence),
                 slug=slug,
                 anchor=anchor,
-                ordinal=ordinal,
+                ordinal=len(passages) + 1,
                 heading=heading,
                 text=text,
                 html=html,
