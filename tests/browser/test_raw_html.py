@@ -1,0 +1,86 @@
+"""Raw HTML from a Hugo or Jekyll folder, as a reader sees it on a phone and a desktop:
+the table and the link are shown as HTML (not as tags in the text), the in-page anchor
+works, the table's Cite control follows the table, and axe finds nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app import create_app
+from kb.config import Settings
+from kb.indexing import reindex
+from tests.browser.conftest import AXE, AXE_URL, DESKTOP, PHONE, axe_violations
+from tests.live_server import serve_in_thread
+
+pytestmark = pytest.mark.browser
+
+PAGE = """\
+---
+title: Content reviews
+summary: How often each kind of page is reviewed.
+updated: 2024-05-01
+---
+We review pages on a schedule; see <a href="https://example.org/policy" class="btn">the
+policy</a> or [the schedule](#schedule).
+
+<a id="schedule"></a>
+
+<table class="usa-table usa-table--striped">
+  <caption>Review schedule</caption>
+  <thead><tr><th scope="col">Page</th><th scope="col">Reviewed</th></tr></thead>
+  <tbody>
+    <tr><th scope="row">Homepage</th><td>Every <strong>quarter</strong></td></tr>
+    <tr><th scope="row">News</th><td>After five years</td></tr>
+  </tbody>
+</table>
+
+Pages past their date are archived.
+"""
+
+
+@pytest.fixture(scope="module")
+def html_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("raw-html")
+    folder = base / "content"
+    folder.mkdir()
+    (folder / "reviews.md").write_text(PAGE, encoding="utf-8")
+    settings = {"KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(base / "index")}
+    report = reindex(Settings.from_mapping(settings))
+    assert report.added == ["reviews.md"], report.problems
+    with serve_in_thread(create_app({"TESTING": True, **settings})) as url:
+        yield url
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def page(browser, html_site, request):
+    context = browser.new_context(
+        base_url=html_site, viewport=PHONE if request.param == "phone" else DESKTOP
+    )
+    context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE)))
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_raw_html_reads_as_the_site_generator_showed_it(page, axe_installed):
+    page.goto("/positions/reviews")
+    body = page.locator(".position .body")
+    expect(body).not_to_contain_text("<a href")
+    expect(body).not_to_contain_text("<table")
+    link = body.get_by_role("link", name="the policy")
+    expect(link).to_have_attribute("href", "https://example.org/policy")
+    table = body.get_by_role("table", name="Review schedule")
+    expect(table.get_by_role("rowheader", name="Homepage")).to_be_visible()
+    expect(table.get_by_role("cell", name="Every quarter")).to_be_visible()
+    # The table is a passage: its Cite control comes right after it.
+    expect(page.locator(".position .body div:has(> table) + .cite-controls")).to_have_count(1)
+    body.get_by_role("link", name="the schedule").click()
+    expect(page).to_have_url(re.compile(r"#schedule$"))
+    assert axe_violations(page) == []
