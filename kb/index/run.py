@@ -311,10 +311,18 @@ def match_count(searcher: Searcher, query: wq.Query) -> int:
     return len(_evaluator(searcher).scores(query))
 
 
-def lacking(searcher: Searcher, query: wq.Query, slugs: list[str]) -> set[str]:
-    """The positions of ``slugs`` that ``query`` does not match."""
-    matches = _evaluator(searcher).scores(query)
-    return {slug for slug in slugs if searcher.document_number(key=slug) not in matches}
+def lacking(searcher: Searcher, queries: list[wq.Query], slugs: list[str]) -> dict[str, list[int]]:
+    """For each of ``slugs``, the indexes of the ``queries`` it does not match (only the
+    slugs that lack some)."""
+    docnums = {slug: searcher.document_number(key=slug) for slug in slugs}
+    evaluator = _evaluator(searcher)
+    found: dict[str, list[int]] = {}
+    for index, query in enumerate(queries):
+        matches = evaluator.scores(query)
+        for slug, docnum in docnums.items():
+            if docnum not in matches:
+                found.setdefault(slug, []).append(index)
+    return found
 
 
 def similar_positions(searcher: Searcher, slug: str, limit: int, include_drafts: bool) -> list[str]:

@@ -216,7 +216,13 @@ def search(
         if ranked and not ranking.total:
             matched = "meaning"
         hits = ranked[end - request.per_page : end]
-    missing = _missing(searcher, compiler, parsed, weakest, hits) if matched == "all" else {}
+    related = any(a.weight < DEGREE_WEIGHT for c in parsed.clauses for a in c.alternatives)
+    unmatched = (
+        _unmatched(searcher, compiler, parsed, topics, include_drafts)
+        if total and (matched != "all" or related)
+        else ()
+    )
+    missing = _missing(searcher, compiler, parsed, hits, unmatched) if matched != "meaning" else {}
     results = tuple(
         _position_result(hit, passages.get(hit.meta.slug, []), missing.get(hit.meta.slug, ()))
         for hit in hits
@@ -229,9 +235,7 @@ def search(
         facets=ranking.facets,
         results=results,
         matched=matched if total else "none",
-        unmatched=_unmatched(searcher, compiler, parsed, topics, include_drafts)
-        if matched in ("any", "meaning") and total
-        else (),
+        unmatched=unmatched,
         corrected=corrected,
         original=parsed.text if corrected else None,
         answer_confident=_answers(hits, passages, parsed.clauses),
@@ -267,21 +271,29 @@ def _missing(
     searcher: Searcher,
     compiler: QueryCompiler,
     parsed: ParsedQuery,
-    weakest: int | None,
     hits: list[PositionHit],
+    unmatched: tuple[str, ...],
 ) -> dict[str, tuple[str, ...]]:
-    """slug → the words it lacks, for the positions shown, once a position may lack the
-    weakest word: said on the page ("Missing: reform"), so a reader knows why it is
-    there. A position offered for its meaning alone lacks them all."""
-    if weakest is None:
+    """slug → the words it lacks, for the positions shown ("Missing: reform"), so a
+    reader knows why a position that lacks some is there: it holds neither the word, a
+    synonym nor another degree of it (a related word does not count). A word no
+    position holds is left out: the page says that once ("Not found")."""
+    clauses = [c for c in parsed.clauses if c.label not in unmatched]
+    if not clauses or not hits:
         return {}
+    queries = [compiler.clause_query(_as_typed(c), POSITION_FIELDS) for c in clauses]
     slugs = [hit.meta.slug for hit in hits]
-    missing: dict[str, tuple[str, ...]] = {}
-    for clause in parsed.clauses:
-        query = compiler.clause_query(clause, POSITION_FIELDS)
-        for slug in lacking(searcher, query, slugs):
-            missing[slug] = (*missing.get(slug, ()), clause.label)
-    return missing
+    return {
+        slug: tuple(clauses[i].label for i in indexes)
+        for slug, indexes in lacking(searcher, queries, slugs).items()
+    }
+
+
+def _as_typed(clause: Clause) -> Clause:
+    """The clause without the related words it gained: the word, its synonyms and its
+    other degrees."""
+    typed = [a for a in clause.alternatives if a.weight >= DEGREE_WEIGHT]
+    return replace(clause, alternatives=typed) if typed else clause
 
 
 def _unmatched(
@@ -291,14 +303,17 @@ def _unmatched(
     topics: list[str],
     include_drafts: bool,
 ) -> tuple[str, ...]:
-    """The clauses (as labelled to the reader) that no position in scope matches."""
+    """The clauses (as labelled to the reader) that no position in scope holds: neither
+    the word, a synonym nor another degree of it (a related word found instead does not
+    count: "homelessness" is not found, though housing is)."""
     return tuple(
         clause.label
         for clause in parsed.clauses
         if not has_match(
-            searcher, compiler.clause_query(clause, POSITION_FIELDS), topics, include_drafts
+            searcher, compiler.clause_query(_as_typed(clause), POSITION_FIELDS), topics,
+            include_drafts,
         )
-    )
+    )  # fmt: skip
 
 
 def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]) -> bool:
