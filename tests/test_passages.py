@@ -83,12 +83,14 @@ def test_raw_html_and_scripts_never_survive():
         "x",
         "<script>alert(1)</script>\n\nText <img src=x onerror=alert(1)> "
         "[link](javascript:alert(1)) <a href='javascript:alert(2)'>two</a>\n\n"
-        "<style>p { display: none }</style><iframe src=https://example.org></iframe>\n",
+        "<style>p { display: none }</style><iframe src=https://example.org></iframe>\n\n"
+        '<img alt="x><script>alert(3)</script>" src="data:image/png;base64,AA">\n',
     )
     assert "<script" not in rendered.html and "alert(1)</" not in rendered.html
     assert "onerror" not in rendered.html and "javascript:" not in rendered.html
     assert "<style" not in rendered.html and "display" not in rendered.html
-    assert "<iframe" not in rendered.html
+    assert "<iframe" not in rendered.html and "<img" in rendered.html  # the src=x one
+    assert "alert(3)" not in rendered.html  # an image emptied of its data: URL goes whole
     assert [p.text for p in rendered.passages] == ["Text link two"]
 
 

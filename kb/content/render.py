@@ -48,7 +48,8 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
 }
 # An image whose address was removed (a data: URL, a script): nothing left to show.
-EMPTY_IMAGE_RE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+# Read from nh3's output, where every attribute value is double-quoted and escaped.
+EMPTY_IMAGE_RE = re.compile(r'<img(?:\s+(?!src=)[\w-]+="[^"]*")*\s*/?>')
 
 
 @dataclass(frozen=True)

@@ -254,16 +254,13 @@ def _weakest_clause(searcher: Searcher, compiler: QueryCompiler, parsed: ParsedQ
     """
     if len(parsed.clauses) < MIN_CLAUSES_TO_DROP_ONE:
         return None
-    held = [
-        (
-            0
-            if clause.quoted
-            else match_count(searcher, compiler.clause_query(clause, POSITION_FIELDS)),
-            i,
-        )
-        for i, clause in enumerate(parsed.clauses)
-    ]
-    count, index = max(held)
+
+    def held_by(clause: Clause) -> int:
+        if clause.quoted:
+            return 0
+        return match_count(searcher, compiler.clause_query(clause, POSITION_FIELDS))
+
+    count, index = max((held_by(clause), i) for i, clause in enumerate(parsed.clauses))
     return index if count else None
 
 
