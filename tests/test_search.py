@@ -322,9 +322,7 @@ def test_the_page_and_the_api_say_which_word_a_result_lacks(justice_positions, c
     assert page.count('class="missing"') == 1 and "Missing: <s>reform</s>" in page
 
 
-def test_when_no_position_holds_every_word_each_result_says_what_it_lacks(
-    write_position, search
-):
+def test_when_no_position_holds_every_word_each_result_says_what_it_lacks(write_position, search):
     write_position("roads", "Safer crossings on every high street.", title="Roads")
     write_position("rail", "Trains that carry cyclists and their bikes.", title="Rail")
     found = search("crossings cyclists zeppelin")
