@@ -127,14 +127,17 @@ def problems(folder: Path) -> list[str]:
     return [str(p) for p in check_folder(folder)]
 
 
+# Front matter for a position whose body starts on line 7.
+EUROPE_FRONT = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n"
+
+
 def test_body_lines_are_real_file_lines(write_position, positions_dir):
     body = (
         "# Europe\n\nIntro.\n\n## Trade\n\nSee [x](/positions/nowhere).\n\n"
         "```\n#### not a heading\n[y](/positions/in-code)\n```\n\n#### Deep\n\n"
         "[ref]: /positions/gone\n"
     )
-    raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n" + body
-    write_position("europe", raw=raw)
+    write_position("europe", raw=EUROPE_FRONT + body)
     assert problems(positions_dir) == [
         "europe.md:13: link to /positions/nowhere goes nowhere: no position has the slug "
         "'nowhere'; fix the slug or remove the reference",
@@ -262,8 +265,7 @@ def test_raw_html_the_page_removes_is_named_once_at_its_first_line(write_positio
         '<iframe src="https://www.youtube.com/embed/a-very-long-video-address"></iframe>\n\n'
         '<img alt="Chart" src="data:image/png;base64,iVBORw0KGgo=">\n'
     )
-    raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n" + body
-    write_position("europe", raw=raw)
+    write_position("europe", raw=EUROPE_FRONT + body)
     assert problems(positions_dir) == [
         "europe.md:13: warning: raw HTML '<iframe src=\"https://www.youtube.com/em…' is "
         "removed from the page (and 1 more line): only safe HTML is kept (links, images "
@@ -272,7 +274,6 @@ def test_raw_html_the_page_removes_is_named_once_at_its_first_line(write_positio
 
 
 def test_safe_html_and_plain_markdown_have_no_warning(write_position, positions_dir):
-    raw = "---\ntitle: Europe\nsummary: S.\nstatus: adopted\nupdated: 2026-01-01\n---\n"
     body = 'a < b and c > d; x<y; `<b>`\n\n<table><tr><td><a href="/x">x</a></td></tr></table>\n'
-    write_position("europe", raw=raw + body)
+    write_position("europe", raw=EUROPE_FRONT + body)
     assert problems(positions_dir) == []
