@@ -97,7 +97,7 @@ def test_two_neighbours_that_form_a_phrase_count_as_the_phrase():
 
 
 def near_hits(*cosines: float) -> list[PositionHit]:
-    return [PositionHit(SimpleNamespace(slug=f"p{i}"), c) for i, c in enumerate(cosines)]
+    return [PositionHit(SimpleNamespace(slug=f"p{i}"), c, i) for i, c in enumerate(cosines)]
 
 
 def test_a_middling_cosine_is_offered_only_when_it_stands_out_among_many():

@@ -133,4 +133,4 @@ def nearest_positions(
         for (docnum, cosine), passage in zip(shortlist, passages, strict=True)
     ]
     best = heapq.nlargest(limit, scored, key=lambda item: item[1])
-    return [PositionHit(_meta(searcher, docnum), score) for docnum, score in best]
+    return [PositionHit(_meta(searcher, docnum), score, docnum) for docnum, score in best]

@@ -57,10 +57,11 @@ BOILERPLATE_HEADINGS = frozenset(
 
 @dataclass(frozen=True)
 class PositionHit:
-    """A ranked position: its small stored metadata and its score."""
+    """A ranked position: its small stored metadata, its score and its document."""
 
     meta: PositionMeta
     score: float
+    docnum: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,7 +136,8 @@ def rank_positions(
     if topics:
         wanted = _topic_docs(searcher, tuple(topics))
         scores = {d: s for d, s in scores.items() if d in wanted}
-    hits = [PositionHit(_meta(searcher, docnum), score) for score, docnum in top_n(scores, limit)]
+    hits = [PositionHit(_meta(searcher, docnum), score, docnum)
+            for score, docnum in top_n(scores, limit)]  # fmt: skip
     return Ranking(hits, len(scores), facets)
 
 
@@ -183,10 +185,11 @@ def _rank_by_collector(
         _run(searcher, query, filtered)
         results = filtered.results()
     hits = [
-        PositionHit(_meta(searcher, docnum), float(score or 0.0)) for score, docnum in results.top_n
+        PositionHit(_meta(searcher, docnum), float(score or 0.0), docnum)
+        for score, docnum in results.top_n
     ]
     if by_date:
-        hits = [PositionHit(h.meta, 0.0) for h in hits]
+        hits = [PositionHit(h.meta, 0.0, h.docnum) for h in hits]
     return Ranking(hits, len(matched), facets)
 
 
@@ -311,17 +314,18 @@ def match_count(searcher: Searcher, query: wq.Query) -> int:
     return len(_evaluator(searcher).scores(query))
 
 
-def lacking(searcher: Searcher, queries: list[wq.Query], slugs: list[str]) -> dict[str, list[int]]:
-    """For each of ``slugs``, the indexes of the ``queries`` it does not match (only the
-    slugs that lack some)."""
-    docnums = {slug: searcher.document_number(key=slug) for slug in slugs}
+def lacking(
+    searcher: Searcher, queries: list[wq.Query], hits: list[PositionHit]
+) -> dict[str, list[int]]:
+    """For each position of ``hits``, the indexes of the ``queries`` it does not match
+    (only the positions that lack some, by slug)."""
     evaluator = _evaluator(searcher)
     found: dict[str, list[int]] = {}
     for index, query in enumerate(queries):
         matches = evaluator.scores(query)
-        for slug, docnum in docnums.items():
-            if docnum not in matches:
-                found.setdefault(slug, []).append(index)
+        for hit in hits:
+            if hit.docnum not in matches:
+                found.setdefault(hit.meta.slug, []).append(index)
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from kb.index import Searcher
+from kb.index import Query, Searcher
 from kb.index.nearest import nearest_positions
 from kb.index.query import (
     EVERYTHING,
@@ -184,11 +184,10 @@ def search(
     run = (topics, window, by_date, include_drafts)
     matched = "all"
     query = compiler.compile(parsed, require_all=True) if parsed.clauses else EVERYTHING
-    ranking = rank_positions(searcher, query, *run)
-    weakest = _weakest_clause(searcher, compiler, parsed) if ranking.total else None
+    weakest = _weakest_clause(searcher, compiler, parsed, query, topics, include_drafts)
     if weakest is not None:
         query = compiler.compile(parsed, require_all=True, optional=weakest)
-        ranking = rank_positions(searcher, query, *run)
+    ranking = rank_positions(searcher, query, *run)
     if ranking.total == 0 and len(parsed.clauses) > 1:
         matched = "any"
         query = compiler.compile(parsed, require_all=False)
@@ -222,7 +221,9 @@ def search(
         if total and (matched != "all" or related)
         else ()
     )
-    missing = _missing(searcher, compiler, parsed, hits, unmatched) if matched != "meaning" else {}
+    # Every position of a plain AND holds every word: only a looser search can lack some.
+    loose = weakest is not None or matched == "any" or related or bool(near)
+    missing = _missing(searcher, compiler, parsed, hits, unmatched) if loose else {}
     results = tuple(
         _position_result(hit, passages.get(hit.meta.slug, []), missing.get(hit.meta.slug, ()))
         for hit in hits
@@ -242,9 +243,17 @@ def search(
     )
 
 
-def _weakest_clause(searcher: Searcher, compiler: QueryCompiler, parsed: ParsedQuery) -> int | None:
-    """The clause a position may lack, once some position holds every one: of three or
-    more, the one the most positions hold, never a quoted one.
+def _weakest_clause(
+    searcher: Searcher,
+    compiler: QueryCompiler,
+    parsed: ParsedQuery,
+    every_word: Query,
+    topics: list[str],
+    include_drafts: bool,
+) -> int | None:
+    """The clause a position may lack: of three or more, the one the most positions
+    hold, never a quoted one; only when some position in scope holds every clause
+    (``every_word``) and some position lacks just that one (else nothing changes).
 
     A position about the question often lacks its commonest word while a passing
     mention holds them all: "prison reform and rehabilitation" found only Cannabis
@@ -261,7 +270,10 @@ def _weakest_clause(searcher: Searcher, compiler: QueryCompiler, parsed: ParsedQ
         return match_count(searcher, compiler.clause_query(clause, POSITION_FIELDS))
 
     count, index = max((held_by(clause), i) for i, clause in enumerate(parsed.clauses))
-    return index if count else None
+    if not count or not has_match(searcher, every_word, topics, include_drafts):
+        return None
+    looser = compiler.compile(parsed, require_all=True, optional=index)
+    return index if match_count(searcher, looser) > match_count(searcher, every_word) else None
 
 
 def _missing(
@@ -279,10 +291,9 @@ def _missing(
     if not clauses or not hits:
         return {}
     queries = [compiler.clause_query(_as_typed(c), POSITION_FIELDS) for c in clauses]
-    slugs = [hit.meta.slug for hit in hits]
     return {
         slug: tuple(clauses[i].label for i in indexes)
-        for slug, indexes in lacking(searcher, queries, slugs).items()
+        for slug, indexes in lacking(searcher, queries, hits).items()
     }
 
 
