@@ -1,6 +1,7 @@
 """Raw HTML from a Hugo or Jekyll folder, as a reader sees it on a phone and a desktop:
-the table and the link are shown as HTML (not as tags in the text), the in-page anchor
-works, the table's Cite control follows the table, and axe finds nothing."""
+the table and the link are shown as HTML (not as tags in the text), a wide table never
+widens the page, the in-page anchor works, the table's Cite control follows the table,
+and axe finds nothing."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ policy</a> or [the schedule](#schedule).
   <tbody>
     <tr><th scope="row">Homepage</th><td>Every <strong>quarter</strong></td></tr>
     <tr><th scope="row">News</th><td>After five years</td></tr>
+    <tr><th scope="row">Archive</th>
+      <td>archive.example.org/about-us/documents/report-recommendations-and-background</td></tr>
   </tbody>
 </table>
 
@@ -81,6 +84,8 @@ def test_raw_html_reads_as_the_site_generator_showed_it(page, axe_installed):
     expect(table.get_by_role("cell", name="Every quarter")).to_be_visible()
     # The table is a passage: its Cite control comes right after it.
     expect(page.locator(".position .body div:has(> table) + .cite-controls")).to_have_count(1)
+    # A long address in a cell wraps: the page never scrolls sideways on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     body.get_by_role("link", name="the schedule").click()
     expect(page).to_have_url(re.compile(r"#schedule$"))
     assert axe_violations(page) == []
