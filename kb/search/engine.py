@@ -215,14 +215,14 @@ def search(
         if ranked and not ranking.total:
             matched = "meaning"
         hits = ranked[end - request.per_page : end]
-    related = any(a.weight < DEGREE_WEIGHT for c in parsed.clauses for a in c.alternatives)
+    gained_related = any(a.weight < DEGREE_WEIGHT for c in parsed.clauses for a in c.alternatives)
     unmatched = (
         _unmatched(searcher, compiler, parsed, topics, include_drafts)
-        if total and (matched != "all" or related)
+        if total and (matched != "all" or gained_related)
         else ()
     )
     # Every position of a plain AND holds every word: only a looser search can lack some.
-    loose = weakest is not None or matched == "any" or related or bool(near)
+    loose = weakest is not None or matched == "any" or gained_related or bool(near)
     missing = _missing(searcher, compiler, parsed, hits, unmatched) if loose else {}
     results = tuple(
         _position_result(hit, passages.get(hit.meta.slug, []), missing.get(hit.meta.slug, ()))
