@@ -330,3 +330,11 @@ def test_when_no_position_holds_every_word_each_result_says_what_it_lacks(write_
     missing = {r.slug: r.missing for r in found.results}
     # a word no position holds is said once ("Not found"), not on every result
     assert missing == {"roads": ("cyclists",), "rail": ("crossings",)}
+
+
+def test_a_word_found_only_through_related_words_is_named_as_not_found(write_position, search):
+    write_position("housing", "Build council housing so that no one sleeps rough.", title="Housing")
+    found = search("homelessness")
+    assert slugs(found) == ["housing"]  # found through a related word ...
+    assert found.unmatched == ("homelessness",)  # ... and the page says the word is not there
+    assert found.results[0].missing == ()  # said once, not on every result
