@@ -37,7 +37,7 @@ HELDOUT_IPNZ_AT_LEAST = 11  # of 13 (10 with related words alone)
 # The second held-out sets, written before phrases and passages were tried and run twice,
 # before and after (FTS5: 6 and 14).
 HELDOUT2_STARTER_AT_LEAST = 15  # of 19 (14 before)
-HELDOUT2_IPNZ_AT_LEAST = 15  # of 18 (15 before)
+HELDOUT2_IPNZ_AT_LEAST = 16  # of 18 (15 before; 16 once a position may lack the commonest word)
 
 
 def test_a_third_of_each_set_shares_no_word(tmp_path):
