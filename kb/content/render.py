@@ -23,6 +23,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from kb.content.links import file_link
 from kb.content.model import Passage
+from kb.content.shortcodes import unwrap_shortcodes
 from kb.content.slug import anchor_slug
 
 PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
@@ -198,9 +199,18 @@ class _HiddenComments(Preprocessor):
         return kept.split("\n")
 
 
+class _HugoShortcodes(Preprocessor):
+    """Hugo's ``{{< … >}}`` tags as a reader of the Hugo site sees them
+    (kb/content/shortcodes.py); fenced code is set aside before this runs."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        return unwrap_shortcodes("\n".join(lines)).split("\n")
+
+
 def _new_markdown(source: str | None = None) -> tuple[markdown.Markdown, _Collector]:
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
+    md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
     collector = _Collector(md)
     md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
     if source is not None:
