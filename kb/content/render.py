@@ -31,8 +31,12 @@ HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 TRAIL_SEPARATOR = " › "
 # The placeholder Python-Markdown leaves where a block of raw HTML goes (its key).
 RAW_BLOCK_RE = re.compile(re.escape(markdown.util.HTML_PLACEHOLDER).replace("%s", r"(\d+)"))
-# An inline code span (kept as it is) or an HTML comment (dropped).
-COMMENT_OR_CODE_RE = re.compile(r"(`+).+?\1|<!--.*?-->", re.DOTALL)
+# Where an inline code span (kept as it is) or an HTML comment (dropped) may start.
+CODE_OR_COMMENT_START_RE = re.compile(r"`+|<!--")
+BACKTICKS_RE = re.compile(r"`+")
+# A "<" that starts a tag but has no ">" before the next "<": never a tag.
+INCOMPLETE_TAG_RE = re.compile(r"<(?=[A-Za-z/!?])(?![^<>]*>)")
+HIDDEN_LT = "\ue000"  # a private-use character stands in for it meanwhile
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt",
@@ -190,13 +194,74 @@ class _HiddenComments(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
-        if "<!--" not in text:
+        return _without_comments(text).split("\n") if "<!--" in text else lines
+
+
+def _without_comments(text: str) -> str:
+    """``text`` without its HTML comments, code spans kept, in one pass: an unclosed
+    ``<!--`` stays as typed, and a line break inside a comment stays, so the lines after
+    it keep their numbers. Each closing mark is looked for once at most (a backtick run
+    that never closes is remembered), so no text takes quadratic time."""
+    kept, at, unclosed = [], 0, set()
+    while match := CODE_OR_COMMENT_START_RE.search(text, at):
+        mark = match.group(0)
+        if mark == "<!--":
+            close = text.find("-->", match.end())
+            if close < 0:
+                break  # nor can any later comment close
+            kept += [text[at : match.start()], "\n" * text.count("\n", match.start(), close)]
+            at = close + 3
+            continue
+        close = -1 if mark in unclosed else text.find(mark, match.end())
+        if close < 0:
+            unclosed.add(mark)
+            kept.append(text[at : match.end()])
+            at = match.end()
+        else:
+            kept.append(text[at : close + len(mark)])
+            at = close + len(mark)
+    kept.append(text[at:])
+    return "".join(kept)
+
+
+class _IncompleteTags(Preprocessor):
+    """Hides from the raw HTML reader a "<" that starts a tag but never ends it ("<a <a
+    <a …"), outside code; ``_ShownTags`` puts it back after that reader, and Markdown
+    then shows it as typed, as it would anyway.
+
+    Python-Markdown reads raw HTML with the standard library's HTML parser, which reads
+    ahead from each such "<" to the end of the text: a 60 KB file of them took 25 s.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "<" not in text or HIDDEN_LT in text:
             return lines
-        # Line breaks are kept, so the lines after a comment keep their numbers.
-        kept = COMMENT_OR_CODE_RE.sub(
-            lambda m: m.group(0) if m.group(1) else "\n" * m.group(0).count("\n"), text
-        )
-        return kept.split("\n")
+        return _outside_code(text, lambda part: INCOMPLETE_TAG_RE.sub(HIDDEN_LT, part)).split("\n")
+
+
+class _ShownTags(Preprocessor):
+    """Puts back each "<" that ``_IncompleteTags`` hid."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        return [line.replace(HIDDEN_LT, "<") for line in lines]
+
+
+def _outside_code(text: str, change) -> str:
+    """``text`` with ``change`` applied to everything outside its code spans; each
+    backtick run is looked for once at most, so no text takes quadratic time."""
+    kept, at, start, unclosed = [], 0, 0, set()
+    while match := BACKTICKS_RE.search(text, at):
+        mark = match.group(0)
+        close = -1 if mark in unclosed else text.find(mark, match.end())
+        if close < 0:
+            unclosed.add(mark)
+            at = match.end()
+            continue
+        kept += [change(text[start : match.start()]), text[match.start() : close + len(mark)]]
+        at = start = close + len(mark)
+    kept.append(change(text[start:]))
+    return "".join(kept)
 
 
 class _HugoShortcodes(Preprocessor):
@@ -211,6 +276,8 @@ def _new_markdown(source: str | None = None) -> tuple[markdown.Markdown, _Collec
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
+    md.preprocessors.register(_IncompleteTags(md), "kb_incomplete_tags", 23)
+    md.preprocessors.register(_ShownTags(md), "kb_shown_tags", 19)  # after html_block (20)
     collector = _Collector(md)
     md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
     if source is not None:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import re
 
-_TAG = r"\{\{[<%]\s*(?P<closing>/?)\s*(?P<name>[\w-]+)(?P<params>.*?)\s*[>%]\}\}"
+# Bounded and brace-free, so that text full of "{{<" or "[" never takes quadratic time.
+_TAG = r"\{\{[<%]\s*(?P<closing>/?)\s*(?P<name>[\w-]{1,50})(?P<params>[^{}]{0,2000}?)\s*[>%]\}\}"
 # A code span (kept), a link whose address is a ref shortcode, or any shortcode tag.
 SHORTCODE_RE = re.compile(
-    r"(?P<code>(`+).+?\2)"
-    r"|\[(?P<text>[^\]]*)\]\(\s*\{\{[<%]\s*(?:rel)?ref\s.*?[>%]\}\}\s*(?:\"[^\"]*\"\s*)?\)"
+    r"(?P<code>(`{1,16}).{1,4000}?\2)"
+    r"|\[(?P<text>[^\[\]]{0,1000})\]\(\s*\{\{[<%]\s*(?:rel)?ref\s[^{}]{0,1000}?[>%]\}\}"
+    r"\s*(?:\"[^\"\n]{0,1000}\"\s*)?\)"
     r"|(?P<tag>" + _TAG + ")",
     re.DOTALL,
 )
