@@ -184,9 +184,8 @@ def search(
     run = (topics, window, by_date, include_drafts)
     matched = "all"
     query = compiler.compile(parsed, require_all=True) if parsed.clauses else EVERYTHING
-    weakest = _weakest_clause(searcher, compiler, parsed, query, topics, include_drafts)
-    if weakest is not None:
-        query = compiler.compile(parsed, require_all=True, optional=weakest)
+    looser = _without_commonest(searcher, compiler, parsed, query, topics, include_drafts)
+    query = looser or query
     ranking = rank_positions(searcher, query, *run)
     if ranking.total == 0 and len(parsed.clauses) > 1:
         matched = "any"
@@ -222,7 +221,7 @@ def search(
         else ()
     )
     # Every position of a plain AND holds every word: only a looser search can lack some.
-    loose = weakest is not None or matched == "any" or gained_related or bool(near)
+    loose = looser is not None or matched == "any" or gained_related or bool(near)
     missing = _missing(searcher, compiler, parsed, hits, unmatched) if loose else {}
     results = tuple(
         _position_result(hit, passages.get(hit.meta.slug, []), missing.get(hit.meta.slug, ()))
@@ -243,17 +242,17 @@ def search(
     )
 
 
-def _weakest_clause(
+def _without_commonest(
     searcher: Searcher,
     compiler: QueryCompiler,
     parsed: ParsedQuery,
     every_word: Query,
     topics: list[str],
     include_drafts: bool,
-) -> int | None:
-    """The clause a position may lack: of three or more, the one the most positions
-    hold, never a quoted one; only when some position in scope holds every clause
-    (``every_word``) and some position lacks just that one (else nothing changes).
+) -> Query | None:
+    """The query that lets a position lack one clause: of three or more, the one the
+    most positions hold, never a quoted one; only when some position in scope holds
+    every clause (``every_word``) and some position lacks just that one (else None).
 
     A position about the question often lacks its commonest word while a passing
     mention holds them all: "prison reform and rehabilitation" found only Cannabis
@@ -273,7 +272,7 @@ def _weakest_clause(
     if not count or not has_match(searcher, every_word, topics, include_drafts):
         return None
     looser = compiler.compile(parsed, require_all=True, optional=index)
-    return index if match_count(searcher, looser) > match_count(searcher, every_word) else None
+    return looser if match_count(searcher, looser) > match_count(searcher, every_word) else None
 
 
 def _missing(
@@ -299,9 +298,14 @@ def _missing(
 
 def _as_typed(clause: Clause) -> Clause:
     """The clause without the related words it gained: the word, its synonyms and its
-    other degrees."""
-    typed = [a for a in clause.alternatives if a.weight >= DEGREE_WEIGHT]
-    return replace(clause, alternatives=typed) if typed else clause
+    other degrees (the clause as it is, should it hold nothing else)."""
+    typed = _typed(clause, DEGREE_WEIGHT)
+    return typed if typed.alternatives else clause
+
+
+def _typed(clause: Clause, min_weight: float) -> Clause:
+    """The clause's alternatives that weigh at least ``min_weight``."""
+    return replace(clause, alternatives=[a for a in clause.alternatives if a.weight >= min_weight])
 
 
 def _unmatched(
@@ -380,10 +384,7 @@ def _typed_match(
 ) -> bool:
     """Whether some position holds every word typed (or a synonym), not counting the
     related words the query gained; asked of the index only when it gained some."""
-    typed = [
-        Clause([a for a in c.alternatives if a.weight >= 1.0], c.quoted, c.expanded)
-        for c in parsed.clauses
-    ]
+    typed = [_typed(c, 1.0) for c in parsed.clauses]
     if not typed or not all(c.alternatives for c in typed):
         return False
     if typed == parsed.clauses:
