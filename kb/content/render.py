@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from xml.etree import ElementTree
@@ -198,30 +199,37 @@ class _HiddenComments(Preprocessor):
 
 
 def _without_comments(text: str) -> str:
-    """``text`` without its HTML comments, code spans kept, in one pass: an unclosed
-    ``<!--`` stays as typed, and a line break inside a comment stays, so the lines after
-    it keep their numbers. Each closing mark is looked for once at most (a backtick run
-    that never closes is remembered), so no text takes quadratic time."""
-    kept, at, unclosed = [], 0, set()
-    while match := CODE_OR_COMMENT_START_RE.search(text, at):
-        mark = match.group(0)
-        if mark == "<!--":
-            close = text.find("-->", match.end())
-            if close < 0:
-                break  # nor can any later comment close
-            kept += [text[at : match.start()], "\n" * text.count("\n", match.start(), close)]
-            at = close + 3
-            continue
-        close = -1 if mark in unclosed else text.find(mark, match.end())
-        if close < 0:
-            unclosed.add(mark)
-            kept.append(text[at : match.end()])
-            at = match.end()
-        else:
-            kept.append(text[at : close + len(mark)])
-            at = close + len(mark)
+    """``text`` without its HTML comments, code spans kept: an unclosed ``<!--`` stays as
+    typed, and a line break inside a comment stays, so the lines after it keep their
+    numbers."""
+    kept, at = [], 0
+    for start, end, is_comment in _code_and_comments(text, comments=True):
+        if is_comment:
+            kept += [text[at:start], "\n" * text.count("\n", start, end)]
+            at = end
     kept.append(text[at:])
     return "".join(kept)
+
+
+def _code_and_comments(text: str, comments: bool) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is a comment) of each inline code span of ``text`` and, with
+    ``comments``, each closed HTML comment, in order, in one pass. Each closing mark is
+    looked for once at most (a backtick run that never closes is remembered, and no
+    comment closes after an unclosed one), so no text takes quadratic time."""
+    starts = CODE_OR_COMMENT_START_RE if comments else BACKTICKS_RE
+    at, unclosed = 0, set()
+    while match := starts.search(text, at):
+        mark = match.group(0)
+        closing = "-->" if mark == "<!--" else mark
+        close = -1 if mark in unclosed else text.find(closing, match.end())
+        if close < 0 and mark == "<!--":
+            return
+        if close < 0:
+            unclosed.add(mark)
+            at = match.end()
+            continue
+        at = close + len(closing)
+        yield match.start(), at, mark == "<!--"
 
 
 class _IncompleteTags(Preprocessor):
@@ -247,20 +255,13 @@ class _ShownTags(Preprocessor):
         return [line.replace(HIDDEN_LT, "<") for line in lines]
 
 
-def _outside_code(text: str, change) -> str:
-    """``text`` with ``change`` applied to everything outside its code spans; each
-    backtick run is looked for once at most, so no text takes quadratic time."""
-    kept, at, start, unclosed = [], 0, 0, set()
-    while match := BACKTICKS_RE.search(text, at):
-        mark = match.group(0)
-        close = -1 if mark in unclosed else text.find(mark, match.end())
-        if close < 0:
-            unclosed.add(mark)
-            at = match.end()
-            continue
-        kept += [change(text[start : match.start()]), text[match.start() : close + len(mark)]]
-        at = start = close + len(mark)
-    kept.append(change(text[start:]))
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to everything outside its code spans."""
+    kept, at = [], 0
+    for start, end, _ in _code_and_comments(text, comments=False):
+        kept += [change(text[at:start]), text[start:end]]
+        at = end
+    kept.append(change(text[at:]))
     return "".join(kept)
 
 
