@@ -233,10 +233,9 @@ def _position_problems(result: LoadResult, body_line: int) -> list[Problem]:
 
 def heading_problems(path: str, body: list[str], first_line: int) -> list[Problem]:
     """Headings that skip a level (## then ####) confuse readers and screen readers."""
-    problems, previous, fence = [], 1, ""
-    for number, line in enumerate(body, start=first_line):
-        fence = _fence_state(fence, line)
-        match = None if fence else HEADING_RE.match(line)
+    problems, previous = [], 1
+    for number, line in _outside_fences(body, first_line):
+        match = HEADING_RE.match(line)
         if not match:
             continue
         level = len(match.group(1))
@@ -255,11 +254,8 @@ def raw_html_problems(path: str, body: list[str], first_line: int) -> list[Probl
     """Raw HTML the page will not show: a tag outside the safe list (a script, a form
     field, an embedded frame) or an image written as data. One warning per file, at the
     first such line, with how many more there are; code is skipped."""
-    found, fence = [], ""
-    for number, line in enumerate(body, start=first_line):
-        fence = _fence_state(fence, line)
-        if fence or FENCE_RE.match(line):
-            continue
+    found = []
+    for number, line in _outside_fences(body, first_line):
         for tag in HTML_TAG_RE.finditer(CODE_SPAN_RE.sub("", line)):
             if _removed(tag):
                 found.append((number, tag.group(0)))
@@ -281,7 +277,7 @@ def raw_html_problems(path: str, body: list[str], first_line: int) -> list[Probl
 def _removed(tag: re.Match) -> bool:
     """Whether the site drops this tag (or, for an image written as data, the image)."""
     name = tag.group(1).lower()
-    return name not in ALLOWED_TAGS or (name == "img" and DATA_IMAGE_RE.search(tag.group(0)))
+    return name not in ALLOWED_TAGS or (name == "img" and bool(DATA_IMAGE_RE.search(tag.group(0))))
 
 
 def _position_links(line: str) -> list[str]:
@@ -293,14 +289,17 @@ def body_links(
 ) -> tuple[tuple[int, str], ...]:
     """Every link ``find`` sees in the body (by default to /positions/...), with its file
     line; code is skipped."""
-    found, fence = [], ""
+    return tuple((number, target) for number, line in _outside_fences(body, first_line)
+                 for target in find(line))  # fmt: skip
+
+
+def _outside_fences(body: list[str], first_line: int) -> Iterator[tuple[int, str]]:
+    """The body's lines outside fenced code, with their file line numbers."""
+    fence = ""
     for number, line in enumerate(body, start=first_line):
         fence = _fence_state(fence, line)
-        if fence or FENCE_RE.match(line):
-            continue
-        targets = find(line)
-        found += [(number, target) for target in targets]
-    return tuple(found)
+        if not fence and not FENCE_RE.match(line):
+            yield number, line
 
 
 def _fence_state(fence: str, line: str) -> str:
