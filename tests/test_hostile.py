@@ -485,7 +485,8 @@ def test_the_preview_thread_has_the_render_limit_and_kb_index_waits_at_most_that
 
     monkeypatch.setattr(limits, "RENDER_SECONDS", 1.0)
     write_position("europe", "Trade with our neighbours.")
-    write_position("slow", "[" * 12_000)  # rendering this unbounded takes over a minute
+    # each "](" is read to the end of the paragraph for its ")": over a minute unbounded
+    write_position("slow", "[a]( " * 20_000)
     settings = Settings.from_mapping(
         {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
     )
@@ -532,3 +533,107 @@ def test_one_passage_is_counted_in_the_singular(write_position, positions_dir, i
     write_position("europe", "Trade with our neighbours.")
     output = kb(kb_app(positions_dir, index_dir), "index").output
     assert "citation ledger: 1 passage recorded, 0 retired, 0 restored" in output
+
+
+# 16. Brackets no link can use never reach the link reader, and show as typed.
+
+
+def test_brackets_no_link_can_use_never_reach_the_link_reader_and_show_as_typed(monkeypatch):
+    """Python-Markdown's link reader reads from each "[" to the "]" that closes it, or to
+    the end of the paragraph: 10 KB of "[" took 9.8 s (the render budget is 10 s). A "[" no
+    "]" closes, and pairs nested deeper than any link, are hidden from it instead."""
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    from kb.content.brackets import HIDDEN_OPEN, MAX_LINK_NESTING
+    from kb.content.render import render_body
+
+    reads = []
+    read = LinkInlineProcessor.getText
+    monkeypatch.setattr(
+        LinkInlineProcessor, "getText", lambda *args: reads.append(args[2]) or read(*args)
+    )
+    unclosed = "[" * 3000 + " [a" * 1000 + " ![" * 1000
+    rendered = render_body("x", unclosed)
+    assert reads == [] and rendered.passages[0].text == unclosed
+    assert HIDDEN_OPEN not in rendered.html
+    nested = "[" * 1000 + "x" + "]" * 1000
+    assert render_body("x", nested).passages[0].text == nested
+    assert len(reads) <= 3 * MAX_LINK_NESTING  # three link readers, the outer pairs each
+    mixed = "See [1 and [[[x](https://e.org/x) and [a [b] c](https://e.org/c)."
+    rendered = render_body("x", mixed)
+    assert rendered.passages[0].text == "See [1 and [[x and a [b] c."
+    assert '<a href="https://e.org/c" rel="noopener noreferrer">a [b] c</a>' in rendered.html
+
+
+def test_which_brackets_are_hidden_from_the_link_reader():
+    """Counted as the reader counts them: code and escaped brackets aside."""
+    from kb.content.brackets import MAX_LINK_NESTING, hidden_brackets
+
+    hidden = hidden_brackets("[[[x](y) see [1, `[` and \\[ [a [b] c]", labels=False)
+    assert hidden == "\ue001\ue001[x](y) see \ue0011, `[` and \\[ [a [b] c]"
+    deep = MAX_LINK_NESTING + 2
+    hidden = hidden_brackets("[" * deep + "x" + "]" * deep, labels=False)
+    assert hidden == "[" * MAX_LINK_NESTING + "\ue001\ue001x\ue002\ue002" + "]" * MAX_LINK_NESTING
+    # with references defined, "[" after "]" may open a label, which is read to its "]"
+    assert hidden_brackets("[t][a[b]", labels=False) == "[t]\ue001a[b]"
+    assert hidden_brackets("[t][a[b]", labels=True) == "[t][a[b]"
+
+
+@pytest.mark.parametrize(
+    ("body", "html"),
+    [
+        # a link, a reference, a short reference, a task box and an unclosed "[" in prose
+        (
+            "A [link](https://e.org/a), [text][ref], [ref], [ ] and see [1.\n\n"
+            "[ref]: https://e.org/r\n",
+            '<a href="https://e.org/a" rel="noopener noreferrer">link</a>, <a href="https://'
+            'e.org/r" rel="noopener noreferrer">text</a>, <a href="https://e.org/r" rel="noopen'
+            'er noreferrer">ref</a>, [ ] and see [1.',
+        ),
+        # Python-Markdown closes "``" with a shorter run when no run as long follows
+        (
+            "[x ``a [ `b](https://e.org/x)",
+            '<a href="https://e.org/x" rel="noopener noreferrer">x <code>`a [</code>b</a>',
+        ),
+        # a "[" in a link's address is read with the link, before any image is
+        (
+            "![x [a](https://e.org/[) ](https://e.org/i.png)",
+            '<img alt="x a " src="https://e.org/i.png">',
+        ),
+        # a label is read to its first "]": "[a[b]" is one, and "[b]" is no label
+        (
+            "[t][a[b][c]\n\n[c]: https://e.org/c\n",
+            '[t][a[b]<a href="https://e.org/c" rel="noopener noreferrer">c</a>',
+        ),
+        # an e-mail address is written as character references, a hidden "[" among them
+        (
+            "Write to <a[b@e.org>.",
+            'Write to <a href="mailto:a[b@e.org" rel="noopener noreferrer">a[b@e.org</a>.',
+        ),
+        # raw HTML is set aside by the inline reader, its hidden brackets with it
+        ('An <abbr title="[draft">RFC</abbr> [1', '<abbr title="[draft">RFC</abbr> [1'),
+        # a CDATA section is raw HTML (which the page drops), known by its brackets
+        ("`[` and <![CDATA[ [ ]]>", "<code>[</code> and </p>"),
+    ],
+)
+def test_brackets_a_link_can_use_are_read_as_before(body, html):
+    from kb.content.render import render_body
+
+    assert html in render_body("x", body).html
+
+
+def test_headings_and_passages_are_read_with_their_brackets_put_back():
+    from kb.content.render import render_body
+
+    rendered = render_body("x", "## Draft [2\n\nText [.")
+    assert rendered.headings == ((2, "Draft [2", "draft-2"),)
+    assert [(p.heading, p.text) for p in rendered.passages] == [("Draft [2", "Text [.")]
+
+
+def test_a_body_that_holds_a_stand_in_keeps_it_and_every_bracket():
+    """The stand-in would be ambiguous: such a body keeps every bracket for the reader."""
+    from kb.content.brackets import HIDDEN_OPEN
+    from kb.content.render import render_body
+
+    rendered = render_body("x", f"A {HIDDEN_OPEN} and [b")
+    assert rendered.passages[0].text == f"A {HIDDEN_OPEN} and [b"

@@ -22,6 +22,7 @@ import nh3
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from kb.content.brackets import HIDDEN_CLOSE, HIDDEN_OPEN, HiddenBrackets, ShownBrackets
 from kb.content.links import file_link
 from kb.content.model import Passage
 from kb.content.shortcodes import unwrap_shortcodes
@@ -273,12 +274,17 @@ class _HugoShortcodes(Preprocessor):
         return unwrap_shortcodes("\n".join(lines)).split("\n")
 
 
-def _new_markdown(source: str | None = None) -> tuple[markdown.Markdown, _Collector]:
+def _new_markdown(
+    source: str | None = None, hide_brackets: bool = True
+) -> tuple[markdown.Markdown, _Collector]:
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
     md.preprocessors.register(_IncompleteTags(md), "kb_incomplete_tags", 23)
     md.preprocessors.register(_ShownTags(md), "kb_shown_tags", 19)  # after html_block (20)
+    if hide_brackets:
+        md.treeprocessors.register(HiddenBrackets(md), "kb_hidden_brackets", 25)  # before inline
+        md.treeprocessors.register(ShownBrackets(md), "kb_shown_brackets", 19)  # after inline (20)
     collector = _Collector(md)
     md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
     if source is not None:
@@ -301,7 +307,9 @@ def render_body(slug: str, body: str, source: str | None = None) -> Rendered:
     """
     if not body.strip():  # Markdown skips its tree processors for blank input
         return Rendered(html="", headings=(), passages=())
-    md, collector = _new_markdown(source)
+    # a body that already holds a stand-in keeps every bracket: none is put back by mistake
+    hide_brackets = HIDDEN_OPEN not in body and HIDDEN_CLOSE not in body
+    md, collector = _new_markdown(source, hide_brackets)
     page_html = sanitise(md.convert(body))
     seen: dict[str, int] = {}
     passages = []
