@@ -630,10 +630,11 @@ def test_headings_and_passages_are_read_with_their_brackets_put_back():
     assert [(p.heading, p.text) for p in rendered.passages] == [("Draft [2", "Text [.")]
 
 
-def test_a_body_that_holds_a_stand_in_keeps_it_and_every_bracket():
-    """The stand-in would be ambiguous: such a body keeps every bracket for the reader."""
-    from kb.content.brackets import HIDDEN_OPEN
+@pytest.mark.parametrize("stand_in", ["\ue000", "\ue001", "\ue002"])
+def test_a_body_that_holds_a_stand_in_keeps_it_and_every_bracket(stand_in):
+    """A stand-in would be ambiguous: such a body is read as typed, its own character kept
+    (the "<" one had been turned into "<", making a tag of "<a\ue000b>")."""
     from kb.content.render import render_body
 
-    rendered = render_body("x", f"A {HIDDEN_OPEN} and [b")
-    assert rendered.passages[0].text == f"A {HIDDEN_OPEN} and [b"
+    assert render_body("x", f"A {stand_in} and [b").passages[0].text == f"A {stand_in} and [b"
+    assert "<b>" not in render_body("x", f"A <a{stand_in}b>bold?").html

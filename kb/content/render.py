@@ -244,7 +244,7 @@ class _IncompleteTags(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
-        if "<" not in text or HIDDEN_LT in text:
+        if "<" not in text:
             return lines
         return _outside_code(text, lambda part: INCOMPLETE_TAG_RE.sub(HIDDEN_LT, part)).split("\n")
 
@@ -275,14 +275,16 @@ class _HugoShortcodes(Preprocessor):
 
 
 def _new_markdown(
-    source: str | None = None, hide_brackets: bool = True
+    source: str | None = None, stand_ins: bool = True
 ) -> tuple[markdown.Markdown, _Collector]:
+    """A Markdown reader; with ``stand_ins``, hostile "<" and "[" are hidden from the
+    readers they slow down, each by a private-use character put back afterwards."""
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
-    md.preprocessors.register(_IncompleteTags(md), "kb_incomplete_tags", 23)
-    md.preprocessors.register(_ShownTags(md), "kb_shown_tags", 19)  # after html_block (20)
-    if hide_brackets:
+    if stand_ins:
+        md.preprocessors.register(_IncompleteTags(md), "kb_incomplete_tags", 23)
+        md.preprocessors.register(_ShownTags(md), "kb_shown_tags", 19)  # after html_block (20)
         md.treeprocessors.register(HiddenBrackets(md), "kb_hidden_brackets", 25)  # before inline
         md.treeprocessors.register(ShownBrackets(md), "kb_shown_brackets", 19)  # after inline (20)
     collector = _Collector(md)
@@ -307,9 +309,9 @@ def render_body(slug: str, body: str, source: str | None = None) -> Rendered:
     """
     if not body.strip():  # Markdown skips its tree processors for blank input
         return Rendered(html="", headings=(), passages=())
-    # a body that already holds a stand-in keeps every bracket: none is put back by mistake
-    hide_brackets = HIDDEN_OPEN not in body and HIDDEN_CLOSE not in body
-    md, collector = _new_markdown(source, hide_brackets)
+    # a body that already holds a stand-in is read as typed: none is put back by mistake
+    stand_ins = all(char not in body for char in (HIDDEN_LT, HIDDEN_OPEN, HIDDEN_CLOSE))
+    md, collector = _new_markdown(source, stand_ins)
     page_html = sanitise(md.convert(body))
     seen: dict[str, int] = {}
     passages = []
