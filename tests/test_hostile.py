@@ -638,3 +638,16 @@ def test_a_body_that_holds_a_stand_in_keeps_it_and_every_bracket(stand_in):
 
     assert render_body("x", f"A {stand_in} and [b").passages[0].text == f"A {stand_in} and [b"
     assert "<b>" not in render_body("x", f"A <a{stand_in}b>bold?").html
+
+
+def test_links_to_markdown_files_are_read_a_bounded_way_ahead():
+    """kb check reads each "](" of a line for a Markdown file's name: unbounded, every one
+    was read to the line's end (80 KB of "[a](" took 11 s)."""
+    from kb.content.links import MAX_PART, line_links
+
+    assert line_links("[x](../a/b.md#top) and [y]( c.markdown 't')") == [
+        "../a/b.md#top",
+        "c.markdown",
+    ]
+    assert line_links("[a](" * 20_000) == []
+    assert line_links(f"[x]({'a' * (MAX_PART + 1)}.md)") == []  # no file name is this long
