@@ -36,6 +36,14 @@ def test_blocks_become_passages_with_trails_and_anchors():
     assert passages[4].text == "A quoted line."
 
 
+def test_a_heading_with_escaped_marks_reads_as_shown():
+    """A heading's text and anchor are read after Markdown undoes its escapes: "\\*" had
+    left control characters in the heading, and "42" (the mark's code) in its anchor."""
+    rendered = render_body("x", "## Q \\*&\\* A \\[draft\\]\n\nText.")
+    assert rendered.headings == ((2, "Q *&* A [draft]", "q-a-draft"),)
+    assert rendered.passages[0].heading == "Q *&* A [draft]"
+
+
 def test_every_anchor_is_on_the_page():
     rendered = render_body("europe", BODY)
     for passage in rendered.passages:

@@ -288,7 +288,7 @@ def _new_markdown(
         md.treeprocessors.register(HiddenBrackets(md), "kb_hidden_brackets", 25)  # before inline
         md.treeprocessors.register(ShownBrackets(md), "kb_shown_brackets", 19)  # after inline (20)
     collector = _Collector(md)
-    md.treeprocessors.register(collector, "kb_collector", 1)  # after inline processing
+    md.treeprocessors.register(collector, "kb_collector", -1)  # after inline and unescape (0)
     if source is not None:
         md.treeprocessors.register(_FileLinks(md, source), "kb_file_links", 2)
     return md, collector
