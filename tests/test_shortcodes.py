@@ -3,6 +3,8 @@ no text lost into a broken link, code left as written."""
 
 from __future__ import annotations
 
+import re
+
 from kb.content.render import render_body
 from kb.content.shortcodes import unwrap_shortcodes
 
@@ -45,6 +47,13 @@ def test_a_hugo_page_reads_as_its_site_shows_it():
         rendered.html
     )
     assert 'href="https://www.youtube.com/watch?v=m9L-vJn6OlI"' in rendered.html
+    # a ref to a Markdown file links to its page, by the file's name, as Hugo finds it
+    links = re.findall(r'<a href="(/positions/[^"]*)"[^>]*>([^<]*)</a>', rendered.html)
+    assert links == [
+        ("/positions/challenges-prizes", "community of practice"),
+        ("/positions/2013-11-21-testing", "Testing 101"),
+        ("/positions/apis", "APIs"),
+    ]
     assert 'Write {{< ref "x.md" >}} to link a page.' in texts  # code is left as written
     assert "{{&lt; highlight go &gt;}}" in rendered.html  # and so is fenced code
     assert not any("{{" in text for text in texts[:6])
@@ -63,3 +72,22 @@ def test_line_breaks_inside_a_tag_are_kept():
 def test_text_without_shortcodes_is_unchanged():
     for text in ("Plain {{ braces }} and {{< unclosed", "a }} b {{", ""):
         assert unwrap_shortcodes(text) == text
+
+
+def test_a_ref_links_to_the_page_of_the_file_it_names(write_position, positions_dir, make_app):
+    """Hugo finds a page by its unique file name, wherever its folder; so does the site,
+    whose positions answer at their file name's address (a ``slug:`` keeps it as an
+    alias). A ref to a section, not a Markdown file, keeps only its text."""
+    (positions_dir / "news" / "2015").mkdir(parents=True)
+    (positions_dir / "guides").mkdir()
+    write_position("guides/personas-101", "Personas help.", slug="personas")
+    page = positions_dir / "news" / "2015" / "recap.md"
+    page.write_text(
+        '---\ntitle: Recap\n---\nRead [personas]({{< ref "personas-101.md#why" >}}) or '
+        '[mobile]({{< ref "/topics/mobile" >}}).\n',
+        encoding="utf-8",
+    )
+    client = make_app().test_client()
+    html = client.get("/positions/recap").get_data(as_text=True)
+    assert re.search(r'<a href="/positions/personas-101#why"[^>]*>personas</a> or mobile\.', html)
+    assert client.get("/positions/personas-101").status_code in (200, 301, 308)

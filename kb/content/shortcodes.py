@@ -6,8 +6,11 @@ run Hugo's templates, and shown as written the tags broke the Markdown around th
 ``[community of practice]({{< ref "challenges-prizes.md" >}})`` lost the text after it
 into a link title. So, before Markdown reads the body:
 
-- a link to ``{{< ref … >}}`` or ``{{< relref … >}}`` keeps its text (the page it
-  names is found by Hugo's own rules, which this site does not share);
+- a link to ``{{< ref "page.md" >}}`` or ``{{< relref … >}}`` becomes a link to the
+  Markdown file of that name, which the renderer points at its position page: Hugo finds
+  a page by its file name when the name is unique, and this site gives every position
+  the address of its file name (its slug, or an alias). A ref to anything but a Markdown
+  file (a section, ``"/topics/mobile"``) keeps only its text;
 - a button (``href`` and ``text``) becomes a link, and a YouTube video a link to it;
 - every other tag is dropped, and what a pair of tags wraps (a note, a box) stays.
 
@@ -16,14 +19,16 @@ Inline code is left as written; fenced code is set aside before this runs.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from urllib.parse import quote
 
 # Bounded and brace-free, so that text full of "{{<" or "[" never takes quadratic time.
 _TAG = r"\{\{[<%]\s*(?P<closing>/?)\s*(?P<name>[\w-]{1,50})(?P<params>[^{}]{0,2000}?)\s*[>%]\}\}"
 # A code span (kept), a link whose address is a ref shortcode, or any shortcode tag.
 SHORTCODE_RE = re.compile(
     r"(?P<code>(`{1,16}).{1,4000}?\2)"
-    r"|\[(?P<text>[^\[\]]{0,1000})\]\(\s*\{\{[<%]\s*(?:rel)?ref\s[^{}]{0,1000}?[>%]\}\}"
+    r"|\[(?P<text>[^\[\]]{0,1000})\]\(\s*\{\{[<%]\s*(?:rel)?ref\s(?P<ref>[^{}]{0,1000}?)[>%]\}\}"
     r"\s*(?:\"[^\"\n]{0,1000}\"\s*)?\)"
     r"|(?P<tag>" + _TAG + ")",
     re.DOTALL,
@@ -31,6 +36,8 @@ SHORTCODE_RE = re.compile(
 PARAM_RE = re.compile(r"([\w-]+)\s*=\s*\"([^\"]*)\"")
 WEB_ADDRESS_RE = re.compile(r"^https?://[^\s()<>]+$")
 YOUTUBE_ID_RE = re.compile(r"^[\w-]{6,20}$")
+# The page a ref names: its first quoted value, a Markdown file's path with an optional "#part".
+REF_TARGET_RE = re.compile(r"\"(?P<path>[^\"#]*\.(?:md|markdown))(?P<fragment>#[^\"]*)?\"", re.I)
 
 
 def unwrap_shortcodes(text: str) -> str:
@@ -46,11 +53,21 @@ def _replacement(match: re.Match) -> str:
         return match.group(0)
     breaks = "\n" * match.group(0).count("\n")
     if match.group("text") is not None:  # the text may hold a tag of its own (an image)
-        return unwrap_shortcodes(match.group("text")) + breaks
+        return _ref_link(unwrap_shortcodes(match.group("text")), match.group("ref")) + breaks
     if match.group("closing"):
         return breaks
     params = dict(PARAM_RE.findall(match.group("params")))
     return _shown(match.group("name").lower(), params) + breaks
+
+
+def _ref_link(text: str, ref: str) -> str:
+    """A link's text, linked to the Markdown file its ref names by file name (the folder
+    part is Hugo's to resolve; the site addresses a position by its file name alone)."""
+    target = REF_TARGET_RE.search(ref)
+    if target is None:
+        return text
+    name = quote(posixpath.basename(target["path"]))
+    return f"[{text}]({name}{quote(target['fragment'] or '', safe='#')})"
 
 
 def _shown(name: str, params: dict[str, str]) -> str:

@@ -27,7 +27,8 @@ SCHEMA_VERSION = 14  # 6: folder introductions, topic labels, aliases; 7: meanin
 # document in columns (kb/index/columns.py); 10: each segment's posting file
 # (kb/index/posting_file.py); 11: HTML comments hidden, so every file is rendered again;
 # 12: raw HTML kept and sanitised, not shown as text; 13: Hugo shortcodes read; 14: a
-# heading read after Markdown undoes its escapes, so its text and anchor change
+# heading read after Markdown undoes its escapes, so its text and anchor change, and
+# Hugo ref shortcodes linked to their pages
 
 
 def plain_analyzer():
