@@ -257,6 +257,15 @@ def test_related_meanings_weigh_less_than_the_words():
     assert len(held.alternatives) == 1  # a word the index holds is matched exactly
 
 
+def test_a_plural_the_table_lacks_is_read_as_its_singular():
+    """ "sculptors" found nothing: the table holds "sculptor" only."""
+    table = Related(parse_rows(["sculptor\tartist:0.6", "news\tpress:0.7"]))
+    assert table.neighbours("sculptors") == [("artist", 0.6)]
+    assert table.neighbours("new") == []  # only a plural is read as its singular
+    clause = table.expand(parse("sculptors").clauses, known={"artist"}.__contains__)[0]
+    assert [a.word for a in clause.alternatives] == ["sculptors", "artist"]
+
+
 def test_the_shipped_table_is_there():
     related = load_related()
     assert len(related.rows) > 10_000

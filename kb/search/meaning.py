@@ -36,9 +36,14 @@ class Related:
     rows: Mapping[str, str]  # entry → "neighbours<TAB>entries listing it", each "e:0.87|…"
 
     def neighbours(self, entry: str) -> list[tuple[str, float]]:
-        """The entries related to ``entry`` either way, each with its similarity."""
+        """The entries related to ``entry`` either way, each with its similarity; a plural
+        the table lacks is read as its singular ("sculptors" → "sculptor"), as the meaning
+        vectors read it."""
+        row = self.rows.get(entry)
+        if row is None and entry.endswith("s"):
+            row = self.rows.get(entry[:-1])
         found = []
-        for item in self.rows.get(entry, "").replace("\t", "|").split("|"):
+        for item in (row or "").replace("\t", "|").split("|"):
             other, _, similarity = item.rpartition(":")
             if other:
                 found.append((other, float(similarity)))
