@@ -485,8 +485,9 @@ def test_the_preview_thread_has_the_render_limit_and_kb_index_waits_at_most_that
 
     monkeypatch.setattr(limits, "RENDER_SECONDS", 1.0)
     write_position("europe", "Trade with our neighbours.")
-    # each "](" is read to the end of the paragraph for its ")": over a minute unbounded
-    write_position("slow", "[a]( " * 20_000)
+    # for each heading in a block, the tables extension splits the rest of the block into
+    # lines to look for a table: 20,000 headings with no blank line take 8 s unbounded
+    write_position("slow", "".join(f"# {n}\n" for n in range(20_000)))
     settings = Settings.from_mapping(
         {"KB_POSITIONS_DIR": str(positions_dir), "KB_INDEX_DIR": str(index_dir)}
     )
@@ -535,7 +536,8 @@ def test_one_passage_is_counted_in_the_singular(write_position, positions_dir, i
     assert "citation ledger: 1 passage recorded, 0 retired, 0 restored" in output
 
 
-# 16. Brackets no link can use never reach the link reader, and show as typed.
+# 16. Brackets and parentheses no link can use never reach the link reader, and show as
+# typed.
 
 
 def test_brackets_no_link_can_use_never_reach_the_link_reader_and_show_as_typed(monkeypatch):
@@ -579,6 +581,57 @@ def test_which_brackets_are_hidden_from_the_link_reader():
     assert hidden_brackets("[t][a[b]", labels=True) == "[t][a[b]"
 
 
+def test_link_openers_no_parenthesis_closes_are_never_read_and_show_as_typed(monkeypatch):
+    """Python-Markdown's link reader reads from each "](" to the ")" that closes the address,
+    or to the end of the paragraph: 20 KB of "[a](" took 4 s, 80 KB over a minute. A "("
+    after "]" that no ")" closes is hidden from it instead, so it reads no address there."""
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    from kb.content.brackets import HIDDEN_PAREN
+    from kb.content.render import render_body
+
+    reads = []  # what each address the link and image readers read starts with
+    read = LinkInlineProcessor.getLink
+    monkeypatch.setattr(
+        LinkInlineProcessor,
+        "getLink",
+        lambda self, data, index: reads.append(data[index]) or read(self, data, index),
+    )
+    for unclosed in ["[a](" * 3000, "[a]( " * 1000, "![a](" * 1000, "[a](b" * 1000]:
+        reads.clear()
+        rendered = render_body("x", unclosed)
+        assert set(reads) == {HIDDEN_PAREN}  # each rejected at its first character
+        assert rendered.passages[0].text == unclosed.strip()
+        assert HIDDEN_PAREN not in rendered.html
+    reads.clear()
+    rendered = render_body("x", "[a](" * 1000 + "[b](https://e.org/b)")
+    assert reads.count("(") == 1 and reads.count(HIDDEN_PAREN) == 1000  # one is closed
+    assert rendered.passages[0].text == "[a](" * 1000 + "b"
+
+
+def test_which_parentheses_are_hidden_from_the_link_reader():
+    """Counted as the reader counts them: code and escapes aside, an <address> ends at its
+    ">)", and a quote that may begin a title leaves the text as typed."""
+    import markdown
+
+    from kb.content.brackets import hidden_parens
+
+    escaped = markdown.Markdown().ESCAPED_CHARS
+
+    def hidden(text: str, references: bool = False) -> str:
+        return hidden_parens(text, references, escaped).replace("\ue003", "@")
+
+    assert hidden("[a]([b](c) [d]( `)` \\)") == "[a]@[b](c) [d]@ `)` \\)"
+    assert hidden("[a](<b(c>) [d](<e") == "[a](<b(c>) [d]@<e"
+    assert hidden("[a](b 't') [c](") == "[a](b 't') [c]("  # a title is counted otherwise
+    assert hidden('[a](b) "t" [c]("') == '[a](b) "t" [c]@"'  # no address is open at a quote
+    # once the link reader takes out "[l](<b>)", the image reads "(<(( … >)" as an <address>
+    assert hidden("![i](<(( [l](<b>) >)") == "![i](<(( [l](<b>) >)"
+    # with a reference defined, "[<][r]" is taken out first: "[a](<(( … >)" is then a link,
+    # taken out in turn, and the last ")" closes the image's "("
+    assert hidden("![i]( [a](<(( [<][r] >) )", references=True) == "![i]( [a](<(( [<][r] >) )"
+
+
 @pytest.mark.parametrize(
     ("body", "html"),
     [
@@ -614,6 +667,21 @@ def test_which_brackets_are_hidden_from_the_link_reader():
         ('An <abbr title="[draft">RFC</abbr> [1', '<abbr title="[draft">RFC</abbr> [1'),
         # a CDATA section is raw HTML (which the page drops), known by its brackets
         ("`[` and <![CDATA[ [ ]]>", "<code>[</code> and </p>"),
+        # parentheses in an address, a title and an <address>, an unclosed "[a](" after each
+        (
+            "See [Foo](https://e.org/Foo_(bar)) and [a](",
+            '<a href="https://e.org/Foo_(bar)" rel="noopener noreferrer">Foo</a> and [a](',
+        ),
+        (
+            '[b](https://e.org/b "B (draft)") and [a](',
+            '<a href="https://e.org/b" title="B (draft)" rel="noopener noreferrer">b</a> and [a](',
+        ),
+        ("![i](<https://e.org/i(.png>) ![a](", '<img alt="i" src="https://e.org/i(.png"> ![a]('),
+        # a "(" no ")" closes, hidden in an e-mail address written as character references
+        (
+            "Write to <a](b@e.org>.",
+            'Write to <a href="mailto:a](b@e.org" rel="noopener noreferrer">a](b@e.org</a>.',
+        ),
     ],
 )
 def test_brackets_a_link_can_use_are_read_as_before(body, html):
@@ -628,9 +696,12 @@ def test_headings_and_passages_are_read_with_their_brackets_put_back():
     rendered = render_body("x", "## Draft [2\n\nText [.")
     assert rendered.headings == ((2, "Draft [2", "draft-2"),)
     assert [(p.heading, p.text) for p in rendered.passages] == [("Draft [2", "Text [.")]
+    rendered = render_body("x", "## Draft [2](\n\nText [a](.")
+    assert rendered.headings == ((2, "Draft [2](", "draft-2"),)
+    assert [(p.heading, p.text) for p in rendered.passages] == [("Draft [2](", "Text [a](.")]
 
 
-@pytest.mark.parametrize("stand_in", ["\ue000", "\ue001", "\ue002"])
+@pytest.mark.parametrize("stand_in", ["\ue000", "\ue001", "\ue002", "\ue003"])
 def test_a_body_that_holds_a_stand_in_keeps_it_and_every_bracket(stand_in):
     """A stand-in would be ambiguous: such a body is read as typed, its own character kept
     (the "<" one had been turned into "<", making a tag of "<a\ue000b>")."""

@@ -22,7 +22,7 @@ import nh3
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from kb.content.brackets import HIDDEN_CLOSE, HIDDEN_OPEN, HiddenBrackets, ShownBrackets
+from kb.content.brackets import STAND_INS, HiddenBrackets, ShownBrackets
 from kb.content.links import file_link
 from kb.content.model import Passage
 from kb.content.shortcodes import unwrap_shortcodes
@@ -310,7 +310,7 @@ def render_body(slug: str, body: str, source: str | None = None) -> Rendered:
     if not body.strip():  # Markdown skips its tree processors for blank input
         return Rendered(html="", headings=(), passages=())
     # a body that already holds a stand-in is read as typed: none is put back by mistake
-    stand_ins = all(char not in body for char in (HIDDEN_LT, HIDDEN_OPEN, HIDDEN_CLOSE))
+    stand_ins = all(char not in body for char in (HIDDEN_LT, *STAND_INS))
     md, collector = _new_markdown(source, stand_ins)
     page_html = sanitise(md.convert(body))
     seen: dict[str, int] = {}
