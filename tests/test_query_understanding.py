@@ -126,6 +126,15 @@ def test_best_answer_only_when_most_words_are_answered(write_position, search):
     assert vague.results and not vague.answer_confident and vague.answer is None
 
 
+def test_a_passage_holding_only_related_words_is_no_best_answer(write_position, search):
+    """The page says "Not found: homelessness"; a passage on housing is a result, not the
+    answer to it."""
+    write_position("homes", "We will build social housing for every family.", title="Homes")
+    found = search("homelessness")
+    assert [r.slug for r in found.results] == ["homes"] and not found.answer_confident
+    assert search("social housing").answer_confident
+
+
 def test_a_headings_words_do_not_make_a_passage_the_best_answer(write_position, search):
     """The Best answer shows a passage's text, not the heading above it."""
     body = "## Cheaper internet\n\nSpeeds hold up on the internet at busy times.\n"
@@ -138,6 +147,9 @@ def test_the_best_answer_holds_the_words_in_its_own_text(write_position, search)
     write_position("home", "## Homes\n\nCheaper internet for every home.\n")
     found = search("cheap internet")
     assert found.answer_confident and found.answer.text == "Cheaper internet for every home."
+    # "cheap" is not in the index, so it gained "cheaper" as a related word too: it is
+    # still its degree, and the page does not say "cheap" was not found
+    assert found.unmatched == () and found.results[0].missing == ()
 
 
 def test_snippets_start_at_a_sentence_or_a_word(write_position, search):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kb.query_model import Clause, Term
+from kb.query_model import Alternative, Clause, Term
 from kb.search.spelling import english_words
 
 WEIGHT = 0.95  # a degree not typed, against 1.0 for the word as typed
@@ -27,19 +27,30 @@ def with_degrees(clauses: list[Clause], known: Callable[[str], bool]) -> list[Cl
 
 
 def _with_degrees(clause: Clause, known: Callable[[str], bool]) -> Clause:
+    """The clause with the degrees of its typed words; one it already holds as a related
+    word ("cheap" gains "cheaper" from the related words when the index lacks "cheap")
+    weighs as a degree: the page must not say "cheap" was not found."""
     if clause.quoted:
         return clause
-    have = {a.word for a in clause.alternatives if isinstance(a, Term)}
-    extra = [
-        Term(form, weight=WEIGHT)
+    forms = {
+        form: None
         for alternative in clause.alternatives
         if isinstance(alternative, Term) and not alternative.prefix and alternative.weight == 1.0
         for form in degrees_of(alternative.word.lower())
-        if form not in have and known(form)
-    ]
+        if known(form)
+    }
+    kept = [a for a in clause.alternatives if not _lighter_form(a, forms)]
+    have = {a.word for a in kept if isinstance(a, Term)}
+    extra = [Term(form, weight=WEIGHT) for form in forms if form not in have]
     if not extra:
         return clause
-    return Clause([*clause.alternatives, *extra], clause.quoted, clause.expanded)
+    return Clause([*kept, *extra], clause.quoted, clause.expanded)
+
+
+def _lighter_form(alternative: Alternative, forms: dict[str, None]) -> bool:
+    """Whether ``alternative`` is one of ``forms`` weighing less than a degree."""
+    is_form = isinstance(alternative, Term) and alternative.word in forms
+    return is_form and alternative.weight < WEIGHT
 
 
 def degrees_of(word: str) -> tuple[str, ...]:

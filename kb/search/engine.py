@@ -331,11 +331,13 @@ def _unmatched(
 def _answers(hits: list[PositionHit], passages: dict[str, list], clauses: list[Clause]) -> bool:
     """True when the first passage shown holds most of the meaningful words in its own
     text (a heading above it is not shown with the answer): more than half of them (so
-    one word of two is not enough), and the only one when there is one."""
+    one word of two is not enough), and the only one when there is one. A word counts
+    when the passage holds it, a synonym or another degree of it; a related word does
+    not ("sculptors" found a passage on artists, under "Not found: sculptors")."""
     first = next((passages[h.meta.slug][0] for h in hits if passages.get(h.meta.slug)), None)
     if first is None or not clauses:
         return False
-    found = sum(1 for clause in clauses if covers(clause, first.terms, min_weight=0.0))
+    found = sum(1 for clause in clauses if covers(clause, first.terms, DEGREE_WEIGHT))
     return found * 2 > len(clauses)
 
 
