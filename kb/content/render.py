@@ -277,7 +277,7 @@ class _HugoShortcodes(Preprocessor):
 def _new_markdown(
     source: str | None = None, stand_ins: bool = True
 ) -> tuple[markdown.Markdown, _Collector]:
-    """A Markdown reader; with ``stand_ins``, hostile "<" and "[" are hidden from the
+    """A Markdown reader; with ``stand_ins``, hostile "<", "[" and "(" are hidden from the
     readers they slow down, each by a private-use character put back afterwards."""
     md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
