@@ -569,7 +569,15 @@ def test_brackets_no_link_can_use_never_reach_the_link_reader_and_show_as_typed(
 
 def test_which_brackets_are_hidden_from_the_link_reader():
     """Counted as the reader counts them: code and escaped brackets aside."""
-    from kb.content.brackets import MAX_LINK_NESTING, hidden_brackets
+    import markdown
+
+    from kb.content.brackets import MAX_LINK_NESTING
+    from kb.content.brackets import hidden_brackets as hidden_in
+
+    escaped = markdown.Markdown().ESCAPED_CHARS
+
+    def hidden_brackets(text: str, labels: bool) -> str:
+        return hidden_in(text, labels, escaped)
 
     hidden = hidden_brackets("[[[x](y) see [1, `[` and \\[ [a [b] c]", labels=False)
     assert hidden == "\ue001\ue001[x](y) see \ue0011, `[` and \\[ [a [b] c]"

@@ -26,9 +26,9 @@ from markdown.util import AMP_SUBSTITUTE, AtomicString
 HIDDEN_OPEN, HIDDEN_CLOSE, HIDDEN_PAREN = "\ue001", "\ue002", "\ue003"
 STAND_INS = (HIDDEN_OPEN, HIDDEN_CLOSE, HIDDEN_PAREN)
 MAX_LINK_NESTING = 8  # brackets nested deeper than this hold no link anyone writes
-# What the link reader goes by: backslash escapes (passed over), brackets, and what ends a
-# link's address: its ")", or a quote or "<" (a title, an <address>) that may move that end.
-LINK_SYNTAX_RE = re.compile(r"\\.|[][()'\"<]", re.DOTALL)
+# What the link reader goes by: brackets, and what ends a link's address: its ")", or a
+# quote or "<" (a title, an <address>) that may move that end.
+LINK_SYNTAX_RE = re.compile(r"[][()'\"<]")
 CODE_SPANS = BacktickInlineProcessor(BACKTICK_RE)  # Python-Markdown's own code span reader
 SHOWN_BRACKETS = {
     HIDDEN_OPEN: "[",
@@ -71,7 +71,7 @@ class HiddenBrackets(Treeprocessor):
 
 
 def _hidden(text: str, references: bool, escaped: frozenset[str]) -> str:
-    return hidden_parens(hidden_brackets(text, references), references, escaped)
+    return hidden_parens(hidden_brackets(text, references, escaped), references, escaped)
 
 
 class ShownBrackets(Treeprocessor):
@@ -93,13 +93,14 @@ def _shown(text: str | None) -> str | None:
     return type(text)(STAND_IN_RE.sub(lambda match: SHOWN_BRACKETS[match[0]], text))
 
 
-def hidden_brackets(text: str, labels: bool) -> str:
-    """``text`` with a stand-in for each bracket that can never begin a link. With
-    ``labels``, a "[" just after "]" stays: it may open the label of "[text][label]", which
-    is read to its first "]" without counting."""
+def hidden_brackets(text: str, labels: bool, escaped: Collection[str]) -> str:
+    """``text`` with a stand-in for each bracket that can never begin a link, counted in
+    what the link reader reads (``_reader_view``: code and ``escaped`` characters aside).
+    With ``labels``, a "[" just after "]" stays: it may open the label of
+    "[text][label]", which is read to its first "]" without counting."""
     if "[" not in text or "<![CDATA[" in text:  # a CDATA section is known by its brackets
         return text
-    syntax = list(_link_syntax(text))
+    syntax = list(LINK_SYNTAX_RE.finditer(_reader_view(text, escaped)))
     addresses = _in_addresses(syntax)
     brackets = [match for match in syntax if match[0] in "[]"]
 
@@ -114,17 +115,6 @@ def hidden_brackets(text: str, labels: bool) -> str:
     for at in hidden:
         chars[at] = HIDDEN_OPEN if chars[at] == "[" else HIDDEN_CLOSE
     return "".join(chars)
-
-
-def _link_syntax(text: str) -> Iterator[re.Match[str]]:
-    """The brackets, parentheses, quotes and "<" of ``text`` that the link reader sees:
-    none inside code spans, none escaped with a backslash."""
-    at = 0
-    for start, end in [*_markdown_code_spans(text), (len(text), len(text))]:
-        for match in LINK_SYNTAX_RE.finditer(text, at, start):
-            if match[0][0] != "\\":
-                yield match
-        at = end
 
 
 def _markdown_code_spans(text: str) -> Iterator[tuple[int, int]]:
