@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from kb.content.checks import check_folder
 from kb.content.render import render_body
 from kb.content.shortcodes import unwrap_shortcodes
 
@@ -91,3 +92,26 @@ def test_a_ref_links_to_the_page_of_the_file_it_names(write_position, positions_
     html = client.get("/positions/recap").get_data(as_text=True)
     assert re.search(r'<a href="/positions/personas-101#why"[^>]*>personas</a> or mobile\.', html)
     assert client.get("/positions/personas-101").status_code in (200, 301, 308)
+
+
+def test_kb_check_names_a_ref_to_a_file_no_file_is_named(positions_dir):
+    """Hugo stops its build on a ref it cannot find; the check says which, and where. A
+    ref that finds its file in another folder, a ref to a section and a ref shown in
+    code are fine."""
+    (positions_dir / "guides").mkdir()
+    (positions_dir / "guides" / "personas-101.md").write_text("# Personas\n\nText.\n", "utf-8")
+    (positions_dir / "recap.md").write_text(
+        "# Recap\n\n"
+        'Read [personas]({{< ref "personas-101.md#why" >}}).\n\n'
+        'See [the guide]({{< relref "guides/persona-101.md" >}}) and '
+        '{{< ref "dashboards.md" >}}.\n\n'
+        '[mobile]({{< ref "/topics/mobile" >}}), and `{{< ref "example.md" >}}` in code.\n',
+        "utf-8",
+    )
+    problems = [str(p) for p in check_folder(positions_dir) if p.path == "recap.md"]
+    assert problems == [
+        "recap.md:5: ref to 'dashboards.md' goes nowhere: no file in the folder is named "
+        "dashboards.md; fix or remove the ref",
+        "recap.md:5: ref to 'guides/persona-101.md' goes nowhere: no file in the folder is "
+        "named persona-101.md; did you mean 'guides/personas-101.md'?",
+    ]

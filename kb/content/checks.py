@@ -39,6 +39,7 @@ from kb.content.loader import (
 from kb.content.model import Problem, escape_name
 from kb.content.render import ALLOWED_TAGS
 from kb.content.rules import Incumbents, Outcome, Summary, decide
+from kb.content.shortcodes import ref_targets
 from kb.content.slug import clean_slug, file_slug
 from kb.content.validate import TOPIC_KEYS, once_per_key
 from kb.limits import MAX_FILE_BYTES
@@ -97,6 +98,7 @@ class FileFacts:
     links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...") in the body
     body_line: int = 1  # the file line on which the body starts
     file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
+    ref_links: tuple[tuple[int, str], ...] = ()  # (file line, "page.md") a Hugo ref names
     declared_slug: str = ""  # 'slug:' when readable, else the file name: for broken files
     stat: list[int] | None = None  # ``stat_facts`` when read, while they can be trusted
 
@@ -153,8 +155,9 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     declared = front.values.get("slug")
     declared = _claimed(result, declared if isinstance(declared, str) else "")
     return FileFacts(
-        sha, result, lines, dict(front.lines), tuple(local), links, first, files, declared
-    )
+        sha, result, lines, dict(front.lines), tuple(local), links, first, files,
+        body_links(body, first, ref_targets), declared,
+    )  # fmt: skip
 
 
 RAW_SLUG_RE = re.compile(r"^slug[ \t]*[:=][ \t]*['\"]?([^'\"\n#]+)", re.MULTILINE)
@@ -197,12 +200,12 @@ def summarize(fact: FileFacts) -> Summary:
     if fact.result.intro is not None:
         return Summary(
             fact.path, None, local=fact.local, links=fact.links, file_links=fact.file_links,
-            intro=True,
+            ref_links=fact.ref_links, intro=True,
         )  # fmt: skip
     if position is None:
         return Summary(
             fact.path, None, claimed=fact.declared_slug, local=fact.local,
-            file_links=fact.file_links,
+            file_links=fact.file_links, ref_links=fact.ref_links,
         )  # fmt: skip
     topic_key = next((k for k in ("topics", *TOPIC_KEYS) if k in fact.keys), "topics")
     return Summary(
@@ -210,7 +213,8 @@ def summarize(fact: FileFacts) -> Summary:
         title_line=_title_line(fact), slug_line=fact.key_line("slug"),
         topics=tuple((t, fact.item_line(topic_key, t)) for t in position.topics),
         related=tuple((s, fact.item_line("related", s)) for s in position.related),
-        links=fact.links, file_links=fact.file_links, local=fact.local,
+        links=fact.links, file_links=fact.file_links, ref_links=fact.ref_links,
+        local=fact.local,
         passage_ids=frozenset(p.id for p in position.passages if position.is_public),
     )  # fmt: skip
 

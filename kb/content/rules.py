@@ -14,6 +14,7 @@ Errors found here, beyond each file's own (``Summary.local``):
   else the file already published under it (the live index, else the citation
   ledger); else the first path in sorted order. The other file is the error;
 - a link to ``/positions/<slug>`` or a ``related:`` entry that leads to no position;
+- a link to a Markdown file that is not there, or a Hugo ``ref`` naming one;
 - a topic missing from ``topics.yml``.
 
 References to a file that itself has errors are not reported a second time, and a
@@ -30,7 +31,7 @@ from pathlib import PurePosixPath
 from kb.content.editors import TOPICS_FILE
 from kb.content.links import file_link
 from kb.content.model import Problem
-from kb.content.slug import file_slug
+from kb.content.slug import file_slug, is_intro
 
 POSITIONS_PREFIX = "/positions/"
 
@@ -55,6 +56,7 @@ class Summary:
     related: tuple[tuple[str, int], ...] = ()  # (slug, file line)
     links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...")
     file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
+    ref_links: tuple[tuple[int, str], ...] = ()  # (file line, "page.md") a Hugo ref names
     local: tuple[Problem, ...] = ()  # problems found in this file alone
     passage_ids: frozenset[str] = frozenset()  # not stored: only fresh clones need it
     intro: bool = False  # a folder's introduction: published, but no position
@@ -77,6 +79,7 @@ class Summary:
             "related": [list(r) for r in self.related],
             "links": [list(link) for link in self.links],
             "file_links": [list(link) for link in self.file_links],
+            "ref_links": [list(link) for link in self.ref_links],
             "local": [[p.line, p.message, p.severity] for p in self.local],
             "intro": self.intro,
         }  # fmt: skip
@@ -92,6 +95,8 @@ class Summary:
             related=tuple((str(s), int(n)) for s, n in data["related"]),
             links=tuple((int(n), str(t)) for n, t in data["links"]),
             file_links=tuple((int(n), str(t)) for n, t in data.get("file_links", ())),
+            # Required: a manifest written before refs were checked has its files re-read.
+            ref_links=tuple((int(n), str(t)) for n, t in data["ref_links"]),
             local=tuple(Problem(path, int(n), str(m), str(s)) for n, m, s in data["local"]),
             intro=bool(data.get("intro", False)),
         )  # fmt: skip
@@ -149,6 +154,7 @@ def decide(
     for f in files:
         problems += _reference_problems(f, loaded, broken, topics)
     problems += _file_link_problems(files)
+    problems += _ref_link_problems(files)
     failed = {p.path for p in problems if p.is_error}
     publishable = frozenset(f.path for f in files if (f.loaded or f.intro) and f.path not in failed)
     return Outcome(tuple(sorted(problems, key=_order)), publishable, owners)
@@ -268,6 +274,24 @@ def _file_link_problems(files: list[Summary]) -> list[Problem]:
                 )
                 message = f"link to {href} goes nowhere: there is no file {link.path}; {hint}"
             problems.append(Problem(f.path, line, message))
+    return problems
+
+
+def _ref_link_problems(files: list[Summary]) -> list[Problem]:
+    """Hugo ``ref`` shortcodes naming a Markdown file that no file of the folder is named
+    (Hugo finds the page by its file name, and so does this site): Hugo stops its build
+    on one, and here the link would lead nowhere."""
+    by_name = {f.stem: f.path for f in files}
+    problems = []
+    for f in files:
+        for line, target in f.ref_links:
+            name = PurePosixPath(target).name
+            if is_intro(name) or file_slug(name) in by_name:
+                continue
+            close = difflib.get_close_matches(file_slug(name), sorted(by_name), n=1, cutoff=0.75)
+            hint = f"did you mean '{by_name[close[0]]}'?" if close else "fix or remove the ref"
+            message = f"ref to '{target}' goes nowhere: no file in the folder is named {name}"
+            problems.append(Problem(f.path, line, f"{message}; {hint}"))
     return problems
 
 

@@ -48,6 +48,20 @@ def unwrap_shortcodes(text: str) -> str:
     return SHORTCODE_RE.sub(_replacement, text)
 
 
+def ref_targets(line: str) -> list[str]:
+    """The Markdown files that the ``ref`` and ``relref`` shortcodes of one line name
+    (``news/page.md``), for ``kb check``; a shortcode shown in a code span is not one."""
+    targets = []
+    for match in SHORTCODE_RE.finditer(line):
+        ref = match.group("ref")
+        if ref is None and (match.group("name") or "").lower() in ("ref", "relref"):
+            ref = match.group("params")
+        target = REF_TARGET_RE.search(ref) if ref else None
+        if target:
+            targets.append(target["path"])
+    return targets
+
+
 def _replacement(match: re.Match) -> str:
     if match.group("code"):
         return match.group(0)
