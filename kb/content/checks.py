@@ -47,7 +47,8 @@ from kb.limits import MAX_FILE_BYTES
 PARALLEL_FROM = 200  # files to read; below this, starting processes costs more than it saves
 T = TypeVar("T")
 LINK_RE = re.compile(r"\]\(\s*<?(/positions/[^)\s#?>]*)")
-REFERENCE_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
+# A reference definition; not a footnote ("[^1]: …"), whose text is not an address.
+REFERENCE_RE = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:\s*<?(/positions/[^\s#?>]*)")
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # An HTML tag ("<img src=…>", "</div>", "<br/>") and its name; not an autolink ("<https://…>").

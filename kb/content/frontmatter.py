@@ -2,6 +2,8 @@
 
 Front matter is YAML between ``---`` lines (Jekyll, Hugo, MkDocs) or TOML between
 ``+++`` lines (Hugo). As Hugo does, blank lines may come before the opening fence.
+MkDocs also reads fence-less ``Title: Fair pay`` lines at the top of a file (its
+MultiMarkdown style), up to the first blank line.
 PyYAML's node marks give the line of every key, so each problem can name the exact
 line in the file rather than "somewhere in the front matter".
 """
@@ -27,6 +29,17 @@ TOML_LOCATION_RE = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of 
 TOML_KEY_RE = re.compile(r"""^\s*(?:([A-Za-z0-9_-]+)|"([^"]+)"|'([^']+)')\s*[.=]""")
 TOML_TABLE_RE = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)")
 KEY_LINE_RE = re.compile(r"""^\s*(?:[\w-]+|"[^"]+"|'[^']+')\s*[:=]|^\s*\[""")  # a key or a table
+# MkDocs' fence-less metadata: "Key: value" lines from the first line to a blank line,
+# keys in any case; a line indented four spaces (or a tab) continues the key above.
+FENCELESS_KEY_RE = re.compile(r"^ {0,3}([A-Za-z0-9_-]+):[ \t]*(.*?)[ \t]*$")
+FENCELESS_MORE_RE = re.compile(r"^(?: {4}|\t)[ \t]*(.*?)[ \t]*$")
+# Such lines are metadata only when every line of the first block is one, and one of
+# them names a field a page has: "Note: read this first." stays the file's first line.
+FENCELESS_SIGNS = frozenset(
+    "title summary description date updated authors author tags topics status slug".split()
+)
+FENCELESS_LISTS = frozenset("topics tags categories authors related aliases redirect_from".split())
+FENCELESS_FLAGS = frozenset({"draft", "published"})  # "true" and "false" mean yes and no
 
 
 class FrontMatterError(Exception):
@@ -105,7 +118,7 @@ def parse_front_matter(text: str) -> FrontMatter:
 def _parse_front_matter(text: str) -> FrontMatter:
     block = split_front_matter(text)
     if block is None:
-        return FrontMatter(body=text, body_line=1)
+        return _fenceless(text) or FrontMatter(body=text, body_line=1)
     if not block.text.strip():
         return FrontMatter(body=block.body, body_line=block.body_line)
     if block.fence == TOML_FENCE:
@@ -123,6 +136,42 @@ def _parse_front_matter(text: str) -> FrontMatter:
             "front matter must be 'key: value' lines, like 'title: Europe'",
         )
     return _mapping(root, block)
+
+
+def _fenceless(text: str) -> FrontMatter | None:
+    """MkDocs' fence-less metadata at the top of ``text``; None when it has none.
+
+    Values are text (a continued one joined with spaces); a list field's items are
+    split at commas and continuation lines; ``draft: true`` is a yes."""
+    lines = text.splitlines(keepends=True)
+    entries: dict[str, list[str]] = {}
+    where: dict[str, int] = {}
+    key, end = "", len(lines)
+    for index, line in enumerate(lines):
+        if not line.strip():
+            end = index
+            break
+        if match := FENCELESS_KEY_RE.match(line):
+            key = match[1].lower()
+            entries.setdefault(key, []).append(match[2])
+            where.setdefault(key, index + 1)
+        elif key and (match := FENCELESS_MORE_RE.match(line)):
+            entries[key].append(match[1])
+        else:
+            return None
+    if not FENCELESS_SIGNS & entries.keys():
+        return None
+    values = {key: _fenceless_value(key, parts) for key, parts in entries.items()}
+    return FrontMatter(values, where, "".join(lines[end + 1 :]), end + 2)
+
+
+def _fenceless_value(key: str, parts: list[str]) -> Any:
+    if key in FENCELESS_LISTS:
+        return [item.strip() for part in parts for item in part.split(",") if item.strip()]
+    text = " ".join(part for part in parts if part)
+    if key in FENCELESS_FLAGS and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
 
 
 def _toml(block: Block) -> FrontMatter:

@@ -25,7 +25,7 @@ MD_LINK_RE = re.compile(
     re.I,
 )
 MD_REFERENCE_RE = re.compile(
-    r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?\.(?:md|markdown)(?:#\S*)?)>?(?:\s|$)", re.I
+    r"^ {0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?\.(?:md|markdown)(?:#\S*)?)>?(?:\s|$)", re.I
 )
 
 

@@ -22,13 +22,26 @@ import nh3
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from kb.content.admonitions import ADMONITION_CLASS, KINDS, TITLE_CLASS, OpenCollapsibles
 from kb.content.brackets import STAND_INS, HiddenBrackets, ShownBrackets
+from kb.content.footnotes import (
+    BACK_CLASS,
+    NOTES_CLASS,
+    REFERENCE_CLASS,
+    Footnotes,
+    without_note_marks,
+)
 from kb.content.links import file_link
 from kb.content.model import Passage
 from kb.content.shortcodes import unwrap_shortcodes
 from kb.content.slug import anchor_slug
 
 PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
+# Footnotes (kb/content/footnotes.py) are Jekyll's, Hugo's and MkDocs' alike; notes
+# ("!!! note", kb/content/admonitions.py) are MkDocs'. Both are Python-Markdown's own.
+EXTENSIONS = ["tables", "sane_lists", "fenced_code", "def_list", "admonition"]
+NOTES_SECTION = "notes"  # the footnotes' anchors: notes-1
+NOTES_HEADING = "Notes"
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 TRAIL_SEPARATOR = " › "
 # The placeholder Python-Markdown leaves where a block of raw HTML goes (its key).
@@ -46,6 +59,12 @@ ALLOWED_TAGS = {
     "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td",
     "tfoot", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
+# Classes kept for styling only, on the elements the two extensions make.
+ALLOWED_CLASSES = {
+    "div": {ADMONITION_CLASS, NOTES_CLASS, *KINDS},
+    "p": {TITLE_CLASS},
+    "a": {REFERENCE_CLASS, BACK_CLASS},
+}
 ALLOWED_ATTRIBUTES = {
     "*": {"id"},
     "a": {"href", "title"},
@@ -57,6 +76,8 @@ ALLOWED_ATTRIBUTES = {
 # An image whose address was removed (a data: URL, a script): nothing left to show.
 # Read from nh3's output, where every attribute value is double-quoted and escaped.
 EMPTY_IMAGE_RE = re.compile(r'<img(?:\s+(?!src=)[\w-]+="[^"]*")*\s*/?>')
+# What nh3 leaves of a class none of whose names is allowed, inside a tag.
+EMPTY_CLASS_RE = re.compile(r'(<[a-z][a-z0-9]*\b[^<>]*?)\s+class=""')
 
 
 @dataclass(frozen=True)
@@ -74,9 +95,12 @@ def sanitise(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+    if 'class=""' in clean:
+        clean = EMPTY_CLASS_RE.sub(r"\1", clean)
     return EMPTY_IMAGE_RE.sub("", clean) if "<img" in clean else clean
 
 
@@ -145,12 +169,16 @@ class _Collector(Treeprocessor):
                 section = anchor_slug(" ".join("".join(element.itertext()).split()))
                 element.set("id", _unique(section, used))
                 self.headings.append((level, text, element))
-            elif element.tag in PASSAGE_TAGS:
+            elif element.tag in PASSAGE_TAGS or _has_class(element, ADMONITION_CLASS):
                 counts[section] = counts.get(section, 0) + 1
                 anchor = _unique(f"{section}-{counts[section]}", used)
                 self._anchor(element, anchor)
                 heading = TRAIL_SEPARATOR.join(t for lvl, t in trail if lvl > 1)
                 self.blocks.append((element, anchor, heading))
+            elif _has_class(element, NOTES_CLASS):  # the footnotes, last: one passage
+                anchor = _unique(f"{NOTES_SECTION}-1", used)
+                element.set("id", anchor)
+                self.blocks.append((element, anchor, NOTES_HEADING))
 
     def _anchor(self, element: ElementTree.Element, anchor: str) -> None:
         """Give a block its anchor. A block of raw HTML is a paragraph holding only the
@@ -163,6 +191,10 @@ class _Collector(Treeprocessor):
             blocks[key] = f'<div id="{anchor}">\n{blocks[key]}\n</div>'
         else:
             element.set("id", anchor)
+
+
+def _has_class(element: ElementTree.Element, name: str) -> bool:
+    return element.tag == "div" and name in (element.get("class") or "").split()
 
 
 class _FileLinks(Treeprocessor):
@@ -279,9 +311,10 @@ def _new_markdown(
 ) -> tuple[markdown.Markdown, _Collector]:
     """A Markdown reader; with ``stand_ins``, hostile "<", "[" and "(" are hidden from the
     readers they slow down, each by a private-use character put back afterwards."""
-    md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code", "def_list"])
+    md = markdown.Markdown(extensions=[*EXTENSIONS, Footnotes()])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
+    md.preprocessors.register(OpenCollapsibles(md), "kb_open_collapsibles", 24)
     if stand_ins:
         md.preprocessors.register(_IncompleteTags(md), "kb_incomplete_tags", 23)
         md.preprocessors.register(_ShownTags(md), "kb_shown_tags", 19)  # after html_block (20)
@@ -295,7 +328,7 @@ def _new_markdown(
 
 
 def _fragment_html(md: markdown.Markdown, element: ElementTree.Element) -> str:
-    output = md.serializer(element)
+    output = md.serializer(without_note_marks(element))
     for processor in md.postprocessors:
         output = processor.run(output)
     return sanitise(output)

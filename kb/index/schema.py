@@ -22,13 +22,13 @@ from whoosh.support.charset import accent_map
 # Words with inner hyphens or apostrophes stay one token, then IntraWordFilter adds
 # the parts and the joined form: "co-operative" → co, operative, cooperative.
 TOKEN_PATTERN = r"\w+(?:[-'’.]\w+)*"
-SCHEMA_VERSION = 14  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
+SCHEMA_VERSION = 15  # 6: folder introductions, topic labels, aliases; 7: meaning vectors;
 # 8: meaning vectors with phrases, and each passage's vector; 9: what searches read per
 # document in columns (kb/index/columns.py); 10: each segment's posting file
 # (kb/index/posting_file.py); 11: HTML comments hidden, so every file is rendered again;
 # 12: raw HTML kept and sanitised, not shown as text; 13: Hugo shortcodes read; 14: a
 # heading read after Markdown undoes its escapes, so its text and anchor change, and
-# Hugo ref shortcodes linked to their pages
+# Hugo ref shortcodes linked to their pages; 15: footnotes and MkDocs' notes rendered
 
 
 def plain_analyzer():
