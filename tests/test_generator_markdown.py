@@ -147,3 +147,19 @@ def test_a_footnote_is_not_a_link_to_check(positions_dir):
         "link to missing-plan.md goes nowhere: there is no file missing-plan.md; "
         "fix the file name in the link or remove the link"
     ]
+
+
+def test_a_headings_own_id_is_its_anchor_and_attribute_lists_are_not_text():
+    """Hugo, MkDocs (attr_list) and kramdown give a heading its id with "{#id}"; the
+    folder's own links use it. Its passages keep anchors from its words."""
+    rendered = render_body(
+        "ux",
+        "[Personas](#personas) first.\n\n## Personas {#personas}\n\nUsers, imagined.\n\n"
+        "## Surveys {#toc1}\n\nAsk [them](https://e.org){.external}.\n",
+    )
+    assert [h[1:] for h in rendered.headings] == [("Personas", "personas"), ("Surveys", "toc1")]
+    assert '<a href="#personas"' in rendered.html and '<h2 id="personas">' in rendered.html
+    assert [(p.anchor, p.text) for p in rendered.passages[1:]] == [
+        ("personas-1", "Users, imagined."),
+        ("surveys-1", "Ask them."),
+    ]

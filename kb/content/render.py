@@ -39,7 +39,11 @@ from kb.content.slug import anchor_slug
 PASSAGE_TAGS = {"p", "ul", "ol", "table", "blockquote", "pre", "dl"}
 # Footnotes (kb/content/footnotes.py) are Jekyll's, Hugo's and MkDocs' alike; notes
 # ("!!! note", kb/content/admonitions.py) are MkDocs'. Both are Python-Markdown's own.
-EXTENSIONS = ["tables", "sane_lists", "fenced_code", "def_list", "admonition"]
+# A heading's own id, "## Personas {#personas}" (Hugo, MkDocs' attr_list, kramdown), is
+# its anchor, so the folder's own links to it ("#personas") land; its passages' anchors
+# still come from its text ("toc0" says nothing).
+EXTENSIONS = ["tables", "sane_lists", "fenced_code", "def_list", "admonition", "attr_list"]
+WRITTEN_ID_RE = re.compile(r"[A-Za-z][\w-]{0,99}")
 NOTES_SECTION = "notes"  # the footnotes' anchors: notes-1
 NOTES_HEADING = "Notes"
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -167,7 +171,9 @@ class _Collector(Treeprocessor):
                 text = html_to_text(self.md.serializer(element))
                 trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, text)]
                 section = anchor_slug(" ".join("".join(element.itertext()).split()))
-                element.set("id", _unique(section, used))
+                written = element.get("id") or ""  # "{#personas}": the folder links to it
+                own = written if WRITTEN_ID_RE.fullmatch(written) else section
+                element.set("id", _unique(own, used))
                 self.headings.append((level, text, element))
             elif element.tag in PASSAGE_TAGS or _has_class(element, ADMONITION_CLASS):
                 counts[section] = counts.get(section, 0) + 1
