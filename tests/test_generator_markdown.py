@@ -163,3 +163,20 @@ def test_a_headings_own_id_is_its_anchor_and_attribute_lists_are_not_text():
         ("personas-1", "Users, imagined."),
         ("surveys-1", "Ask them."),
     ]
+
+
+def test_the_generators_instruction_lines_are_not_passages():
+    """just-the-docs' "{: .no_toc }" and "1. TOC / {:toc}", MkDocs' "[TOC]": the site reads
+    them and shows none; "{: #id}" under a heading still names its anchor."""
+    body = (
+        "# Fair pay\n{: .fs-9 }\n\n## Contents\n{: .no_toc .text-delta }\n\n"
+        "1. TOC\n{:toc}\n\n[TOC]\n\n## Wages\n{: #pay }\n\nPay more.\n{: .lead }\n\n"
+        "{: .orphan }\n\n```\n{: .kept }\n[TOC]\n```\n"
+    )
+    rendered = render_body("x", body)
+    assert [p.text for p in rendered.passages] == ["Pay more.", "{: .kept } [TOC]"]
+    assert [h[1:] for h in rendered.headings] == [
+        ("Fair pay", "fair-pay"),
+        ("Contents", "contents"),
+        ("Wages", "pay"),
+    ]

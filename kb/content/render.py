@@ -32,6 +32,7 @@ from kb.content.footnotes import (
     without_note_marks,
 )
 from kb.content.links import file_link
+from kb.content.markers import HiddenMarkers
 from kb.content.model import Passage
 from kb.content.shortcodes import unwrap_shortcodes
 from kb.content.slug import anchor_slug
@@ -321,6 +322,7 @@ def _new_markdown(
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
     md.preprocessors.register(OpenCollapsibles(md), "kb_open_collapsibles", 24)
+    md.preprocessors.register(HiddenMarkers(md), "kb_hidden_markers", 24)
     if stand_ins:
         md.preprocessors.register(_IncompleteTags(md), "kb_incomplete_tags", 23)
         md.preprocessors.register(_ShownTags(md), "kb_shown_tags", 19)  # after html_block (20)
