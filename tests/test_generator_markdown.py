@@ -180,3 +180,56 @@ def test_the_generators_instruction_lines_are_not_passages():
         ("Contents", "contents"),
         ("Wages", "pay"),
     ]
+
+
+JEKYLL_PAGE = """\
+{% include _toc.html %}
+
+See [our plan]({% post_url 2016-07-26-fair-pay %}), [housing]({% link _policies/Housing.md %})
+and [home]({{ site.baseurl }}/about); `{% include x.html %}` is code.
+
+{% comment %}
+A draft nobody should read.
+{% endcomment %}
+
+{% raw %}Write {{ page.title }} or {% include y %}{% endraw %} to show them.
+
+{% highlight python %}
+print("<b>pay</b>")
+{% endhighlight %}
+
+{% if site.show %}Shown either way.{% endif %}
+"""
+
+
+def test_jekylls_liquid_tags_read_as_its_site_shows_them():
+    rendered = render_body("x", JEKYLL_PAGE, "_policies/x.md")
+    assert [p.text for p in rendered.passages] == [
+        "See our plan, housing and home; {% include x.html %} is code.",
+        "Write {{ page.title }} or {% include y %} to show them.",
+        'print("<b>pay</b>")',
+        "Shown either way.",
+    ]
+    links = re.findall(r'<a href="([^"]*)"', rendered.html)
+    assert links == ["/positions/2016-07-26-fair-pay", "/positions/housing", "/about"]
+    assert '<pre><code>print("&lt;b&gt;pay&lt;/b&gt;")</code></pre>' in rendered.html
+
+
+def test_an_unclosed_raw_tag_shows_the_rest_as_written():
+    text = "Before {% include a %} then {% raw %} and {% include b %}" + " {% raw %}" * 2000
+    passages = render_body("x", text).passages
+    assert passages[0].text == " ".join(text.replace("{% include a %}", "").split())
+
+
+def test_kb_check_names_a_jekyll_link_to_a_file_no_file_is_named(positions_dir):
+    (positions_dir / "_posts").mkdir()
+    (positions_dir / "2016-07-26-fair-pay.md").write_text("# Fair pay\n\nPay.\n", "utf-8")
+    (positions_dir / "home.md").write_text(
+        "# Home\n\n[Pay]({% post_url 2016-07-26-fair-pay %}) and "
+        "[rent]({% link _policies/rent.md %}).\n",
+        "utf-8",
+    )
+    assert [str(p) for p in check_folder(positions_dir)] == [
+        "home.md:3: link to '_policies/rent.md' goes nowhere: no file in the folder is named "
+        "rent.md; fix or remove the link"
+    ]

@@ -110,8 +110,8 @@ def test_kb_check_names_a_ref_to_a_file_no_file_is_named(positions_dir):
     )
     problems = [str(p) for p in check_folder(positions_dir) if p.path == "recap.md"]
     assert problems == [
-        "recap.md:5: ref to 'dashboards.md' goes nowhere: no file in the folder is named "
-        "dashboards.md; fix or remove the ref",
-        "recap.md:5: ref to 'guides/persona-101.md' goes nowhere: no file in the folder is "
+        "recap.md:5: link to 'dashboards.md' goes nowhere: no file in the folder is named "
+        "dashboards.md; fix or remove the link",
+        "recap.md:5: link to 'guides/persona-101.md' goes nowhere: no file in the folder is "
         "named persona-101.md; did you mean 'guides/personas-101.md'?",
     ]

@@ -27,6 +27,7 @@ from typing import TypeVar
 from kb.content.editors import read_topics
 from kb.content.frontmatter import FENCE, TOML_FENCE, FrontMatterError, parse_front_matter
 from kb.content.links import line_links
+from kb.content.liquid import link_targets
 from kb.content.loader import (
     ContentRefused,
     LoadResult,
@@ -99,7 +100,8 @@ class FileFacts:
     links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...") in the body
     body_line: int = 1  # the file line on which the body starts
     file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
-    ref_links: tuple[tuple[int, str], ...] = ()  # (file line, "page.md") a Hugo ref names
+    ref_links: tuple[tuple[int, str], ...] = ()  # (file line, "page.md") named by a Hugo
+    # ref or a Jekyll link tag, which finds the file by its name
     declared_slug: str = ""  # 'slug:' when readable, else the file name: for broken files
     stat: list[int] | None = None  # ``stat_facts`` when read, while they can be trusted
 
@@ -157,7 +159,7 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     declared = _claimed(result, declared if isinstance(declared, str) else "")
     return FileFacts(
         sha, result, lines, dict(front.lines), tuple(local), links, first, files,
-        body_links(body, first, ref_targets), declared,
+        body_links(body, first, _named_files), declared,
     )  # fmt: skip
 
 
@@ -283,6 +285,11 @@ def _removed(tag: re.Match) -> bool:
     """Whether the site drops this tag (or, for an image written as data, the image)."""
     name = tag.group(1).lower()
     return name not in ALLOWED_TAGS or (name == "img" and bool(DATA_IMAGE_RE.search(tag.group(0))))
+
+
+def _named_files(line: str) -> list[str]:
+    """The files a Hugo ref or a Jekyll link tag on the line names."""
+    return ref_targets(line) + link_targets(line)
 
 
 def _position_links(line: str) -> list[str]:

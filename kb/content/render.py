@@ -32,6 +32,7 @@ from kb.content.footnotes import (
     without_note_marks,
 )
 from kb.content.links import file_link
+from kb.content.liquid import unwrap_liquid
 from kb.content.markers import HiddenMarkers
 from kb.content.model import Passage
 from kb.content.shortcodes import unwrap_shortcodes
@@ -305,6 +306,14 @@ def _outside_code(text: str, change: Callable[[str], str]) -> str:
     return "".join(kept)
 
 
+class _JekyllLiquid(Preprocessor):
+    """Jekyll's ``{% … %}`` tags as a reader of the Jekyll site sees them
+    (kb/content/liquid.py); fenced code is set aside before this runs."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        return unwrap_liquid("\n".join(lines)).split("\n")
+
+
 class _HugoShortcodes(Preprocessor):
     """Hugo's ``{{< … >}}`` tags as a reader of the Hugo site sees them
     (kb/content/shortcodes.py); fenced code is set aside before this runs."""
@@ -321,6 +330,7 @@ def _new_markdown(
     md = markdown.Markdown(extensions=[*EXTENSIONS, Footnotes()])
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
+    md.preprocessors.register(_JekyllLiquid(md), "kb_jekyll_liquid", 24)
     md.preprocessors.register(OpenCollapsibles(md), "kb_open_collapsibles", 24)
     md.preprocessors.register(HiddenMarkers(md), "kb_hidden_markers", 24)
     if stand_ins:

@@ -14,7 +14,8 @@ Errors found here, beyond each file's own (``Summary.local``):
   else the file already published under it (the live index, else the citation
   ledger); else the first path in sorted order. The other file is the error;
 - a link to ``/positions/<slug>`` or a ``related:`` entry that leads to no position;
-- a link to a Markdown file that is not there, or a Hugo ``ref`` naming one;
+- a link to a Markdown file that is not there, or a Hugo ``ref`` or Jekyll ``link``
+  tag naming one;
 - a topic missing from ``topics.yml``.
 
 References to a file that itself has errors are not reported a second time, and a
@@ -56,7 +57,7 @@ class Summary:
     related: tuple[tuple[str, int], ...] = ()  # (slug, file line)
     links: tuple[tuple[int, str], ...] = ()  # (file line, "/positions/...")
     file_links: tuple[tuple[int, str], ...] = ()  # (file line, "./Other File.md")
-    ref_links: tuple[tuple[int, str], ...] = ()  # (file line, "page.md") a Hugo ref names
+    ref_links: tuple[tuple[int, str], ...] = ()  # (file line, "page.md") a ref or link names
     local: tuple[Problem, ...] = ()  # problems found in this file alone
     passage_ids: frozenset[str] = frozenset()  # not stored: only fresh clones need it
     intro: bool = False  # a folder's introduction: published, but no position
@@ -278,9 +279,9 @@ def _file_link_problems(files: list[Summary]) -> list[Problem]:
 
 
 def _ref_link_problems(files: list[Summary]) -> list[Problem]:
-    """Hugo ``ref`` shortcodes naming a Markdown file that no file of the folder is named
-    (Hugo finds the page by its file name, and so does this site): Hugo stops its build
-    on one, and here the link would lead nowhere."""
+    """Hugo ``ref`` shortcodes and Jekyll ``link`` tags naming a Markdown file that no
+    file of the folder is named (both find the page by its file name, and so does this
+    site): either stops its build on one, and here the link would lead nowhere."""
     by_name = {f.stem: f.path for f in files}
     problems = []
     for f in files:
@@ -289,8 +290,8 @@ def _ref_link_problems(files: list[Summary]) -> list[Problem]:
             if is_intro(name) or file_slug(name) in by_name:
                 continue
             close = difflib.get_close_matches(file_slug(name), sorted(by_name), n=1, cutoff=0.75)
-            hint = f"did you mean '{by_name[close[0]]}'?" if close else "fix or remove the ref"
-            message = f"ref to '{target}' goes nowhere: no file in the folder is named {name}"
+            hint = f"did you mean '{by_name[close[0]]}'?" if close else "fix or remove the link"
+            message = f"link to '{target}' goes nowhere: no file in the folder is named {name}"
             problems.append(Problem(f.path, line, f"{message}; {hint}"))
     return problems
 

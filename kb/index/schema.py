@@ -29,7 +29,8 @@ SCHEMA_VERSION = 15  # 6: folder introductions, topic labels, aliases; 7: meanin
 # 12: raw HTML kept and sanitised, not shown as text; 13: Hugo shortcodes read; 14: a
 # heading read after Markdown undoes its escapes, so its text and anchor change, and
 # Hugo ref shortcodes linked to their pages; 15: footnotes, MkDocs'
-# notes and headings' own ids ("{#id}") rendered, kramdown's "{: …}" lines hidden
+# notes and headings' own ids ("{#id}") rendered, kramdown's "{: …}" lines hidden,
+# Jekyll's Liquid tags read
 
 
 def plain_analyzer():

@@ -1,0 +1,98 @@
+"""Jekyll's Liquid tags, read as a reader of the Jekyll site sees them.
+
+A Jekyll folder writes ``{% include _toc.html %}`` where its templates put a table of
+contents, and ``{{ site.baseurl }}`` where they put the site's address. This site runs
+no templates, and shown as written a tag became a passage of its own: eleven of the
+Internet Party's policies opened with "{% include _toc.html %}". So, before Markdown
+reads the body:
+
+- ``{% link _posts/x.md %}`` and ``{% post_url 2016-07-26-x %}`` become that file's
+  name, which the renderer points at its page (as a Hugo ``ref``: every position answers
+  at its file name's address);
+- ``{% raw %}…{% endraw %}`` keeps what it wraps as written, tags and all;
+- ``{% comment %}…{% endcomment %}`` is dropped with what it wraps;
+- ``{% highlight python %}…{% endhighlight %}`` is a block of code;
+- any other tag (``include``, ``if``, ``for``, ``assign``…) is dropped and what a pair
+  wraps stays, as are Jekyll's variables (``{{ site.… }}``, ``{{ page.… }}``).
+
+Inline code is left as written; fenced code is set aside before this runs. Each tag
+keeps its line breaks, so the lines after it keep their numbers. One pass over the
+tags, so text full of unclosed ``{% raw %}`` takes linear time.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+
+# A code span (kept), a tag, or one of Jekyll's variables; bounded, and brace-free inside.
+TOKEN_RE = re.compile(
+    r"(?P<code>(`{1,16}).{1,4000}?\2)"
+    r"|\{%-?\s*(?P<name>[a-z_]{1,30})(?P<args>[^{}%]{0,2000}?)\s*-?%\}"
+    r"|\{\{-?\s*(?:site|page|layout|include|jekyll|paginator|content)\b[^{}]{0,2000}?-?\}\}",
+    re.DOTALL,
+)
+# The file a link tag names: its first word, a path, with any quotes dropped.
+TARGET_RE = re.compile(r"^\s*['\"]?([^\s'\"]{1,1000})")
+LINK_TAGS = ("link", "post_url")
+BLOCK_ENDS = {"raw": "endraw", "comment": "endcomment", "highlight": "endhighlight"}
+
+
+def unwrap_liquid(text: str) -> str:
+    """``text`` with Jekyll's Liquid tags replaced by what a reader of the site sees."""
+    if "{%" not in text and "{{" not in text:
+        return text
+    shown: list[str] = []
+    at, block, opened = 0, "", None
+    for match in TOKEN_RE.finditer(text):
+        name = match["name"]
+        if block:  # inside raw, comment or highlight: only its end tag matters
+            if name != BLOCK_ENDS[block]:
+                continue
+            shown.append(_block(block, text[opened.end() : match.start()], opened))
+            at, block = match.end(), ""
+            continue
+        shown.append(text[at : match.start()])
+        at = match.end()
+        if match["code"]:
+            shown.append(match[0])
+        elif name in BLOCK_ENDS:
+            block, opened = name, match
+        elif name in LINK_TAGS:
+            shown.append(_linked_name(name, match["args"]))
+        else:
+            shown.append(_breaks(match[0]))
+    if block:  # never closed: Jekyll would fail; show the rest as written
+        at = opened.start()
+    shown.append(text[at:])
+    return "".join(shown)
+
+
+def link_targets(line: str) -> list[str]:
+    """The Markdown files that the link tags of one line name, as written (a post by its
+    file name), for ``kb check``."""
+    targets = []
+    for match in TOKEN_RE.finditer(line):
+        if match["name"] in LINK_TAGS and (target := TARGET_RE.match(match["args"])):
+            targets.append(target[1] + (".md" if match["name"] == "post_url" else ""))
+    return targets
+
+
+def _block(name: str, inside: str, opened: re.Match) -> str:
+    if name == "raw":
+        return inside
+    if name == "comment":
+        return _breaks(opened[0] + inside)
+    return f"\n\n<pre><code>{html.escape(inside.strip(chr(10)), quote=False)}</code></pre>\n\n"
+
+
+def _linked_name(tag: str, args: str) -> str:
+    """The file name a link tag names: ``_posts/x.md`` → ``x.md``; a post by its name."""
+    target = TARGET_RE.match(args)
+    name = posixpath.basename(target[1]) if target else ""
+    return f"{name}.md" if tag == "post_url" and name else name
+
+
+def _breaks(tag: str) -> str:
+    return "\n" * tag.count("\n")
