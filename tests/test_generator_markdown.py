@@ -212,7 +212,7 @@ def test_jekylls_liquid_tags_read_as_its_site_shows_them():
     ]
     links = re.findall(r'<a href="([^"]*)"', rendered.html)
     assert links == ["/positions/2016-07-26-fair-pay", "/positions/housing", "/about"]
-    assert '<pre><code>print("&lt;b&gt;pay&lt;/b&gt;")</code></pre>' in rendered.html
+    assert '<pre><code>print("&lt;b&gt;pay&lt;/b&gt;")\n</code></pre>' in rendered.html
 
 
 def test_an_unclosed_raw_tag_shows_the_rest_as_written():
@@ -232,4 +232,19 @@ def test_kb_check_names_a_jekyll_link_to_a_file_no_file_is_named(positions_dir):
     assert [str(p) for p in check_folder(positions_dir)] == [
         "home.md:3: link to '_policies/rent.md' goes nowhere: no file in the folder is named "
         "rent.md; fix or remove the link"
+    ]
+
+
+def test_kb_check_reads_what_jekylls_tags_leave(positions_dir):
+    """Code in a highlight block is shown as code, not removed as raw HTML; a skipped
+    heading level inside a comment is never on the page; lines keep their numbers."""
+    (positions_dir / "code.md").write_text(
+        "---\ntitle: Code\nsummary: Code.\n---\n{% highlight html %}\n<script>x()</script>\n"
+        "{% endhighlight %}\n\n{% comment %}\n#### Draft\n{% endcomment %}\n\n"
+        '{% raw %}<iframe src="y"></iframe>{% endraw %}\n',
+        "utf-8",
+    )
+    assert [str(p) for p in check_folder(positions_dir)] == [
+        "code.md:13: warning: raw HTML '<iframe src=\"y\">' is removed from the page: only "
+        "safe HTML is kept (links, images from web addresses, tables, lists, text styles)"
     ]

@@ -27,7 +27,7 @@ from typing import TypeVar
 from kb.content.editors import read_topics
 from kb.content.frontmatter import FENCE, TOML_FENCE, FrontMatterError, parse_front_matter
 from kb.content.links import line_links
-from kb.content.liquid import link_targets
+from kb.content.liquid import link_targets, unwrap_liquid
 from kb.content.loader import (
     ContentRefused,
     LoadResult,
@@ -150,8 +150,9 @@ def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     first = front.body_line
     body = front.body.splitlines()
     lines = tuple(text.splitlines())
-    local += heading_problems(result.path, body, first)
-    local += raw_html_problems(result.path, body, first)
+    shown = unwrap_liquid(front.body).splitlines()  # what Jekyll's tags leave; lines kept
+    local += heading_problems(result.path, shown, first)
+    local += raw_html_problems(result.path, shown, first)
     local += _position_problems(result, min(first, max(len(lines), 1)))
     links = body_links(body, first)
     files = body_links(body, first, line_links)

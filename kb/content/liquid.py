@@ -84,7 +84,11 @@ def _block(name: str, inside: str, opened: re.Match) -> str:
         return inside
     if name == "comment":
         return _breaks(opened[0] + inside)
-    return f"\n\n<pre><code>{html.escape(inside.strip(chr(10)), quote=False)}</code></pre>\n\n"
+    # As many line breaks as the tags and the code had: a browser drops the first after <pre>.
+    code = inside.strip("\n")
+    lead = _breaks(opened[0]) + "\n" * (len(inside) - len(inside.lstrip("\n")))
+    trail = "\n" * (len(inside) - len(inside.rstrip("\n")))
+    return f"<pre>{lead}<code>{html.escape(code, quote=False)}{trail}</code></pre>"
 
 
 def _linked_name(tag: str, args: str) -> str:
