@@ -730,3 +730,35 @@ def test_links_to_markdown_files_are_read_a_bounded_way_ahead():
     ]
     assert line_links("[a](" * 20_000) == []
     assert line_links(f"[x]({'a' * (MAX_PART + 1)}.md)") == []  # no file name is this long
+
+
+# 17. A block that cannot be a table or a note is not read to its end by their readers.
+
+
+def test_headings_without_blank_lines_are_not_read_again_by_the_table_and_note_readers(
+    monkeypatch,
+):
+    """A heading with no blank line after it leaves the rest of its block as a new block,
+    and each reader is asked about each: the table reader split all the rest into rows,
+    the note reader searched it (10,000 headings, each with a line of text: 16 s). Only
+    a block whose first line holds a "|", or that holds "!!!", is read now."""
+    from markdown.extensions.admonition import AdmonitionProcessor
+    from markdown.extensions.tables import TableProcessor
+
+    from kb.content.render import render_body
+
+    read = {"table": 0, "note": 0}
+    table_test, note_test = TableProcessor.test, AdmonitionProcessor.test
+
+    def counted(kind, test):
+        return lambda self, parent, block: (
+            read.__setitem__(kind, read[kind] + 1) or test(self, parent, block)
+        )
+
+    monkeypatch.setattr(TableProcessor, "test", counted("table", table_test))
+    monkeypatch.setattr(AdmonitionProcessor, "test", counted("note", note_test))
+    body = "".join(f"# Heading {i}\nText {i}.\n" for i in range(300))
+    rendered = render_body("x", body + "\n| a | b |\n|---|---|\n| 1 | 2 |\n\n!!! note\n    N.\n")
+    assert read == {"table": 1, "note": 1}
+    assert [p.text for p in rendered.passages][-3:] == ["Text 299.", "a; b; 1; 2", "Note N."]
+    assert len(rendered.headings) == 300

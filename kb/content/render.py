@@ -35,6 +35,7 @@ from kb.content.links import file_link
 from kb.content.liquid import unwrap_liquid
 from kb.content.markers import HiddenMarkers
 from kb.content.model import Passage
+from kb.content.quick_blocks import quicken
 from kb.content.shortcodes import unwrap_shortcodes
 from kb.content.slug import anchor_slug
 
@@ -328,6 +329,7 @@ def _new_markdown(
     """A Markdown reader; with ``stand_ins``, hostile "<", "[" and "(" are hidden from the
     readers they slow down, each by a private-use character put back afterwards."""
     md = markdown.Markdown(extensions=[*EXTENSIONS, Footnotes()])
+    quicken(md)
     md.preprocessors.register(_HiddenComments(md), "kb_hidden_comments", 25)  # before html_block
     md.preprocessors.register(_HugoShortcodes(md), "kb_hugo_shortcodes", 24)
     md.preprocessors.register(_JekyllLiquid(md), "kb_jekyll_liquid", 24)
