@@ -8,15 +8,17 @@ the pages, topics, summaries, redirects and rewritten links back through the app
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from kb.content.checks import check_folder
+from kb.content.checks import check, check_folder
 from kb.content.loader import load_folder, parse_position
 from kb.content.slug import MAX_SLUG_CHARS, file_slug, readable_name, slugify
+from kb.index.build import update_index
 from tests.conftest import STARTER
 
 IPNZ = Path(__file__).resolve().parents[2] / "shared/corpora/internet-party-nz/policies"
@@ -396,6 +398,81 @@ def test_introductions_are_updated_incrementally(positions_dir, publish):
     (positions_dir / "docs/guide/index.md").write_text("# The guide\n\nRewritten.\n")
     client = publish()
     assert "Rewritten." in client.get("/topics/guide").get_data(as_text=True)
+
+
+# --- a folder that is one page: Hugo's page bundles --------------------------------
+
+BUNDLES = {
+    "policies/_index.md": "---\ntitle: Policies\n---\nAll our policies.\n",
+    "policies/fair-pay/index.md": "---\ntitle: Fair pay\n---\nA living wage for all.\n",
+    "policies/fair-pay/images/chart.png": "not Markdown",
+    "policies/Housing/README.md": "# Homes\n\nHomes for all.\n",
+    "index.md": "# Welcome\n\nOur site.\n",
+}
+
+
+def test_an_index_or_readme_alone_in_its_folder_is_the_folders_page(positions_dir, publish):
+    """Hugo's page bundle (policies/fair-pay/index.md beside its images) is the page
+    "fair-pay" in the topic around it; so is a folder holding only a README.md. Hugo's
+    _index.md, an index.md beside other pages, and the top one still introduce."""
+    build(positions_dir, BUNDLES)
+    assert messages(positions_dir) == []
+    client = publish()
+    assert slugs(client) == {"fair-pay", "housing"}
+    fair_pay = client.get("/api/positions/fair-pay").get_json()
+    assert (fair_pay["title"], fair_pay["topics"]) == ("Fair pay", ["policies"])
+    assert client.get("/api/positions/housing").get_json()["title"] == "Homes"
+    assert "All our policies." in client.get("/topics/policies").get_data(as_text=True)
+    assert client.get("/topics/fair-pay").status_code == 404
+    results = client.get("/api/search?q=living+wage").get_json()["results"]
+    assert [r["slug"] for r in results] == ["fair-pay"]
+
+
+@pytest.mark.parametrize("watched", [False, True])
+def test_a_page_added_beside_a_bundle_makes_it_an_introduction(positions_dir, index_dir, watched):
+    """The other way too when it goes; whether the whole folder is walked or only the
+    files a watcher saw change are named, and the index.md itself never changed."""
+    build(positions_dir, BUNDLES)
+    _age(positions_dir)  # so that their unchanged sizes and times are trusted
+    update_index(positions_dir, index_dir)
+    cache: dict = {}  # the preview's checks keep one, as the index keeps its manifest
+    assert set(check(positions_dir, cache).owners) == {"fair-pay", "housing"}
+    beside = "policies/fair-pay/wages.md"
+    build(positions_dir, {beside: "---\ntitle: Wages\n---\nPay rises.\n"})
+    changed = {beside} if watched else None
+    report = update_index(positions_dir, index_dir, changed=changed)
+    assert (report.added, report.updated) == ([beside], ["policies/fair-pay/index.md"])
+    assert slugs_in(positions_dir, index_dir) == {"housing", "wages"}
+    assert set(check(positions_dir, cache, changed=changed).owners) == {"housing", "wages"}
+    (positions_dir / beside).unlink()
+    report = update_index(positions_dir, index_dir, changed=changed)
+    assert (report.removed, report.updated) == ([beside], ["policies/fair-pay/index.md"])
+    assert slugs_in(positions_dir, index_dir) == {"fair-pay", "housing"}
+    assert set(check(positions_dir, cache, changed=changed).owners) == {"fair-pay", "housing"}
+
+
+def test_two_bundles_of_one_name_are_one_duplicate_named_by_their_folders(positions_dir):
+    build(positions_dir, {
+        "policies/tax/index.md": "# Tax\n\nFair taxes.\n",
+        "archive/tax/index.md": "# Old tax\n\nOld taxes.\n",
+    })  # fmt: skip
+    assert messages(positions_dir) == [
+        "policies/tax/index.md:1: slug 'tax' is also used by archive/tax/index.md, which "
+        "keeps the address; give this file its own 'slug: ...' or rename it"
+    ]
+
+
+def _age(folder: Path, seconds: int = 3600) -> None:
+    for path in folder.rglob("*.md"):
+        past = path.stat().st_mtime_ns - seconds * 10**9
+        os.utime(path, ns=(past, past))
+
+
+def slugs_in(positions_dir: Path, index_dir: Path) -> set[str]:
+    from app import create_app
+
+    config = {"TESTING": True, "KB_POSITIONS_DIR": str(positions_dir)}
+    return slugs(create_app({**config, "KB_INDEX_DIR": str(index_dir)}).test_client())
 
 
 # --- kb new ------------------------------------------------------------------------

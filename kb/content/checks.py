@@ -12,7 +12,6 @@ only the files that changed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -31,6 +30,8 @@ from kb.content.liquid import link_targets, unwrap_liquid
 from kb.content.loader import (
     ContentRefused,
     LoadResult,
+    digest,
+    is_leaf_page,
     load_file,
     paths_to_look_at,
     read_content,
@@ -134,7 +135,7 @@ class FileFacts:
 def inspect_file(root: Path, path: Path, data: bytes) -> FileFacts:
     """Load one file and find the problems that need no other file."""
     result = load_file(path, root)
-    sha = hashlib.sha256(data).hexdigest()
+    sha = digest(data, result.leaf)
     local = [explain(p) for p in result.problems]
     try:
         if len(data) > MAX_FILE_BYTES:
@@ -181,7 +182,10 @@ def _claimed(result: LoadResult, written: str) -> str:
     """The address a file claims even when it has errors: its ``slug:`` cleaned as the
     loader cleans it, else its file name's; so a broken file keeps the address, and the
     citations, of its last good version."""
-    return clean_slug(written.strip()) if written.strip() else file_slug(Path(result.path).name)
+    if written.strip():
+        return clean_slug(written.strip())
+    own = Path(result.path).parent if result.leaf else Path(result.path)
+    return file_slug(own.name)
 
 
 def read_for_check(path: Path, root: Path) -> bytes:
@@ -209,7 +213,7 @@ def summarize(fact: FileFacts) -> Summary:
     if position is None:
         return Summary(
             fact.path, None, claimed=fact.declared_slug, local=fact.local,
-            file_links=fact.file_links, ref_links=fact.ref_links,
+            file_links=fact.file_links, ref_links=fact.ref_links, leaf=fact.result.leaf,
         )  # fmt: skip
     topic_key = next((k for k in ("topics", *TOPIC_KEYS) if k in fact.keys), "topics")
     return Summary(
@@ -218,7 +222,7 @@ def summarize(fact: FileFacts) -> Summary:
         topics=tuple((t, fact.item_line(topic_key, t)) for t in position.topics),
         related=tuple((s, fact.item_line("related", s)) for s in position.related),
         links=fact.links, file_links=fact.file_links, ref_links=fact.ref_links,
-        local=fact.local,
+        local=fact.local, leaf=fact.result.leaf,
         passage_ids=frozenset(p.id for p in position.passages if position.is_public),
     )  # fmt: skip
 
@@ -383,7 +387,7 @@ def check(
             facts.append(known)
             continue
         path = root / relative
-        now = _stat_or_none(path)
+        now = _stat_or_none(path, root)
         if known is None or now is None or known.stat != now:
             places.append(len(facts))
             stale.append((root, path, known, settled(now, started)))
@@ -397,9 +401,9 @@ def check(
     return replace(outcome, problems=tuple(once_per_key(outcome.problems)))
 
 
-def _stat_or_none(path: Path) -> list[int] | None:
+def _stat_or_none(path: Path, root: Path) -> list[int] | None:
     try:
-        return stat_facts(path)
+        return stat_facts(path, root)
     except OSError:
         return None  # gone or unreadable: reading it says why
 
@@ -411,7 +415,7 @@ def _reread_job(job: tuple[Path, Path, FileFacts | None, list[int] | None]) -> F
 def _reread(root: Path, path: Path, known: FileFacts | None, stat: list[int] | None) -> FileFacts:
     """The file's facts from its bytes: ``known`` again when its content hash holds."""
     data = read_for_check(path, root)
-    if known is None or known.sha != hashlib.sha256(data).hexdigest():
+    if known is None or known.sha != digest(data, is_leaf_page(path, root)):
         known = inspect_file(root, path, data)
     return replace(known, stat=stat)
 

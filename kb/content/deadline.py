@@ -40,13 +40,13 @@ class RenderWorker:
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()  # one file at a time: the preview renders in order
 
-    def parse(self, path: str, text: str):
+    def parse(self, path: str, text: str, leaf: bool = False):
         """``parse_guarded`` in the worker: its LoadResult, or None when out of time."""
         with self._lock:
             try:
                 process = self._running()
                 deadline = time.monotonic() + limits.RENDER_SECONDS + MARGIN_SECONDS
-                _send(process.stdin, (path, text, limits.RENDER_SECONDS))
+                _send(process.stdin, (path, text, leaf, limits.RENDER_SECONDS))
                 return _receive(process.stdout, deadline)
             except (OSError, EOFError, TimeoutError, pickle.UnpicklingError):
                 self._kill()
@@ -118,9 +118,9 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
 
     _send(outgoing, "ready")
     while header := incoming.read(HEADER.size):
-        path, text, seconds = pickle.loads(incoming.read(HEADER.unpack(header)[0]))
+        path, text, leaf, seconds = pickle.loads(incoming.read(HEADER.unpack(header)[0]))
         limits.RENDER_SECONDS = seconds  # the parent's limit, which a test may lower
-        _send(outgoing, parse_guarded(path, text))
+        _send(outgoing, parse_guarded(path, text, leaf))
 
 
 WORKER = RenderWorker()

@@ -27,6 +27,9 @@ from kb.content.slug import alias_path, file_slug, folder_topic, is_intro, reada
 from kb.content.validate import FieldChecker
 from kb.limits import MAX_FILE_BYTES
 
+LEAF_NAMES = frozenset({"index.md", "readme.md"})  # never _index.md: Hugo's section page
+LEAF_MARK = b"\0leaf"
+
 ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -53,6 +56,7 @@ class LoadResult:
     position: Position | None
     problems: tuple[Problem, ...]
     intro: TopicIntro | None = None  # a folder's README.md or index.md
+    leaf: bool = False  # an index.md or README.md that is its folder's page (is_leaf_page)
 
     @property
     def publishable(self) -> bool:
@@ -158,20 +162,23 @@ def derived_summary(passages: tuple[Passage, ...]) -> str:
     return sentence
 
 
-def parse_position(path: str, text: str) -> LoadResult:
+def parse_position(path: str, text: str, leaf: bool = False) -> LoadResult:
     """Validate one file's text into a Position (or, for a folder's README.md or
-    index.md, a TopicIntro), collecting every problem."""
+    index.md, a TopicIntro), collecting every problem. A ``leaf`` index.md or README.md
+    is a position, named by its folder (``is_leaf_page``)."""
     if not text.strip():
-        return LoadResult(path, None, (Problem(path, 1, EMPTY, "warning"),))
+        return LoadResult(path, None, (Problem(path, 1, EMPTY, "warning"),), leaf=leaf)
     try:
         front = parse_front_matter(text)
     except FrontMatterError as exc:
-        return LoadResult(path, None, (Problem(path, exc.line, exc.message),))
+        return LoadResult(path, None, (Problem(path, exc.line, exc.message),), leaf=leaf)
     check = FieldChecker(path, front)
     written = check.display_text("title", "Fair pay")
     heading_title, body = split_title(front.body, has_title="title" in front.values)
     title = written or heading_title
-    name = PurePosixPath(path).name
+    # a leaf page is named by its folder, and its topic is the folder around that
+    place = PurePosixPath(path).parent if leaf else PurePosixPath(path)
+    name = place.name
     if not title and "title" in front.values:
         if not isinstance(front.values["title"], (list, dict)):
             check.error("title", "title: is empty; write the position's title")
@@ -181,7 +188,7 @@ def parse_position(path: str, text: str) -> LoadResult:
         return _intro(path, title or "", body, check)
     default_slug = file_slug(name)
     slug = check.slug(default_slug)
-    topics = check.topics() or _folder_topics(path)
+    topics = check.topics() or _folder_topics(str(place))
     summary = check.summary()
     position_fields = dict(
         topics=tuple(topic for topic, _label in topics),
@@ -196,7 +203,7 @@ def parse_position(path: str, text: str) -> LoadResult:
     check.unknown_keys()
     problems = tuple(check.problems)
     if any(p.is_error for p in problems) or not title:
-        return LoadResult(path, None, problems)
+        return LoadResult(path, None, problems, leaf=leaf)
     rendered = render_body(slug, body, source=path)
     position = Position(
         slug=slug, title=title, body=body, path=path, html=rendered.html,
@@ -204,7 +211,7 @@ def parse_position(path: str, text: str) -> LoadResult:
         passages=rendered.passages, summary=summary or derived_summary(rendered.passages),
         summary_derived=not summary and bool(rendered.passages), **position_fields,
     )  # fmt: skip
-    return LoadResult(path, position, problems)
+    return LoadResult(path, position, problems, leaf=leaf)
 
 
 def _folder_topics(path: str) -> tuple[tuple[str, str], ...]:
@@ -275,7 +282,7 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_guarded(path: str, text: str) -> LoadResult:
+def parse_guarded(path: str, text: str, leaf: bool = False) -> LoadResult:
     """``parse_position``, but a file too deep or too slow to render is reported, not fatal.
 
     Off the main thread (the preview) the timer signal cannot reach the render, so it
@@ -284,19 +291,19 @@ def parse_guarded(path: str, text: str) -> LoadResult:
     if threading.current_thread() is not threading.main_thread():
         from kb.content.deadline import WORKER
 
-        result = WORKER.parse(path, text)
+        result = WORKER.parse(path, text, leaf)
         if result is not None:
             return result
         message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
-        return LoadResult(path, None, (Problem(path, 1, message),))
+        return LoadResult(path, None, (Problem(path, 1, message),), leaf=leaf)
     try:
         with render_budget(limits.RENDER_SECONDS), _collection_paused():
-            return parse_position(path, text)
+            return parse_position(path, text, leaf)
     except RecursionError:
-        return LoadResult(path, None, (Problem(path, 1, TOO_DEEP),))
+        return LoadResult(path, None, (Problem(path, 1, TOO_DEEP),), leaf=leaf)
     except RenderTooSlow:
         message = TOO_SLOW.format(seconds=limits.RENDER_SECONDS)
-        return LoadResult(path, None, (Problem(path, 1, message),))
+        return LoadResult(path, None, (Problem(path, 1, message),), leaf=leaf)
 
 
 class ContentRefused(Exception):
@@ -392,14 +399,19 @@ def read_content(path: Path, root: Path) -> tuple[bytes | None, int]:
     return read_bounded(safe_source(path, root), root)
 
 
-def stat_facts(path: Path | str) -> list[int] | None:
+def stat_facts(path: Path | str, root: Path | None = None) -> list[int] | None:
     """Size, modification and change times, and inode of a regular file: while they
     hold, its content has not changed (git trusts the same). None for anything else: a
-    symbolic link's target can change without its own times."""
+    symbolic link's target can change without its own times. With the content ``root``,
+    an index.md or README.md adds whether it is its folder's page (``is_leaf_page``),
+    which a file added beside it changes while its own times hold."""
     info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
         return None
-    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    facts = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    if root is not None and Path(path).name.lower() in LEAF_NAMES:
+        facts.append(int(is_leaf_page(Path(path), root)))
+    return facts
 
 
 def settled(facts: list[int] | None, read_at_ns: int) -> list[int] | None:
@@ -421,7 +433,28 @@ def content_digest(path: Path, root: Path) -> str:
         data, size = f"refused:{info.st_mtime_ns}:{exc.message}".encode(), info.st_size
     if data is None:
         data = f"too-big:{size}:{os.stat(path).st_mtime_ns}".encode()
-    return hashlib.sha256(data).hexdigest()
+    return digest(data, is_leaf_page(path, root))
+
+
+def digest(data: bytes, leaf: bool) -> str:
+    """A file's content hash, which also says whether it is its folder's page: the same
+    bytes read as a topic's introduction and as a position are two versions."""
+    return hashlib.sha256(data + LEAF_MARK if leaf else data).hexdigest()
+
+
+def is_leaf_page(path: Path, root: Path) -> bool:
+    """Whether an index.md or README.md is a page of its own, named by its folder: when
+    its folder holds no other position file, at any depth, as a Hugo page bundle
+    (``policies/fair-pay/index.md`` beside its images) or a folder written as one page.
+    Beside other files it introduces their topic; at the top of the folder, always."""
+    if path.name.lower() not in LEAF_NAMES or path.parent == root:
+        return False
+    for folder, dirs, names in os.walk(path.parent):
+        dirs[:] = [name for name in dirs if not name.startswith((".", "_"))]
+        others = (n for n in names if _is_position_name(n))
+        if any(os.path.join(folder, n) != os.fspath(path) for n in others):
+            return False
+    return True
 
 
 def conflict_problems(path: str, text: str) -> tuple[Problem, ...]:
@@ -458,23 +491,24 @@ def load_file(path: Path, root: Path) -> LoadResult:
     within MAX_FILE_BYTES; a file with merge conflict markers is never parsed.
     """
     relative = path.relative_to(root).as_posix()
+    leaf = is_leaf_page(path, root)
     try:
         data, size = read_content(path, root)
     except ContentRefused as exc:
-        return LoadResult(relative, None, (Problem(relative, 1, exc.message),))
+        return LoadResult(relative, None, (Problem(relative, 1, exc.message),), leaf=leaf)
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
-        return LoadResult(relative, None, (Problem(relative, 1, message),))
+        return LoadResult(relative, None, (Problem(relative, 1, message),), leaf=leaf)
     if data is None:
         message = TOO_BIG.format(size=size, limit=MAX_FILE_BYTES)
-        return LoadResult(relative, None, (Problem(relative, 1, message),))
+        return LoadResult(relative, None, (Problem(relative, 1, message),), leaf=leaf)
     text, problem = decode(relative, data)
     if problem:
-        return LoadResult(relative, None, (problem,))
+        return LoadResult(relative, None, (problem,), leaf=leaf)
     conflicts = conflict_problems(relative, text)
     if conflicts:
-        return LoadResult(relative, None, conflicts)
-    return parse_guarded(relative, text)
+        return LoadResult(relative, None, conflicts, leaf=leaf)
+    return parse_guarded(relative, text, leaf)
 
 
 def position_files(root: Path) -> list[Path]:
@@ -513,8 +547,25 @@ def paths_to_look_at(
     """
     if changed is None or not known:
         return position_paths(root), frozenset()
+    changed = {*changed, *_pages_around(changed, known)}
     paths = in_walk_order({*known, *(p for p in changed if is_position_path(p))})
     return paths, frozenset(known).difference(changed)
+
+
+def _pages_around(changed: abc.Collection[str], known: abc.Collection[str]) -> set[str]:
+    """The index.md and README.md files of the folders around changed files: a file added
+    or removed beside or below one can make it its folder's page, or no longer."""
+    pages: dict[str, list[str]] = {}
+    for relative in known:
+        folder, _, name = relative.rpartition("/")
+        if folder and name.lower() in LEAF_NAMES:
+            pages.setdefault(folder, []).append(relative)
+    around = set()
+    for relative in changed:
+        parts = relative.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            around.update(pages.get("/".join(parts[:depth]), ()))
+    return around
 
 
 def is_position_path(relative: str) -> bool:

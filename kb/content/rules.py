@@ -61,6 +61,7 @@ class Summary:
     local: tuple[Problem, ...] = ()  # problems found in this file alone
     passage_ids: frozenset[str] = frozenset()  # not stored: only fresh clones need it
     intro: bool = False  # a folder's introduction: published, but no position
+    leaf: bool = False  # an index.md or README.md that is its folder's page
 
     @property
     def loaded(self) -> bool:
@@ -68,8 +69,9 @@ class Summary:
 
     @property
     def stem(self) -> str:
-        """The address the file name alone gives."""
-        return file_slug(PurePosixPath(self.path).name)
+        """The address the file name alone gives (a folder's page: the folder's name)."""
+        own = PurePosixPath(self.path)
+        return file_slug((own.parent if self.leaf else own).name)
 
     def to_json(self) -> dict:
         """For the manifest of a published file: its local problems are warnings only."""
@@ -82,7 +84,7 @@ class Summary:
             "file_links": [list(link) for link in self.file_links],
             "ref_links": [list(link) for link in self.ref_links],
             "local": [[p.line, p.message, p.severity] for p in self.local],
-            "intro": self.intro,
+            "intro": self.intro, "leaf": self.leaf,
         }  # fmt: skip
 
     @classmethod
@@ -99,7 +101,7 @@ class Summary:
             # Required: a manifest written before refs were checked has its files re-read.
             ref_links=tuple((int(n), str(t)) for n, t in data["ref_links"]),
             local=tuple(Problem(path, int(n), str(m), str(s)) for n, m, s in data["local"]),
-            intro=bool(data.get("intro", False)),
+            intro=bool(data.get("intro", False)), leaf=bool(data.get("leaf", False)),
         )  # fmt: skip
 
 

@@ -365,7 +365,7 @@ def _scan(
             files[relative] = Scanned(positions_dir, relative, entry["sha"], entry["stat"])
             continue
         try:
-            facts = stat_facts(os.path.join(top, relative))
+            facts = stat_facts(os.path.join(top, relative), positions_dir)
             if facts and entry.get("stat") == facts and entry.get("sha"):
                 files[relative] = Scanned(positions_dir, relative, entry["sha"], facts)
                 continue
