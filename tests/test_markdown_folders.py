@@ -423,7 +423,6 @@ def test_an_index_or_readme_alone_in_its_folder_is_the_folders_page(positions_di
     assert (fair_pay["title"], fair_pay["topics"]) == ("Fair pay", ["policies"])
     assert client.get("/api/positions/housing").get_json()["title"] == "Homes"
     assert "All our policies." in client.get("/topics/policies").get_data(as_text=True)
-    assert client.get("/topics/fair-pay").status_code == 404
     results = client.get("/api/search?q=living+wage").get_json()["results"]
     assert [r["slug"] for r in results] == ["fair-pay"]
 
@@ -583,3 +582,25 @@ def test_derived_summary_is_the_first_sentence_of_the_first_paragraph():
     assert (position.summary, position.summary_derived) == ("Mr Smith said so.", True)
     written = parse_position("y.md", "---\nsummary: Given.\n---\nFirst. Second.\n").position
     assert (written.summary, written.summary_derived) == ("Given.", False)
+
+
+def test_links_to_a_bundle_lead_to_its_page(positions_dir, publish):
+    """By relative path or by Hugo ref: its folder's address, which leads on to the page
+    when the folder is one page; a section's _index.md to the topic page."""
+    build(positions_dir, {
+        **BUNDLES,
+        "news/recap.md": (
+            "# Recap\n\nSee [pay](../policies/fair-pay/index.md), "
+            '[pay again]({{< ref "policies/fair-pay/index.md" >}}) and '
+            '[all]({{< ref "/policies/_index.md" >}}).\n'
+        ),
+    })  # fmt: skip
+    client = publish()
+    page = client.get("/positions/recap").get_data(as_text=True)
+    hrefs = re.findall(r'<a href="(/topics/[^"]*)"[^>]*>(pay|pay again|all)</a>', page)
+    assert hrefs == [("/topics/fair-pay", "pay"), ("/topics/fair-pay", "pay again"),
+                     ("/topics/policies", "all")]  # fmt: skip
+    moved = client.get("/topics/fair-pay")
+    assert (moved.status_code, moved.headers["Location"]) == (302, "/positions/fair-pay")
+    assert client.get("/topics/policies").status_code == 200
+    assert client.get("/topics/nothing-here").status_code == 404

@@ -9,7 +9,9 @@ into a link title. So, before Markdown reads the body:
 - a link to ``{{< ref "page.md" >}}`` or ``{{< relref … >}}`` becomes a link to the
   Markdown file of that name, which the renderer points at its position page: Hugo finds
   a page by its file name when the name is unique, and this site gives every position
-  the address of its file name (its slug, or an alias). A ref to anything but a Markdown
+  the address of its file name (its slug, or an alias). A ref to a section's
+  ``_index.md`` or a page bundle's ``index.md`` links to its folder's topic page (which
+  leads on to the page when the folder is one page); a ref to anything but a Markdown
   file (a section, ``"/topics/mobile"``) keeps only its text;
 - a button (``href`` and ``text``) becomes a link, and a YouTube video a link to it;
 - every other tag is dropped, and what a pair of tags wraps (a note, a box) stays.
@@ -22,6 +24,8 @@ from __future__ import annotations
 import posixpath
 import re
 from urllib.parse import quote
+
+from kb.content.slug import is_intro, slugify
 
 # Bounded and brace-free, so that text full of "{{<" or "[" never takes quadratic time.
 _TAG = r"\{\{[<%]\s*(?P<closing>/?)\s*(?P<name>[\w-]{1,50})(?P<params>[^{}]{0,2000}?)\s*[>%]\}\}"
@@ -80,6 +84,9 @@ def _ref_link(text: str, ref: str) -> str:
     target = REF_TARGET_RE.search(ref)
     if target is None:
         return text
+    if is_intro(posixpath.basename(target["path"])):  # a section's, or a page bundle's
+        folder = posixpath.basename(posixpath.dirname(target["path"]))
+        return f"[{text}](/topics/{slugify(folder, 'topic')})" if folder else f"[{text}](/)"
     name = quote(posixpath.basename(target["path"]))
     return f"[{text}]({name}{quote(target['fragment'] or '', safe='#')})"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from kb.search.engine import SearchRequest, SearchResults
 from kb.search.topics import closest_topics
@@ -97,6 +97,8 @@ def topic(topic: str):
     records = kb.records_with_topic(topic)
     intro = kb.topic_intro(topic)
     if not records and intro is None:
+        if kb.position(topic) is not None:  # a folder that is one page (its index.md)
+            return redirect(url_for("pages.position", slug=topic), 302)
         abort(404, "No positions have that topic.")
     return render_template("topic.html", topic=topic, positions=records, intro=intro)
 
