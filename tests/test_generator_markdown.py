@@ -248,3 +248,12 @@ def test_kb_check_reads_what_jekylls_tags_leave(positions_dir):
         "code.md:13: warning: raw HTML '<iframe src=\"y\">' is removed from the page: only "
         "safe HTML is kept (links, images from web addresses, tables, lists, text styles)"
     ]
+
+
+def test_a_raw_block_is_read_to_its_own_end_whatever_it_holds():
+    from kb.content.liquid import unwrap_liquid
+
+    text = "{% raw %}a lone ` and {{ x }}{% endraw %} then `code` {% include y %}"
+    assert unwrap_liquid(text) == "a lone ` and {{ x }} then `code` "
+    split = "{%\nraw\n%}x{%\nendraw\n%}\nnext"
+    assert unwrap_liquid(split).count("\n") == split.count("\n")  # lines keep their numbers

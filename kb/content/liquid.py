@@ -16,8 +16,8 @@ reads the body:
   wraps stays, as are Jekyll's variables (``{{ site.… }}``, ``{{ page.… }}``).
 
 Inline code is left as written; fenced code is set aside before this runs. Each tag
-keeps its line breaks, so the lines after it keep their numbers. One pass over the
-tags, so text full of unclosed ``{% raw %}`` takes linear time.
+keeps its line breaks, so the lines after it keep their numbers. A block is read to its
+own end tag whatever it holds; one that never ends leaves the rest as written.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ TOKEN_RE = re.compile(
 TARGET_RE = re.compile(r"^\s*['\"]?([^\s'\"]{1,1000})")
 LINK_TAGS = ("link", "post_url")
 BLOCK_ENDS = {"raw": "endraw", "comment": "endcomment", "highlight": "endhighlight"}
+BLOCK_END_RES = {name: re.compile(rf"\{{%-?\s*{end}\s*-?%\}}") for name, end in BLOCK_ENDS.items()}
 
 
 def unwrap_liquid(text: str) -> str:
@@ -44,27 +45,25 @@ def unwrap_liquid(text: str) -> str:
     if "{%" not in text and "{{" not in text:
         return text
     shown: list[str] = []
-    at, block, opened = 0, "", None
-    for match in TOKEN_RE.finditer(text):
-        name = match["name"]
-        if block:  # inside raw, comment or highlight: only its end tag matters
-            if name != BLOCK_ENDS[block]:
-                continue
-            shown.append(_block(block, text[opened.end() : match.start()], opened))
-            at, block = match.end(), ""
-            continue
+    at = 0
+    while match := TOKEN_RE.search(text, at):
         shown.append(text[at : match.start()])
+        name = match["name"]
+        if name in BLOCK_ENDS:  # raw, comment, highlight: read to its own end tag
+            end = BLOCK_END_RES[name].search(text, match.end())
+            if end is None:  # never closed: Jekyll would fail; show the rest as written
+                at = match.start()
+                break
+            shown.append(_block(name, text[match.end() : end.start()], match[0], end[0]))
+            at = end.end()
+            continue
         at = match.end()
         if match["code"]:
             shown.append(match[0])
-        elif name in BLOCK_ENDS:
-            block, opened = name, match
         elif name in LINK_TAGS:
             shown.append(_linked_name(name, match["args"]))
         else:
             shown.append(_breaks(match[0]))
-    if block:  # never closed: Jekyll would fail; show the rest as written
-        at = opened.start()
     shown.append(text[at:])
     return "".join(shown)
 
@@ -79,15 +78,16 @@ def link_targets(line: str) -> list[str]:
     return targets
 
 
-def _block(name: str, inside: str, opened: re.Match) -> str:
+def _block(name: str, inside: str, opening: str, closing: str) -> str:
+    """What a block shows, with as many line breaks as it had."""
     if name == "raw":
-        return inside
+        return _breaks(opening) + inside + _breaks(closing)
     if name == "comment":
-        return _breaks(opened[0] + inside)
-    # As many line breaks as the tags and the code had: a browser drops the first after <pre>.
+        return _breaks(opening + inside + closing)
+    # a browser drops the first line break after <pre>, as a highlight block's first
     code = inside.strip("\n")
-    lead = _breaks(opened[0]) + "\n" * (len(inside) - len(inside.lstrip("\n")))
-    trail = "\n" * (len(inside) - len(inside.rstrip("\n")))
+    lead = _breaks(opening) + "\n" * (len(inside) - len(inside.lstrip("\n")))
+    trail = "\n" * (len(inside) - len(inside.rstrip("\n"))) + _breaks(closing)
     return f"<pre>{lead}<code>{html.escape(code, quote=False)}{trail}</code></pre>"
 
 
