@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,55 @@ RUN_AXE = """async (tags) => {
     nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary),
   }));
 }"""
+
+
+@contextmanager
+def site_of(base: Path, files: dict[str, str]) -> Iterator[str]:
+    """A live server's address, over a content folder of ``files`` indexed as `kb index`
+    indexes it."""
+    from app import create_app
+    from kb.config import Settings
+    from kb.indexing import reindex
+    from tests.live_server import serve_in_thread
+
+    folder = base / "content"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = {"KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(base / "index")}
+    report = reindex(Settings.from_mapping(settings))
+    assert report.added == sorted(files), report.problems
+    with serve_in_thread(create_app({"TESTING": True, **settings})) as url:
+        yield url
+
+
+@contextmanager
+def page_at(browser, url: str, size: str) -> Iterator:
+    """A page of a fresh context at phone or desktop size, axe at hand; it must raise no
+    script error."""
+    context = browser.new_context(base_url=url, viewport=PHONE if size == "phone" else DESKTOP)
+    context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE)))
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, request) -> Iterator[str]:
+    """A live server over the test module's own ``SITE_FILES`` (name → Markdown)."""
+    with site_of(tmp_path_factory.mktemp("site"), request.module.SITE_FILES) as url:
+        yield url
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def site_page(browser, site, request):
+    """A page at phone, then desktop size, over the module's ``site``."""
+    with page_at(browser, site, request.param) as page:
+        yield page
 
 
 def page_path(name: str, first_passage: PassageRecord) -> str:

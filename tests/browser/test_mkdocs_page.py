@@ -10,11 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app import create_app
-from kb.config import Settings
-from kb.indexing import reindex
-from tests.browser.conftest import AXE, AXE_URL, DESKTOP, PHONE, axe_violations
-from tests.live_server import serve_in_thread
+from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -39,35 +35,11 @@ It reports every year.
 """
 
 
-@pytest.fixture(scope="module")
-def mkdocs_site(tmp_path_factory):
-    base = tmp_path_factory.mktemp("mkdocs")
-    folder = base / "docs"
-    folder.mkdir()
-    (folder / "fair-pay.md").write_text(PAGE, encoding="utf-8")
-    settings = {"KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(base / "index")}
-    report = reindex(Settings.from_mapping(settings))
-    assert report.added == ["fair-pay.md"], report.problems
-    with serve_in_thread(create_app({"TESTING": True, **settings})) as url:
-        yield url
+SITE_FILES = {"fair-pay.md": PAGE}
 
 
-@pytest.fixture(params=["phone", "desktop"])
-def page(browser, mkdocs_site, request):
-    context = browser.new_context(
-        base_url=mkdocs_site, viewport=PHONE if request.param == "phone" else DESKTOP
-    )
-    context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE)))
-    page = context.new_page()
-    page.set_default_timeout(5000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == []
-
-
-def test_an_mkdocs_page_reads_as_its_site_showed_it(page, axe_installed):
+def test_an_mkdocs_page_reads_as_its_site_showed_it(site_page, axe_installed):
+    page = site_page
     page.goto("/positions/fair-pay")
     expect(page.locator("h1")).to_have_text("Fair pay")
     body = page.locator(".position .body")

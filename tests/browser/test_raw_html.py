@@ -10,11 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app import create_app
-from kb.config import Settings
-from kb.indexing import reindex
-from tests.browser.conftest import AXE, AXE_URL, DESKTOP, PHONE, axe_violations
-from tests.live_server import serve_in_thread
+from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -44,35 +40,11 @@ Pages past their date are archived.
 """
 
 
-@pytest.fixture(scope="module")
-def html_site(tmp_path_factory):
-    base = tmp_path_factory.mktemp("raw-html")
-    folder = base / "content"
-    folder.mkdir()
-    (folder / "reviews.md").write_text(PAGE, encoding="utf-8")
-    settings = {"KB_POSITIONS_DIR": str(folder), "KB_INDEX_DIR": str(base / "index")}
-    report = reindex(Settings.from_mapping(settings))
-    assert report.added == ["reviews.md"], report.problems
-    with serve_in_thread(create_app({"TESTING": True, **settings})) as url:
-        yield url
+SITE_FILES = {"reviews.md": PAGE}
 
 
-@pytest.fixture(params=["phone", "desktop"])
-def page(browser, html_site, request):
-    context = browser.new_context(
-        base_url=html_site, viewport=PHONE if request.param == "phone" else DESKTOP
-    )
-    context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE)))
-    page = context.new_page()
-    page.set_default_timeout(5000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == []
-
-
-def test_raw_html_reads_as_the_site_generator_showed_it(page, axe_installed):
+def test_raw_html_reads_as_the_site_generator_showed_it(site_page, axe_installed):
+    page = site_page
     page.goto("/positions/reviews")
     body = page.locator(".position .body")
     expect(body).not_to_contain_text("<a href")
