@@ -127,9 +127,13 @@ def test_mkdocs_fenceless_metadata_is_read_with_its_lines(positions_dir):
 
 def test_a_first_line_that_only_looks_like_metadata_stays_text():
     """Lines are metadata only when the whole first block is 'Key: value' lines and one
-    names a field a page has."""
-    for text in ("Note: read this first.\n\nBody.\n", "Title: X\nthen a sentence.\n\nBody.\n",
-                 "\nTitle: after a blank line\n\nBody.\n"):  # fmt: skip
+    is the title."""
+    for text in (
+        "Note: read this first.\n\nBody.\n",
+        "Title: X\nthen a sentence.\n\nBody.\n",
+        "\nTitle: after a blank line\n\nBody.\n",
+        "Date: next Tuesday\nVenue: Town Hall\n\nBody.\n",
+    ):
         position = parse_position("page.md", text).position
         assert position is not None and position.title == "Page"
         assert position.passages[0].text == " ".join(text.split("\n\n")[0].split())

@@ -33,11 +33,10 @@ KEY_LINE_RE = re.compile(r"""^\s*(?:[\w-]+|"[^"]+"|'[^']+')\s*[:=]|^\s*\[""")  #
 # keys in any case; a line indented four spaces (or a tab) continues the key above.
 FENCELESS_KEY_RE = re.compile(r"^ {0,3}([A-Za-z0-9_-]+):[ \t]*(.*?)[ \t]*$")
 FENCELESS_MORE_RE = re.compile(r"^(?: {4}|\t)[ \t]*(.*?)[ \t]*$")
-# Such lines are metadata only when every line of the first block is one, and one of
-# them names a field a page has: "Note: read this first." stays the file's first line.
-FENCELESS_SIGNS = frozenset(
-    "title summary description date updated authors author tags topics status slug".split()
-)
+# Such lines are metadata only when every line of the first block is one and one is the
+# page's title, as in MkDocs' pages: "Note: read this first." or "Date: next Tuesday"
+# stays the file's first line, and a plain folder's notes are read as text.
+FENCELESS_SIGN = "title"
 FENCELESS_LISTS = frozenset("topics tags categories authors related aliases redirect_from".split())
 FENCELESS_FLAGS = frozenset({"draft", "published"})  # "true" and "false" mean yes and no
 
@@ -159,7 +158,7 @@ def _fenceless(text: str) -> FrontMatter | None:
             entries[key].append(match[1])
         else:
             return None
-    if not FENCELESS_SIGNS & entries.keys():
+    if FENCELESS_SIGN not in entries:
         return None
     values = {key: _fenceless_value(key, parts) for key, parts in entries.items()}
     return FrontMatter(values, where, "".join(lines[end + 1 :]), end + 2)
