@@ -78,20 +78,32 @@ def test_text_without_shortcodes_is_unchanged():
 def test_a_ref_links_to_the_page_of_the_file_it_names(write_position, positions_dir, make_app):
     """Hugo finds a page by its unique file name, wherever its folder; so does the site,
     whose positions answer at their file name's address (a ``slug:`` keeps it as an
-    alias). A ref to a section, not a Markdown file, keeps only its text."""
+    alias). A ref by path alone goes to the topic of that name, which leads on to a page
+    of that name when there is no such topic; one naming nothing is a 404."""
     (positions_dir / "news" / "2015").mkdir(parents=True)
     (positions_dir / "guides").mkdir()
     write_position("guides/personas-101", "Personas help.", slug="personas")
     page = positions_dir / "news" / "2015" / "recap.md"
     page.write_text(
-        '---\ntitle: Recap\n---\nRead [personas]({{< ref "personas-101.md#why" >}}) or '
-        '[mobile]({{< ref "/topics/mobile" >}}).\n',
+        '---\ntitle: Recap\n---\nRead [personas]({{< ref "personas-101.md#why" >}}), '
+        '[guides]({{< ref "/guides" >}}), [again]({{< relref "/guides/personas-101" >}}) '
+        'or [mobile]({{< ref "/topics/mobile" >}}).\n',
         encoding="utf-8",
     )
     client = make_app().test_client()
     html = client.get("/positions/recap").get_data(as_text=True)
-    assert re.search(r'<a href="/positions/personas-101#why"[^>]*>personas</a> or mobile\.', html)
+    linked = re.findall(r'<a href="([^"]*)"[^>]*>(personas|guides|again|mobile)</a>', html)
+    assert linked == [
+        ("/positions/personas-101#why", "personas"),
+        ("/topics/guides", "guides"),
+        ("/topics/personas-101", "again"),
+        ("/topics/mobile", "mobile"),
+    ]
     assert client.get("/positions/personas-101").status_code in (200, 301, 308)
+    assert client.get("/topics/guides").status_code == 200
+    again = client.get("/topics/personas-101")  # no such topic: the page of that name
+    assert (again.status_code, again.headers["Location"]) == (302, "/positions/personas")
+    assert client.get("/topics/mobile").status_code == 404
 
 
 def test_kb_check_names_a_ref_to_a_file_no_file_is_named(positions_dir):

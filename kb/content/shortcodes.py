@@ -10,9 +10,9 @@ into a link title. So, before Markdown reads the body:
   Markdown file of that name, which the renderer points at its position page: Hugo finds
   a page by its file name when the name is unique, and this site gives every position
   the address of its file name (its slug, or an alias). A ref to a section's
-  ``_index.md`` or a page bundle's ``index.md`` links to its folder's topic page (which
-  leads on to the page when the folder is one page); a ref to anything but a Markdown
-  file (a section, ``"/topics/mobile"``) keeps only its text;
+  ``_index.md`` or a page bundle's ``index.md``, or by path alone (``"/topics/mobile"``),
+  links to the topic of its folder's name (which leads on to a page of that name when
+  there is no such topic); a ref to a web address keeps only its text;
 - a button (``href`` and ``text``) becomes a link, and a YouTube video a link to it;
 - every other tag is dropped, and what a pair of tags wraps (a note, a box) stays.
 
@@ -42,6 +42,8 @@ WEB_ADDRESS_RE = re.compile(r"^https?://[^\s()<>]+$")
 YOUTUBE_ID_RE = re.compile(r"^[\w-]{6,20}$")
 # The page a ref names: its first quoted value, a Markdown file's path with an optional "#part".
 REF_TARGET_RE = re.compile(r"\"(?P<path>[^\"#]*\.(?:md|markdown))(?P<fragment>#[^\"]*)?\"", re.I)
+# A ref to a section or a page by its path alone ("/topics/mobile", "/communities").
+REF_PATH_RE = re.compile(r"^\s*\"(?P<path>/?[\w./-]{0,500})(?:#[^\"]*)?\"")
 
 
 def unwrap_shortcodes(text: str) -> str:
@@ -83,12 +85,20 @@ def _ref_link(text: str, ref: str) -> str:
     part is Hugo's to resolve; the site addresses a position by its file name alone)."""
     target = REF_TARGET_RE.search(ref)
     if target is None:
-        return text
+        by_path = REF_PATH_RE.match(ref)
+        return _folder_link(text, by_path["path"] + "/_index.md") if by_path else text
     if is_intro(posixpath.basename(target["path"])):  # a section's, or a page bundle's
-        folder = posixpath.basename(posixpath.dirname(target["path"]))
-        return f"[{text}](/topics/{slugify(folder, 'topic')})" if folder else f"[{text}](/)"
+        return _folder_link(text, target["path"])
     name = quote(posixpath.basename(target["path"]))
     return f"[{text}]({name}{quote(target['fragment'] or '', safe='#')})"
+
+
+def _folder_link(text: str, intro: str) -> str:
+    """A link to the topic of the folder an introduction is in ("/topics/mobile"), which
+    leads on to the page when the folder is one page, or to a page of that name; the
+    home page for the top folder's."""
+    folder = posixpath.basename(posixpath.dirname(intro.replace("//", "/")))
+    return f"[{text}](/topics/{slugify(folder, 'topic')})" if folder else f"[{text}](/)"
 
 
 def _shown(name: str, params: dict[str, str]) -> str:

@@ -97,8 +97,9 @@ def topic(topic: str):
     records = kb.records_with_topic(topic)
     intro = kb.topic_intro(topic)
     if not records and intro is None:
-        if kb.position(topic) is not None:  # a folder that is one page (its index.md)
-            return redirect(url_for("pages.position", slug=topic), 302)
+        page = topic if kb.position(topic) else kb.redirect(f"/positions/{topic}")
+        if page:  # a folder that is one page (its index.md), or a page of that name
+            return redirect(url_for("pages.position", slug=page), 302)
         abort(404, "No positions have that topic.")
     return render_template("topic.html", topic=topic, positions=records, intro=intro)
 
