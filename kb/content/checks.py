@@ -42,7 +42,7 @@ from kb.content.model import Problem, escape_name
 from kb.content.render import ALLOWED_TAGS
 from kb.content.rules import Incumbents, Outcome, Summary, decide
 from kb.content.shortcodes import ref_targets
-from kb.content.slug import clean_slug, file_slug
+from kb.content.slug import clean_slug, file_slug, page_place
 from kb.content.validate import TOPIC_KEYS, once_per_key
 from kb.limits import MAX_FILE_BYTES
 
@@ -184,8 +184,7 @@ def _claimed(result: LoadResult, written: str) -> str:
     citations, of its last good version."""
     if written.strip():
         return clean_slug(written.strip())
-    own = Path(result.path).parent if result.leaf else Path(result.path)
-    return file_slug(own.name)
+    return file_slug(page_place(result.path, result.leaf).name)
 
 
 def read_for_check(path: Path, root: Path) -> bytes:

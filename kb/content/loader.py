@@ -17,13 +17,20 @@ from collections import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from kb import limits
 from kb.content.frontmatter import FrontMatterError, parse_front_matter
 from kb.content.model import Passage, Position, Problem, TopicIntro, escape_name
 from kb.content.render import render_body
-from kb.content.slug import alias_path, file_slug, folder_topic, is_intro, readable_name
+from kb.content.slug import (
+    alias_path,
+    file_slug,
+    folder_topic,
+    is_intro,
+    page_place,
+    readable_name,
+)
 from kb.content.validate import FieldChecker
 from kb.limits import MAX_FILE_BYTES
 
@@ -177,7 +184,7 @@ def parse_position(path: str, text: str, leaf: bool = False) -> LoadResult:
     heading_title, body = split_title(front.body, has_title="title" in front.values)
     title = written or heading_title
     # a leaf page is named by its folder, and its topic is the folder around that
-    place = PurePosixPath(path).parent if leaf else PurePosixPath(path)
+    place = page_place(path, leaf)
     name = place.name
     if not title and "title" in front.values:
         if not isinstance(front.values["title"], (list, dict)):

@@ -32,7 +32,7 @@ from pathlib import PurePosixPath
 from kb.content.editors import TOPICS_FILE
 from kb.content.links import file_link
 from kb.content.model import Problem
-from kb.content.slug import file_slug, is_intro
+from kb.content.slug import file_slug, is_intro, page_place
 
 POSITIONS_PREFIX = "/positions/"
 
@@ -70,8 +70,7 @@ class Summary:
     @property
     def stem(self) -> str:
         """The address the file name alone gives (a folder's page: the folder's name)."""
-        own = PurePosixPath(self.path)
-        return file_slug((own.parent if self.leaf else own).name)
+        return file_slug(page_place(self.path, self.leaf).name)
 
     def to_json(self) -> dict:
         """For the manifest of a published file: its local problems are warnings only."""

@@ -120,6 +120,13 @@ def file_slug(name: str) -> str:
     return slugify(file_stem(name), fallback="position", camel=True)
 
 
+def page_place(path: str, leaf: bool) -> PurePosixPath:
+    """Where a file's address and topic come from: the file itself, or for its folder's
+    page (an index.md or README.md alone in its folder), that folder."""
+    own = PurePosixPath(path)
+    return own.parent if leaf else own
+
+
 def readable_name(name: str) -> str:
     """A file or folder name as a title: ``Homelessness_Policy.md`` → ``Homelessness policy``,
     ``AnimalWelfare.md`` → ``Animal welfare``."""
