@@ -26,10 +26,11 @@ import html
 import posixpath
 import re
 
+from kb.content.shortcodes import CODE_SPAN
+
 # A code span (kept), a tag, or one of Jekyll's variables; bounded, and brace-free inside.
 TOKEN_RE = re.compile(
-    r"(?P<code>(`{1,16}).{1,4000}?\2)"
-    r"|\{%-?\s*(?P<name>[a-z_]{1,30})(?P<args>[^{}%]{0,2000}?)\s*-?%\}"
+    CODE_SPAN + r"|\{%-?\s*(?P<name>[a-z_]{1,30})(?P<args>[^{}%]{0,2000}?)\s*-?%\}"
     r"|\{\{-?\s*(?:site|page|layout|include|jekyll|paginator|content)\b[^{}]{0,2000}?-?\}\}",
     re.DOTALL,
 )
@@ -60,8 +61,8 @@ def unwrap_liquid(text: str) -> str:
         at = match.end()
         if match["code"]:
             shown.append(match[0])
-        elif name in LINK_TAGS:
-            shown.append(_linked_name(name, match["args"]))
+        elif name in LINK_TAGS:  # by the file's name, as the renderer points it at its page
+            shown.append(posixpath.basename(_named(name, match["args"])))
         else:
             shown.append(_breaks(match[0]))
     shown.append(text[at:])
@@ -71,11 +72,8 @@ def unwrap_liquid(text: str) -> str:
 def link_targets(line: str) -> list[str]:
     """The Markdown files that the link tags of one line name, as written (a post by its
     file name), for ``kb check``."""
-    targets = []
-    for match in TOKEN_RE.finditer(line):
-        if match["name"] in LINK_TAGS and (target := TARGET_RE.match(match["args"])):
-            targets.append(target[1] + (".md" if match["name"] == "post_url" else ""))
-    return targets
+    tags = (match for match in TOKEN_RE.finditer(line) if match["name"] in LINK_TAGS)
+    return [target for match in tags if (target := _named(match["name"], match["args"]))]
 
 
 def _block(name: str, inside: str, opening: str, closing: str) -> str:
@@ -91,11 +89,13 @@ def _block(name: str, inside: str, opening: str, closing: str) -> str:
     return f"<pre>{lead}<code>{html.escape(code, quote=False)}{trail}</code></pre>"
 
 
-def _linked_name(tag: str, args: str) -> str:
-    """The file name a link tag names: ``_posts/x.md`` → ``x.md``; a post by its name."""
+def _named(tag: str, args: str) -> str:
+    """The file a link tag names, as written (``_posts/x.md``; a post by its name, so
+    ``2016-07-26-x`` names ``2016-07-26-x.md``); "" when it names none."""
     target = TARGET_RE.match(args)
-    name = posixpath.basename(target[1]) if target else ""
-    return f"{name}.md" if tag == "post_url" and name else name
+    if target is None:
+        return ""
+    return target[1] + ".md" if tag == "post_url" else target[1]
 
 
 def _breaks(tag: str) -> str:

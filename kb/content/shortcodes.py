@@ -29,10 +29,12 @@ from kb.content.slug import is_intro, slugify
 
 # Bounded and brace-free, so that text full of "{{<" or "[" never takes quadratic time.
 _TAG = r"\{\{[<%]\s*(?P<closing>/?)\s*(?P<name>[\w-]{1,50})(?P<params>[^{}]{0,2000}?)\s*[>%]\}\}"
+# A code span, bounded: the generators' tags are left as written inside one.
+CODE_SPAN = r"(?P<code>(?P<ticks>`{1,16}).{1,4000}?(?P=ticks))"
 # A code span (kept), a link whose address is a ref shortcode, or any shortcode tag.
 SHORTCODE_RE = re.compile(
-    r"(?P<code>(`{1,16}).{1,4000}?\2)"
-    r"|\[(?P<text>[^\[\]]{0,1000})\]\(\s*\{\{[<%]\s*(?:rel)?ref\s(?P<ref>[^{}]{0,1000}?)[>%]\}\}"
+    CODE_SPAN
+    + r"|\[(?P<text>[^\[\]]{0,1000})\]\(\s*\{\{[<%]\s*(?:rel)?ref\s(?P<ref>[^{}]{0,1000}?)[>%]\}\}"
     r"\s*(?:\"[^\"\n]{0,1000}\"\s*)?\)"
     r"|(?P<tag>" + _TAG + ")",
     re.DOTALL,
@@ -86,19 +88,19 @@ def _ref_link(text: str, ref: str) -> str:
     target = REF_TARGET_RE.search(ref)
     if target is None:
         by_path = REF_PATH_RE.match(ref)
-        return _folder_link(text, by_path["path"] + "/_index.md") if by_path else text
+        return _topic_link(text, by_path["path"].rstrip("/")) if by_path else text
     if is_intro(posixpath.basename(target["path"])):  # a section's, or a page bundle's
-        return _folder_link(text, target["path"])
+        return _topic_link(text, posixpath.dirname(target["path"]))
     name = quote(posixpath.basename(target["path"]))
     return f"[{text}]({name}{quote(target['fragment'] or '', safe='#')})"
 
 
-def _folder_link(text: str, intro: str) -> str:
-    """A link to the topic of the folder an introduction is in ("/topics/mobile"), which
-    leads on to the page when the folder is one page, or to a page of that name; the
-    home page for the top folder's."""
-    folder = posixpath.basename(posixpath.dirname(intro.replace("//", "/")))
-    return f"[{text}](/topics/{slugify(folder, 'topic')})" if folder else f"[{text}](/)"
+def _topic_link(text: str, folder: str) -> str:
+    """A link to the topic of a folder's name ("/topics/mobile"), which leads on to the
+    page when the folder is one page, or to a page of that name; the top folder's is
+    the home page."""
+    name = posixpath.basename(folder)
+    return f"[{text}](/topics/{slugify(name, 'topic')})" if name else f"[{text}](/)"
 
 
 def _shown(name: str, params: dict[str, str]) -> str:
